@@ -1,0 +1,91 @@
+"""Execute a plan: creates and updates first, deletes last, with bounded
+concurrency. One failing change never stops the others; an authentication
+failure stops everything not yet started (it would fail the same way)."""
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Callable, Literal, Mapping
+
+from reconciler.errors import AuthError, ReconcilerError, SafetyError
+from reconciler.plan.model import Change, Plan
+from reconciler.providers.base import Provider
+
+Status = Literal["succeeded", "failed", "skipped"]
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    change: Change
+    status: Status
+    error: str | None = None
+    resource: Any = None  # the resource as the vendor answered after the change
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    results: tuple[ChangeResult, ...]
+
+    def _with(self, status: Status) -> tuple[ChangeResult, ...]:
+        return tuple(r for r in self.results if r.status == status)
+
+    @property
+    def succeeded(self) -> tuple[ChangeResult, ...]:
+        return self._with("succeeded")
+
+    @property
+    def failed(self) -> tuple[ChangeResult, ...]:
+        return self._with("failed")
+
+    @property
+    def skipped(self) -> tuple[ChangeResult, ...]:
+        return self._with("skipped")
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.skipped
+
+
+def phases(plan: Plan) -> list[list[Change]]:
+    """Creates and updates together, then deletes, each in plan order."""
+    first = [c for c in plan.changes if c.action != "delete"]
+    last = [c for c in plan.changes if c.action == "delete"]
+    return [p for p in (first, last) if p]
+
+
+def apply_plan(plan: Plan, providers: Mapping[str, Provider], *, parallelism: int = 8,
+               on_result: Callable[[ChangeResult], None] | None = None) -> ApplyResult:
+    """Apply every change of ``plan``. Raises :class:`SafetyError` before any
+    call if the plan has errors; otherwise always returns the results."""
+    if plan.errors:
+        raise SafetyError("the plan has errors; nothing was applied:\n" +
+                          "\n".join(f"  {e.key}: {e.message}" for e in plan.errors))
+    missing = {c.vendor for c in plan.changes} - set(providers)
+    if missing:
+        raise SafetyError(f"no provider configured for {', '.join(sorted(missing))}")
+    stop = threading.Event()
+    lock = threading.Lock()
+    results: dict[int, ChangeResult] = {}
+
+    def run(index: int, change: Change) -> None:
+        if stop.is_set():
+            result = ChangeResult(change, "skipped", "not attempted after an authentication failure")
+        else:
+            try:
+                result = ChangeResult(change, "succeeded", resource=providers[change.vendor].execute(change))
+            except AuthError as exc:
+                stop.set()
+                result = ChangeResult(change, "failed", str(exc))
+            except ReconcilerError as exc:
+                result = ChangeResult(change, "failed", str(exc))
+        with lock:
+            results[index] = result
+        if on_result is not None:
+            on_result(result)
+
+    order = {id(c): i for i, c in enumerate(plan.changes)}
+    with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool:
+        for phase in phases(plan):
+            list(pool.map(lambda c: run(order[id(c)], c), phase))
+    return ApplyResult(tuple(results[i] for i in sorted(results)))

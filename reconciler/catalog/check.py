@@ -1,0 +1,83 @@
+"""Small helpers that validation code uses to collect located problems."""
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from typing import Any, Iterable
+
+from reconciler.errors import Location, Problem
+
+_TYPE_NAMES = {bool: "boolean", int: "integer", float: "number", str: "string",
+               type(None): "null", dict: "mapping", list: "list"}
+
+
+def type_name(value: Any) -> str:
+    for kind, name in _TYPE_NAMES.items():
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+class Checker:
+    """Collects :class:`Problem` objects for one file."""
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.problems: list[Problem] = []
+
+    def at(self, container: Any, key: Any, path: str) -> Location:
+        """The location of ``key`` inside a LocDict/LocList ``container``."""
+        line = None
+        if isinstance(container, dict):
+            line = getattr(container, "key_lines", {}).get(key, getattr(container, "line", None))
+        elif isinstance(container, list):
+            lines = getattr(container, "item_lines", [])
+            line = lines[key] if isinstance(key, int) and key < len(lines) else getattr(container, "line", None)
+        return Location(self.filename, line, path)
+
+    def add(self, location: Location, message: str) -> None:
+        self.problems.append(Problem(location, message))
+
+    def unknown_keys(self, mapping: dict, allowed: Iterable[str], path: str) -> None:  # type: ignore[type-arg]
+        allowed = list(allowed)
+        for key in mapping:
+            if key not in allowed:
+                self.add(self.at(mapping, key, f"{path}.{key}" if path else str(key)),
+                         f"unknown key {key!r}{did_you_mean(key, allowed)}")
+
+    def expect(self, value: Any, kinds: tuple[type, ...], location: Location, what: str) -> bool:
+        if isinstance(value, bool) and bool not in kinds:
+            ok = False
+        else:
+            ok = isinstance(value, kinds)
+        if not ok:
+            self.add(location, f"expected {what}, got {type_name(value)}")
+        return ok
+
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def substitute_env(value: str, location: Location, checker: Checker) -> tuple[str, bool]:
+    """Replace ``${VAR}`` from the environment. Returns (value, used_env)."""
+    if "${" not in value:
+        return value, False
+    missing: list[str] = []
+
+    def repl(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            missing.append(name)
+            return ""
+        return os.environ[name]
+
+    result = _VAR.sub(repl, value)
+    for name in missing:
+        checker.add(location, f"environment variable {name} is not set")
+    return result, True

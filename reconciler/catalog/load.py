@@ -1,0 +1,202 @@
+"""Load and validate ``catalog.yaml`` into an immutable :class:`Catalog`.
+
+Every problem is collected (not just the first) and reported with file, line
+and key. Nothing here touches the network.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+from reconciler.catalog.check import Checker, did_you_mean, substitute_env
+from reconciler.catalog.model import Catalog, ProductSpec, ReadyCloudSettings, frozen
+from reconciler.catalog.yamlload import LocDict, load_yaml
+from reconciler.contracts import readycloud as rc
+from reconciler.errors import CatalogError, Location, Problem
+from reconciler import values
+
+TOP_LEVEL_KEYS = ("readycloud", "products")
+PRODUCT_META_KEYS = ("absent", "sensitive")
+PRODUCT_KEYS = tuple(rc.WRITABLE_FIELDS) + PRODUCT_META_KEYS
+
+_TYPE_CHECKS: dict[str, tuple[tuple[type, ...], str]] = {
+    "str": ((str, type(None)), "a string or null"),
+    "bool": ((bool, type(None)), "true, false or null"),
+    "int": ((int, type(None)), "an integer or null"),
+    "money": ((str, type(None)), "an amount with a currency, like '88.00 USD'"),
+    "weight": ((str, type(None)), "an amount with a unit, like '180 g'"),
+    "datetime": ((str, type(None)), "an ISO 8601 date-time string"),
+    "object": ((dict,), "a mapping of name -> {value, type}"),
+    "kind": ((str,), f"one of {', '.join(rc.KINDS)}"),
+}
+
+
+def load_catalog(path: str | os.PathLike[str]) -> Catalog:
+    """Read, parse and validate a catalog file. Raises :class:`CatalogError`."""
+    filename = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise CatalogError([Problem(Location(filename), f"cannot read catalog: {exc.strerror}")]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CatalogError([Problem(Location(filename), f"not UTF-8 text ({exc.reason})")]) from None
+    data = load_yaml(text, filename)
+    return build_catalog(data, filename, hashlib.sha256(raw).hexdigest())
+
+
+def build_catalog(data: Any, filename: str, digest: str) -> Catalog:
+    check = Checker(filename)
+    if data is None:
+        data = LocDict()
+    if not isinstance(data, dict):
+        raise CatalogError([Problem(Location(filename, 1), "the catalog must be a mapping at the top level")])
+    check.unknown_keys(data, TOP_LEVEL_KEYS, "")
+    readycloud = _readycloud(data, check)
+    products = _products(data, check)
+    if check.problems:
+        raise CatalogError(check.problems)
+    return Catalog(path=filename, digest=digest, readycloud=readycloud, products=products)
+
+
+def _readycloud(data: dict, check: Checker) -> ReadyCloudSettings | None:  # type: ignore[type-arg]
+    section = data.get("readycloud")
+    if section is None:
+        return None
+    loc = check.at(data, "readycloud", "readycloud")
+    if not check.expect(section, (dict,), loc, "a mapping"):
+        return None
+    check.unknown_keys(section, ("org", "base_url"), "readycloud")
+    org = section.get("org")
+    org_loc = check.at(section, "org", "readycloud.org")
+    if "org" not in section:
+        check.add(loc, "missing required key 'org' (the ReadyCloud org_pk)")
+    elif check.expect(org, (int,), org_loc, "an integer org_pk") and org <= 0:
+        check.add(org_loc, "org must be a positive integer")
+    base_url = section.get("base_url", rc.DEFAULT_BASE_URL)
+    url_loc = check.at(section, "base_url", "readycloud.base_url")
+    if check.expect(base_url, (str,), url_loc, "a URL string"):
+        base_url, _ = substitute_env(base_url, url_loc, check)
+        if not base_url.startswith(("http://", "https://")):
+            check.add(url_loc, f"base_url must start with http:// or https://, got {base_url!r}")
+    return ReadyCloudSettings(org=org if isinstance(org, int) else 0,
+                              base_url=str(base_url).rstrip("/"), location=loc)
+
+
+def _products(data: dict, check: Checker) -> tuple[ProductSpec, ...]:  # type: ignore[type-arg]
+    entries = data.get("products")
+    if entries is None:
+        return ()
+    if not check.expect(entries, (list,), check.at(data, "products", "products"), "a list of products"):
+        return ()
+    result: list[ProductSpec] = []
+    seen: dict[str, int | None] = {}
+    for index, entry in enumerate(entries):
+        path = f"products[{index}]"
+        loc = check.at(entries, index, path)
+        if not check.expect(entry, (dict,), loc, "a product mapping"):
+            continue
+        spec = _product(entry, path, loc, check)
+        if spec is None:
+            continue
+        if spec.code in seen:
+            check.add(check.at(entry, "code", f"{path}.code"),
+                      f"duplicate code {spec.code!r} (first declared on line {seen[spec.code]})")
+            continue
+        seen[spec.code] = spec.location.line
+        result.append(spec)
+    return tuple(result)
+
+
+def _product(entry: dict, path: str, loc: Location, check: Checker) -> ProductSpec | None:  # type: ignore[type-arg]
+    check.unknown_keys(entry, PRODUCT_KEYS, path)
+    code = entry.get("code")
+    if "code" not in entry:
+        check.add(loc, "missing required key 'code'")
+        return None
+    if not isinstance(code, str) or not code.strip():
+        check.add(check.at(entry, "code", f"{path}.code"), "code must be a non-empty string")
+        return None
+    absent = entry.get("absent", False)
+    if not check.expect(absent, (bool,), check.at(entry, "absent", f"{path}.absent"), "true or false"):
+        absent = False
+    if absent:
+        extra = [k for k in entry if k not in ("code", "absent")]
+        if extra:
+            check.add(check.at(entry, extra[0], f"{path}.{extra[0]}"),
+                      "a tombstone (absent: true) takes no other fields than code")
+    sensitive = set(_sensitive_list(entry, path, check))
+    fields: dict[str, Any] = {}
+    for name, value in entry.items():
+        if name in PRODUCT_META_KEYS or name not in rc.WRITABLE_FIELDS:
+            continue
+        field_loc = check.at(entry, name, f"{path}.{name}")
+        value, from_env = _field_value(rc.WRITABLE_FIELDS[name], value, field_loc, check)
+        if from_env:
+            sensitive.add(name)
+        fields[name] = value
+    lines = {k: v for k, v in getattr(entry, "key_lines", {}).items() if isinstance(k, str)}
+    return ProductSpec(code=code, location=loc, absent=bool(absent), fields=frozen(fields),
+                       field_lines=frozen(lines), sensitive=frozenset(sensitive))
+
+
+def _sensitive_list(entry: dict, path: str, check: Checker) -> list[str]:  # type: ignore[type-arg]
+    value = entry.get("sensitive", [])
+    loc = check.at(entry, "sensitive", f"{path}.sensitive")
+    if value is True:
+        return [k for k in entry if k in rc.WRITABLE_FIELDS and k != "code"]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        check.add(loc, "sensitive must be true or a list of field names")
+        return []
+    for name in value:
+        if name not in rc.WRITABLE_FIELDS:
+            check.add(loc, f"sensitive names unknown field {name!r}{did_you_mean(name, rc.WRITABLE_FIELDS)}")
+    return list(value)
+
+
+def _field_value(kind: str, value: Any, loc: Location, check: Checker) -> tuple[Any, bool]:
+    kinds, what = _TYPE_CHECKS[kind]
+    if not check.expect(value, kinds, loc, what):
+        return value, False
+    from_env = False
+    if isinstance(value, str):
+        value, from_env = substitute_env(value, loc, check)
+    try:
+        if kind == "kind" and value not in rc.KINDS:
+            raise ValueError(f"kind must be one of {', '.join(rc.KINDS)}, got {value!r}{did_you_mean(value, rc.KINDS)}")
+        if value is not None and kind == "money":
+            values.parse_money(value)
+        elif value is not None and kind == "weight":
+            values.parse_weight(value)
+        elif value is not None and kind == "datetime":
+            values.parse_datetime(value)
+        elif kind == "object":
+            value, used = _custom_fields(value, loc, check)
+            from_env = from_env or used
+    except ValueError as exc:
+        check.add(loc, str(exc))
+    return value, from_env
+
+
+def _custom_fields(value: dict, loc: Location, check: Checker) -> tuple[dict, bool]:  # type: ignore[type-arg]
+    result: dict[str, Any] = {}
+    used_env = False
+    for name, item in value.items():
+        item_loc = check.at(value, name, f"{loc.path}.{name}")
+        if not isinstance(name, str):
+            check.add(item_loc, "custom field names must be strings")
+            continue
+        if not isinstance(item, dict) or "value" not in item:
+            check.add(item_loc, "expected a mapping with 'value' (and optional 'type')")
+            continue
+        check.unknown_keys(item, ("value", "type"), item_loc.path)
+        entry = dict(item)
+        for key in ("value", "type"):
+            if isinstance(entry.get(key), str):
+                entry[key], used = substitute_env(entry[key], check.at(item, key, f"{item_loc.path}.{key}"), check)
+                used_env = used_env or used
+        result[name] = entry
+    return result, used_env

@@ -1,0 +1,51 @@
+"""Immutable, validated catalog data. Built only by :mod:`reconciler.catalog.load`."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from reconciler.errors import Location
+
+
+def frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True)
+class ReadyCloudSettings:
+    org: int
+    base_url: str
+    location: Location
+
+
+@dataclass(frozen=True)
+class ProductSpec:
+    """One product entry: its code, whether it is a tombstone, and its managed fields.
+
+    ``fields`` holds the ReadyCloud fields the entry declares (``code`` included);
+    fields it leaves out are not managed. ``sensitive`` names the fields whose
+    value came from the environment or that the catalog marks sensitive.
+    """
+
+    code: str
+    location: Location
+    absent: bool = False
+    fields: Mapping[str, Any] = field(default_factory=lambda: frozen({}))
+    field_lines: Mapping[str, int] = field(default_factory=lambda: frozen({}))
+    sensitive: frozenset[str] = frozenset()
+
+    def field_location(self, name: str) -> Location:
+        line = self.field_lines.get(name, self.location.line)
+        return Location(self.location.file, line, f"products[{self.code}].{name}")
+
+
+@dataclass(frozen=True)
+class Catalog:
+    path: str
+    digest: str
+    readycloud: ReadyCloudSettings | None
+    products: tuple[ProductSpec, ...]
+
+    def by_code(self) -> dict[str, ProductSpec]:
+        return {p.code: p for p in self.products}

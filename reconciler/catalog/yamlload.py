@@ -1,0 +1,89 @@
+"""Load YAML keeping the line of every mapping key and sequence item.
+
+PyYAML does the parsing (its C parser when available); we only attach marks.
+Resolution follows YAML 1.2's core schema where it matters for catalogs:
+only ``true``/``false`` are booleans (``NO``, a country code, stays a string)
+and date-times stay strings (we parse them ourselves, per field).
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from reconciler.errors import CatalogError, Location, Problem
+
+_Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class LocDict(dict):  # type: ignore[type-arg]
+    """A dict that remembers the line of itself and of each key (1-based)."""
+
+    line: int | None = None
+    key_lines: dict[Any, int]
+
+
+class LocList(list):  # type: ignore[type-arg]
+    """A list that remembers the line of itself and of each item (1-based)."""
+
+    line: int | None = None
+    item_lines: list[int]
+
+
+class _Loader(_Base):  # type: ignore[misc, valid-type]
+    pass
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers
+            if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"))
+
+
+def _construct_mapping(loader: Any, node: yaml.MappingNode) -> LocDict:
+    loader.flatten_mapping(node)
+    result = LocDict()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, "found an unhashable key", key_node.start_mark) from None
+        if key in result.key_lines:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark)
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _construct_sequence(loader: Any, node: yaml.SequenceNode) -> LocList:
+    result = LocList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+
+
+def load_yaml(text: str, filename: str) -> Any:
+    """Parse ``text``; a syntax error becomes a :class:`CatalogError` with its line."""
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        message = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
+        raise CatalogError([Problem(Location(filename, line), f"YAML syntax: {message}")]) from None
+    except yaml.YAMLError as exc:
+        raise CatalogError([Problem(Location(filename), f"YAML syntax: {exc}")]) from None

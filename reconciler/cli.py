@@ -1,0 +1,182 @@
+"""Command line: thin click commands over the library. Errors are mapped to
+exit codes in one place (:func:`main`)."""
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Iterator, Mapping
+
+import click
+
+from reconciler import engine
+from reconciler.catalog.load import load_catalog
+from reconciler.errors import ApplyError, CatalogError, ReconcilerError
+from reconciler.render import json as render_json
+from reconciler.render import text as render_text
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+SANDBOX_STATE = Path(".reconciler") / "sandbox.sqlite"
+SANDBOX_SEED = Path("examples") / "sandbox-seed.json"
+
+catalog_option = click.option("-c", "--catalog", "catalog_path", default="catalog.yaml", show_default=True,
+                              type=click.Path(dir_okay=False), help="The catalog file.")
+format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+                             show_default=True, help="Output format.")
+sandbox_option = click.option("--sandbox", is_flag=True,
+                              help=f"Run against the built-in sandbox (state in {SANDBOX_STATE}, "
+                                   f"seeded from {SANDBOX_SEED}); no credentials needed.")
+parallelism_option = click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True,
+                                  help="How many vendor calls run at once.")
+
+
+class ExitCode(Exception):
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="reconciler")
+def cli() -> None:
+    """Declarative plan/apply for product catalogs (ReadyCloud, Cobuilder)."""
+
+
+@contextmanager
+def _environment(sandbox: bool) -> Iterator[Mapping[str, str]]:
+    """The environment providers read: the real one, or one pointing at a
+    sandbox started for this command."""
+    if not sandbox:
+        yield os.environ
+        return
+    from reconciler.sandbox import DEFAULT_TOKEN, Sandbox
+
+    SANDBOX_STATE.parent.mkdir(parents=True, exist_ok=True)
+    with Sandbox(SANDBOX_STATE, token=DEFAULT_TOKEN) as box:
+        if SANDBOX_SEED.exists():
+            box.load_seed(SANDBOX_SEED)
+        env = dict(os.environ)
+        env.update(READYCLOUD_BASE_URL=box.readycloud_base_url, READYCLOUD_TOKEN=DEFAULT_TOKEN)
+        yield env
+
+
+@cli.command()
+@catalog_option
+def validate(catalog_path: str) -> None:
+    """Check the catalog offline: syntax, keys, types, duplicates, ${VAR}s."""
+    catalog = load_catalog(catalog_path)
+    click.echo(f"{catalog_path}: valid ({len(catalog.products)} products).")
+
+
+@cli.command()
+@catalog_option
+@format_option
+@sandbox_option
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when there are none.")
+def plan(catalog_path: str, fmt: str, sandbox: bool, detailed_exitcode: bool) -> None:
+    """Show what apply would change."""
+    catalog = load_catalog(catalog_path)
+    with _environment(sandbox) as env, ExitStack() as stack:
+        providers = engine.open_providers(catalog, stack, environ=env)
+        the_plan = engine.refresh_and_plan(catalog, providers)
+    click.echo(render_json.render_plan(the_plan) if fmt == "json" else render_text.render_plan(the_plan))
+    if the_plan.errors:
+        raise ExitCode(EXIT_ERROR)
+    if detailed_exitcode and the_plan.has_changes:
+        raise ExitCode(EXIT_CHANGES)
+
+
+@cli.command()
+@catalog_option
+@format_option
+@sandbox_option
+@parallelism_option
+@click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
+def apply(catalog_path: str, fmt: str, sandbox: bool, parallelism: int, auto_approve: bool) -> None:
+    """Plan, confirm, then make the live state match the catalog."""
+    catalog = load_catalog(catalog_path)
+    text = fmt == "text"
+    with _environment(sandbox) as env, ExitStack() as stack:
+        providers = engine.open_providers(catalog, stack, environ=env, parallelism=parallelism)
+        the_plan = engine.refresh_and_plan(catalog, providers)
+        if text:
+            click.echo(render_text.render_plan(the_plan))
+        if the_plan.errors:
+            raise ReconcilerError("the plan has errors; nothing was applied")
+        if not the_plan.has_changes:
+            if not text:
+                click.echo(render_json.render_apply(the_plan, engine.ApplyResult(())))
+            return
+        _confirm(auto_approve)
+        on_result = (lambda r: click.echo(render_text.render_result_line(r))) if text else None
+        result = engine.apply(the_plan, providers, parallelism=parallelism, on_result=on_result)
+    click.echo(render_text.render_apply_summary(result) if text else render_json.render_apply(the_plan, result))
+    if not result.ok:
+        raise ExitCode(EXIT_ERROR)
+
+
+def _confirm(auto_approve: bool) -> None:
+    if auto_approve:
+        return
+    if not sys.stdin.isatty():
+        raise ReconcilerError("refusing to apply without a terminal to confirm on; "
+                              "review the plan and pass --auto-approve")
+    if not click.confirm("\nApply these changes?", default=False):
+        raise ReconcilerError("apply cancelled; nothing was changed")
+
+
+@cli.group()
+def sandbox() -> None:
+    """The built-in simulation of the vendor APIs."""
+
+
+@sandbox.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8765, show_default=True)
+@click.option("--state", type=click.Path(dir_okay=False), default=str(SANDBOX_STATE), show_default=True,
+              help="SQLite file holding the sandbox's state.")
+@click.option("--token", envvar="SANDBOX_TOKEN", default=None, help="Bearer token the sandbox accepts.")
+@click.option("--seed", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="JSON seed loaded when the state is empty.")
+def sandbox_serve(host: str, port: int, state: str, token: str | None, seed: str | None) -> None:
+    """Serve the sandbox until interrupted."""
+    from reconciler.sandbox import DEFAULT_TOKEN, serve
+
+    Path(state).parent.mkdir(parents=True, exist_ok=True)
+    click.echo(f"sandbox on http://{host}:{port} (ReadyCloud at /api/v2), state in {state}", err=True)
+    serve(host=host, port=port, state_path=state, token=token or DEFAULT_TOKEN, seed=seed)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: maps every error to one message on stderr and an exit code."""
+    try:
+        cli.main(args=argv, prog_name="reconciler", standalone_mode=False)
+    except ExitCode as exc:
+        return exc.code
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return EXIT_ERROR
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_ERROR
+    except CatalogError as exc:
+        problems = exc.problems
+        click.echo(f"Error: the catalog is invalid ({len(problems)} problem{'s' * (len(problems) != 1)}):",
+                   err=True)
+        for problem in problems:
+            click.echo(f"  {problem}", err=True)
+        return EXIT_ERROR
+    except ApplyError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        return EXIT_ERROR
+    except ReconcilerError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        return 130
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

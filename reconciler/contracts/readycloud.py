@@ -1,0 +1,57 @@
+"""ReadyCloud API v2 products: the documented and assumed contract."""
+from __future__ import annotations
+
+from typing import Final
+
+DEFAULT_BASE_URL: Final = "https://www.readycloud.com/api/v2"
+
+#: ``limit``/``offset`` paging is assumed (Django REST framework style); 100 is
+#: the largest page the sandbox serves and the page size the client asks for.
+PAGE_SIZE: Final = 100
+
+#: Documented rate limits, per API client and minute.
+MAX_READS_PER_MINUTE: Final = 30
+MAX_WRITES_PER_MINUTE: Final = 30
+
+KINDS: Final = ("goods", "discount", "tax", "adjustment")
+
+# Field types: "str", "bool", "int", "money", "weight", "datetime", "object", "kind".
+#: Every writable field in the seed, with the type we validate and normalise it as.
+WRITABLE_FIELDS: Final[dict[str, str]] = {
+    "code": "str",
+    "commodity_code": "str",
+    "custom_fields": "object",
+    "description": "str",
+    "export_type_code": "str",
+    "image_link": "str",
+    "joint_production": "bool",
+    "kind": "kind",
+    "link": "str",
+    "net_cost_begin_date": "datetime",
+    "net_cost_code": "str",
+    "net_cost_end_date": "datetime",
+    "origin_country_code": "str",
+    "part_number": "str",
+    "pick_location": "str",
+    "preference_criteria_code": "str",
+    "producer_info_code": "str",
+    "quantity": "int",
+    "scheduleb_commodity_code": "str",
+    "unit_price": "money",
+    "unit_weight": "weight",
+    "ups": "str",
+    "ean": "str",
+    "isbn": "str",
+}
+
+#: Server-owned fields: never sent, never compared.
+READ_ONLY_FIELDS: Final = ("url", "created_at", "updated_at", "source")
+
+#: Decimal places the server stores amounts with (seed examples).
+MONEY_DECIMALS: Final = 2
+WEIGHT_DECIMALS: Final = 4
+
+
+def product_pk_from_url(url: str) -> str:
+    """The product's primary key is the last path segment of its ``url``."""
+    return url.rstrip("/").rsplit("/", 1)[-1]

@@ -1,0 +1,36 @@
+"""Library entry points the CLI (and other programs) call: build providers
+from a catalog and the environment, refresh, plan, apply."""
+from __future__ import annotations
+
+import os
+from contextlib import ExitStack
+from typing import Any, Callable, Mapping
+
+import httpx
+
+from reconciler.apply import ApplyResult, ChangeResult, apply_plan
+from reconciler.catalog.model import Catalog
+from reconciler.plan import Plan, build_plan
+from reconciler.providers.base import Provider
+from reconciler.providers.readycloud import ReadyCloudProvider
+
+
+def open_providers(catalog: Catalog, stack: ExitStack, *, environ: Mapping[str, str] = os.environ,
+                   transport: httpx.BaseTransport | None = None, parallelism: int = 8) -> dict[str, Provider]:
+    """One provider per vendor the catalog configures; closed with ``stack``."""
+    providers: dict[str, Provider] = {}
+    if catalog.readycloud is not None:
+        providers["readycloud"] = stack.enter_context(ReadyCloudProvider.from_settings(
+            catalog.readycloud, environ, transport=transport, parallelism=parallelism))
+    return providers
+
+
+def refresh_and_plan(catalog: Catalog, providers: Mapping[str, Provider]) -> Plan:
+    """Read the live state of every provider and diff it against the catalog."""
+    live: dict[str, Any] = {name: provider.refresh() for name, provider in providers.items()}
+    return build_plan(catalog, live.get("readycloud"))
+
+
+def apply(plan: Plan, providers: Mapping[str, Provider], *, parallelism: int = 8,
+          on_result: Callable[[ChangeResult], None] | None = None) -> ApplyResult:
+    return apply_plan(plan, providers, parallelism=parallelism, on_result=on_result)

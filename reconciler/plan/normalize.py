@@ -1,0 +1,54 @@
+"""Normalise field values the way ReadyCloud stores them, so that equal values
+compare equal: amounts numerically with their currency/unit, date-times as
+instants, ``custom_fields`` as a whole object."""
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+from reconciler import values
+from reconciler.contracts import readycloud as rc
+
+
+def _money(value: Any) -> Any:
+    amount, currency = values.parse_money(value)
+    return f"{values.canonical_decimal(amount)} {currency}"
+
+
+def _weight(value: Any) -> Any:
+    amount, unit = values.parse_weight(value)
+    return f"{values.canonical_decimal(amount)} {unit}"
+
+
+def _datetime(value: Any) -> Any:
+    return values.format_datetime(values.parse_datetime(value))
+
+
+def _custom_fields(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    return {name: {k: v for k, v in entry.items() if v is not None} if isinstance(entry, dict) else entry
+            for name, entry in value.items()}
+
+
+_NORMALISERS: dict[str, Callable[[Any], Any]] = {
+    "money": _money, "weight": _weight, "datetime": _datetime, "object": _custom_fields,
+}
+
+
+def normalise_field(name: str, value: Any) -> Any:
+    """Canonical form of one ReadyCloud field value. Unparseable live values are
+    kept as they are (they then simply differ from the desired value)."""
+    if value is None:
+        return None if name != "custom_fields" else {}
+    normaliser = _NORMALISERS.get(rc.WRITABLE_FIELDS.get(name, "str"))
+    if normaliser is None:
+        return value
+    try:
+        return normaliser(value)
+    except ValueError:
+        return value
+
+
+def normalise_fields(fields: Mapping[str, Any], names: Any) -> dict[str, Any]:
+    """Normalise the ``names`` fields of ``fields`` (missing ones read as null)."""
+    return {name: normalise_field(name, fields.get(name)) for name in names}

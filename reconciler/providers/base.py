@@ -1,0 +1,34 @@
+"""The provider interface: one adapter per vendor, reading live state and
+writing one change at a time (modelled on octoDNS's populate/apply)."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+from reconciler.plan.model import Change
+
+
+class Provider(ABC):
+    """A vendor adapter. ``refresh`` reads the live state the plan needs;
+    ``execute`` performs one planned :class:`Change` and returns the resource as
+    it now is (``None`` for a delete)."""
+
+    #: The vendor's name as it appears in plans and messages.
+    name: str = ""
+
+    @abstractmethod
+    def refresh(self) -> Any:
+        """Read the live state this provider's part of the plan is computed from."""
+
+    @abstractmethod
+    def execute(self, change: Change) -> Any:
+        """Apply one change. Raises :class:`reconciler.errors.ProviderError`."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+    def __enter__(self) -> "Provider":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

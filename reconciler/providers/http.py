@@ -1,0 +1,156 @@
+"""HTTP clients, built in one place: timeouts, retries with backoff honouring
+``Retry-After``, and mapping of answers to the :mod:`reconciler.errors` tree.
+
+The transport is injectable (``httpx.MockTransport`` in unit tests); nothing
+here ever puts a credential into a message.
+"""
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from datetime import datetime, timezone
+from typing import Any, Callable, Mapping
+
+import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+from reconciler.errors import AuthError, ProviderError, TransientError
+
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"})
+TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 6          # total tries, the first included
+    backoff_initial: float = 0.5
+    backoff_max: float = 30.0
+    retry_after_max: float = 120.0
+
+
+DEFAULT_RETRY = RetryPolicy()
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+def build_client(base_url: str, headers: Mapping[str, str], *,
+                 transport: httpx.BaseTransport | None = None,
+                 timeout: httpx.Timeout = DEFAULT_TIMEOUT, max_connections: int = 16) -> httpx.Client:
+    """The one place HTTP clients are made."""
+    return httpx.Client(
+        base_url=base_url, headers={"Accept": "application/json", "User-Agent": "reconciler", **headers},
+        transport=transport, timeout=timeout, follow_redirects=False,
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections))
+
+
+class AmbiguousWriteError(TransientError):
+    """A non-idempotent request may or may not have acted (timeout, dropped
+    connection, 5xx). The caller must check the live state before retrying."""
+
+
+def vendor_message(response: httpx.Response) -> str:
+    """The vendor's own words: RFC 7807 ``title: detail``, DRF ``detail`` or
+    ``{field: [messages]}``, Voucherify ``message``, else the reason phrase."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = response.text.strip()
+        return text[:300] if text else response.reason_phrase
+    if isinstance(body, dict):
+        if "title" in body or ("detail" in body and "status" in body):
+            parts = [str(body[k]) for k in ("title", "detail") if body.get(k)]
+            return ": ".join(parts) or response.reason_phrase
+        if "detail" in body:
+            return str(body["detail"])
+        if "message" in body:
+            return str(body["message"])
+        parts = []
+        for key, messages in body.items():
+            text = "; ".join(map(str, messages)) if isinstance(messages, list) else str(messages)
+            parts.append(f"{key}: {text}")
+        return ", ".join(parts) or response.reason_phrase
+    return str(body)[:300]
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def raise_for_answer(vendor: str, response: httpx.Response) -> None:
+    """Map a non-2xx answer to the error tree."""
+    status = response.status_code
+    if status < 400:
+        return
+    message = vendor_message(response)
+    if status in (401, 403):
+        raise AuthError(vendor, message, status)
+    if status in TRANSIENT_STATUSES:
+        raise TransientError(vendor, message, status, retry_after_seconds(response))
+    raise ProviderError(vendor, message, status)
+
+
+def _wait(policy: RetryPolicy):  # type: ignore[no-untyped-def]
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, TransientError) and exc.retry_after is not None:
+            return min(exc.retry_after, policy.retry_after_max)
+        ceiling = min(policy.backoff_max, policy.backoff_initial * 2 ** (state.attempt_number - 1))
+        return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not crypto
+    return wait
+
+
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, TransientError) and not isinstance(exc, AmbiguousWriteError)
+
+
+class Requester:
+    """Sends requests for one vendor with retries; one per provider."""
+
+    def __init__(self, vendor: str, client: httpx.Client, retry: RetryPolicy = DEFAULT_RETRY,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.vendor = vendor
+        self.client = client
+        self.retry = retry
+        self.sleep = sleep
+
+    def send(self, method: str, url: str, *, json: Any = None,
+             params: Mapping[str, Any] | None = None) -> httpx.Response:
+        """Send with retries. Idempotent requests are retried on 429, 5xx and
+        network errors. A non-idempotent one is retried only when the server
+        certainly did not act (429, connection refused); otherwise it raises
+        :class:`AmbiguousWriteError` for the caller to resolve."""
+        retrying = Retrying(stop=stop_after_attempt(self.retry.attempts), wait=_wait(self.retry),
+                            retry=retry_if_exception(_retryable), reraise=True, sleep=self.sleep)
+        for attempt in retrying:
+            with attempt:
+                return self._send_once(method.upper(), url, json, params)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send_once(self, method: str, url: str, json: Any, params: Any) -> httpx.Response:
+        safe = method in IDEMPOTENT
+        try:
+            response = self.client.request(method, url, json=json, params=params)
+        except httpx.ConnectError as exc:
+            raise TransientError(self.vendor, f"cannot connect: {exc}") from None
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            kind = "timed out" if isinstance(exc, httpx.TimeoutException) else f"connection lost: {exc}"
+            if safe:
+                raise TransientError(self.vendor, f"{method} {kind}") from None
+            raise AmbiguousWriteError(self.vendor, f"{method} {kind}; it may have been applied") from None
+        if response.status_code in TRANSIENT_STATUSES and response.status_code != 429 and not safe:
+            raise AmbiguousWriteError(self.vendor, vendor_message(response), response.status_code,
+                                      retry_after_seconds(response))
+        raise_for_answer(self.vendor, response)
+        return response

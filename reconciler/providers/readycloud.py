@@ -1,0 +1,101 @@
+"""ReadyCloud API v2 products adapter."""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterator, Mapping
+
+import httpx
+
+from reconciler.catalog.model import ReadyCloudSettings
+from reconciler.contracts import readycloud as rc
+from reconciler.errors import ConfigError, ProviderError
+from reconciler.plan.model import Change
+from reconciler.providers.base import Provider
+from reconciler.providers.http import AmbiguousWriteError, Requester, RetryPolicy, DEFAULT_RETRY, build_client
+from reconciler.values import format_datetime
+
+#: How far back a lost-create lookup lists, to absorb clock skew with the server.
+CREATE_LOOKUP_SKEW = timedelta(minutes=10)
+
+
+class ReadyCloudProvider(Provider):
+    name = "readycloud"
+
+    def __init__(self, org: int, base_url: str, token: str, *,
+                 transport: httpx.BaseTransport | None = None,
+                 retry: RetryPolicy = DEFAULT_RETRY, parallelism: int = 8) -> None:
+        self.org = org
+        self.base_url = base_url.rstrip("/")
+        client = build_client(self.base_url, {"Authorization": f"Bearer {token}"},
+                              transport=transport, max_connections=max(parallelism, 4))
+        self.http = Requester(self.name, client, retry)
+        self.collection = f"/orgs/{org}/products/"
+
+    @classmethod
+    def from_settings(cls, settings: ReadyCloudSettings, environ: Mapping[str, str] = os.environ,
+                      **kwargs: Any) -> "ReadyCloudProvider":
+        token = environ.get("READYCLOUD_TOKEN", "")
+        if not token:
+            raise ConfigError("READYCLOUD_TOKEN is not set (the ReadyCloud OAuth2 bearer token)")
+        base_url = environ.get("READYCLOUD_BASE_URL") or settings.base_url
+        return cls(settings.org, base_url, token, **kwargs)
+
+    def close(self) -> None:
+        self.http.client.close()
+
+    # -- reading -----------------------------------------------------------
+    def iter_products(self, updated_since: datetime | None = None) -> Iterator[dict[str, Any]]:
+        """Every product of the org, following ``next`` links."""
+        params: dict[str, Any] | None = {"limit": rc.PAGE_SIZE}
+        if updated_since is not None and params is not None:
+            params["updated_at__gte"] = format_datetime(updated_since)
+        url: str | None = self.collection
+        while url:
+            page = self.http.send("GET", url, params=params).json()
+            if not isinstance(page, dict) or not isinstance(page.get("results"), list):
+                raise ProviderError(self.name, f"unexpected list answer from {url}")
+            yield from page["results"]
+            url, params = page.get("next"), None
+
+    def refresh(self) -> dict[str, list[dict[str, Any]]]:
+        """All live products indexed by code (a list: codes are not unique)."""
+        index: dict[str, list[dict[str, Any]]] = {}
+        for product in self.iter_products():
+            index.setdefault(str(product.get("code")), []).append(product)
+        return index
+
+    # -- writing -----------------------------------------------------------
+    def _item(self, pk: str) -> str:
+        return f"{self.collection}{pk}/"
+
+    def execute(self, change: Change) -> dict[str, Any] | None:
+        if change.action == "create":
+            return self.create(change.key, change.body)
+        if change.action == "update":
+            return self.http.send("PATCH", self._item(str(change.resource_id)), json=change.body).json()
+        self.http.send("DELETE", self._item(str(change.resource_id)))
+        return None
+
+    def create(self, code: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST a product; a lost answer is resolved by looking the code up
+        before anything is sent again, so no fault creates a duplicate."""
+        last: AmbiguousWriteError | None = None
+        for _ in range(self.http.retry.attempts):
+            started = datetime.now(timezone.utc)
+            try:
+                return self.http.send("POST", self.collection, json=dict(body)).json()
+            except AmbiguousWriteError as exc:
+                last = exc
+                found = self.find_created(code, started - CREATE_LOOKUP_SKEW)
+                if found is not None:
+                    return found
+        assert last is not None
+        raise last
+
+    def find_created(self, code: str, since: datetime) -> dict[str, Any] | None:
+        """The product with ``code`` updated since ``since``, if one exists."""
+        for product in self.iter_products(updated_since=since):
+            if product.get("code") == code:
+                return product
+        return None

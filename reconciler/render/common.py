@@ -1,0 +1,34 @@
+"""Formatting helpers shared by the renderers (presentation only)."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reconciler.plan.model import Change, FieldChange
+
+SENSITIVE = "(sensitive)"
+SYMBOL = {"create": "+", "update": "~", "delete": "-"}
+VERB = {"create": "create", "update": "update", "delete": "delete"}
+
+
+def show(value: Any) -> str:
+    """A value as it reads in a plan: JSON for structures and strings."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def before(f: FieldChange) -> Any:
+    return SENSITIVE if f.sensitive else f.before
+
+
+def after(f: FieldChange) -> Any:
+    return SENSITIVE if f.sensitive else f.after
+
+
+def title(change: Change) -> str:
+    ident = f", id {change.resource_id}" if change.resource_id else ""
+    return f"product {change.key} ({change.vendor}{ident})"
+
+
+def counts_line(counts: dict[str, int]) -> str:
+    return (f"{counts['create']} to create, {counts['update']} to update, "
+            f"{counts['delete']} to delete, {counts['unchanged']} unchanged")

@@ -1,0 +1,58 @@
+"""Terraform-like text output. Colour is applied with click.style; click strips
+it when the output is not a terminal."""
+from __future__ import annotations
+
+import click
+
+from reconciler.apply import ApplyResult, ChangeResult
+from reconciler.plan.model import Plan
+from reconciler.render.common import SYMBOL, after, before, counts_line, show, title
+
+_COLOUR = {"create": "green", "update": "yellow", "delete": "red"}
+_DONE = {"create": "created", "update": "updated", "delete": "deleted"}
+
+
+def render_plan(plan: Plan) -> str:
+    lines: list[str] = []
+    if plan.changes:
+        lines.append("reconciler will perform the following actions:\n")
+    for change in plan.changes:
+        colour = _COLOUR[change.action]
+        lines.append(click.style(f"  {SYMBOL[change.action]} {title(change)}", fg=colour, bold=True))
+        width = max((len(f.field) for f in change.fields), default=0)
+        for f in change.fields:
+            label = f"{f.field}:".ljust(width + 1)
+            if change.action == "create":
+                lines.append(f"      {label} {show(after(f))}")
+            else:
+                lines.append(f"      {label} {show(before(f))} {click.style('→', fg=colour)} {show(after(f))}")
+    for note in plan.notes:
+        lines.append(f"  note: {note}")
+    for issue in plan.errors:
+        lines.append(click.style(f"  ! {issue.key} ({issue.vendor}): {issue.message}", fg="red"))
+    if lines:
+        lines.append("")
+    if not plan.changes and not plan.errors:
+        lines.append("No changes. The live state matches the catalog.")
+    lines.append(f"Plan: {counts_line(plan.counts)}."
+                 + (click.style(f" {len(plan.errors)} error(s).", fg="red") if plan.errors else ""))
+    return "\n".join(lines)
+
+
+def render_result_line(result: ChangeResult) -> str:
+    change = result.change
+    if result.status == "succeeded":
+        return click.style(f"  {SYMBOL[change.action]} {_DONE[change.action]} {title(change)}",
+                           fg=_COLOUR[change.action])
+    mark = "failed" if result.status == "failed" else "skipped"
+    return click.style(f"  ! {mark}: {change.action} {title(change)}: {result.error}", fg="red")
+
+
+def render_apply_summary(result: ApplyResult) -> str:
+    summary = (f"Apply {'complete' if result.ok else 'finished with errors'}: "
+               f"{len(result.succeeded)} succeeded, {len(result.failed)} failed, "
+               f"{len(result.skipped)} skipped.")
+    lines = [click.style(summary, fg="green" if result.ok else "red", bold=True)]
+    for r in result.failed + result.skipped:
+        lines.append(f"  {r.status}: {r.change.action} {r.change.key}: {r.error}")
+    return "\n".join(lines)

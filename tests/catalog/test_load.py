@@ -1,0 +1,101 @@
+from pathlib import Path
+
+import pytest
+
+from reconciler.catalog.load import load_catalog
+from reconciler.errors import CatalogError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "catalog.yaml"
+    path.write_text(text)
+    return path
+
+
+def problems(tmp_path: Path, text: str) -> list[str]:
+    with pytest.raises(CatalogError) as info:
+        load_catalog(write(tmp_path, text))
+    return [str(p) for p in info.value.problems]
+
+
+def test_example_catalog_is_valid() -> None:
+    catalog = load_catalog(ROOT / "catalog.yaml")
+    codes = [p.code for p in catalog.products]
+    assert "ES-4335-64667-7565" in codes
+    tshirt = catalog.by_code()["ES-4335-64667-7565"]
+    assert tshirt.fields["origin_country_code"] == "NO"  # YAML 1.1 would make this False
+    assert catalog.by_code()["OLD-1"].absent
+    assert catalog.readycloud is not None and catalog.readycloud.org == 1
+
+
+def test_typo_gets_did_you_mean_with_line(tmp_path: Path) -> None:
+    found = problems(tmp_path, "readycloud: {org: 1}\nproducts:\n  - code: A\n    kind: goods\n"
+                               "    origin_countr_code: CN\n")
+    assert len(found) == 1
+    assert found[0].endswith("catalog.yaml:5: products[0].origin_countr_code: unknown key "
+                             "'origin_countr_code' (did you mean 'origin_country_code'?)")
+
+
+def test_wrong_types_kind_price_and_duplicates_are_all_reported(tmp_path: Path) -> None:
+    found = problems(tmp_path, "\n".join([
+        "readycloud: {org: 1}",
+        "products:",
+        "  - code: A",
+        "    kind: gods",
+        "    unit_price: 88",
+        "  - code: B",
+        "    quantity: three",
+        "    unit_weight: heavy",
+        "  - code: A",
+        "    unit_price: 12.00",
+        "    net_cost_begin_date: yesterday",
+    ]))
+    text = "\n".join(found)
+    assert ":4: products[0].kind: kind must be one of goods, discount, tax, adjustment, got 'gods'" in text
+    assert ":5: products[0].unit_price: expected an amount with a currency" in text
+    assert ":7: products[1].quantity: expected an integer or null, got string" in text
+    assert ":8: products[1].unit_weight: expected an amount followed by a unit" in text
+    assert ":9: products[2].code: duplicate code 'A' (first declared on line 3)" in text
+    assert ":11: products[2].net_cost_begin_date: 'yesterday' is not an ISO 8601 date-time" in text
+
+
+def test_price_without_currency_string(tmp_path: Path) -> None:
+    found = problems(tmp_path, "products:\n  - code: A\n    unit_price: '88.00'\n")
+    assert any(":3: products[0].unit_price: expected an amount followed by a unit" in p for p in found)
+
+
+def test_env_substitution_and_missing_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RC_TEST_DESC", "from env")
+    catalog = load_catalog(write(tmp_path, "products:\n  - code: A\n    description: ${RC_TEST_DESC}!\n"))
+    spec = catalog.products[0]
+    assert spec.fields["description"] == "from env!"
+    assert "description" in spec.sensitive
+    monkeypatch.delenv("RC_TEST_DESC")
+    found = problems(tmp_path, "products:\n  - code: A\n    description: ${RC_TEST_DESC}\n")
+    assert found == [f"{tmp_path / 'catalog.yaml'}:3: products[0].description: "
+                     "environment variable RC_TEST_DESC is not set"]
+
+
+def test_yaml_syntax_error_has_line(tmp_path: Path) -> None:
+    found = problems(tmp_path, "products:\n  - code: A\n   kind: [goods\n")
+    assert len(found) == 1 and "YAML syntax" in found[0] and "catalog.yaml:" in found[0]
+
+
+def test_tombstone_takes_no_fields_and_unknown_top_level(tmp_path: Path) -> None:
+    found = problems(tmp_path, "prodcts: []\nproducts:\n  - code: A\n    absent: true\n    kind: goods\n")
+    text = "\n".join(found)
+    assert ":1: prodcts: unknown key 'prodcts' (did you mean 'products'?)" in text
+    assert ":5: products[0].kind: a tombstone (absent: true) takes no other fields than code" in text
+
+
+def test_custom_fields_shape(tmp_path: Path) -> None:
+    found = problems(tmp_path, "products:\n  - code: A\n    custom_fields:\n      Color: red\n")
+    assert any(":4: products[0].custom_fields.Color: expected a mapping with 'value'" in p for p in found)
+
+
+def test_missing_file() -> None:
+    with pytest.raises(CatalogError) as info:
+        load_catalog("/nonexistent/catalog.yaml")
+    assert "cannot read catalog" in str(info.value)

@@ -1,0 +1,62 @@
+from reconciler.catalog.load import build_catalog
+from reconciler.catalog.yamlload import load_yaml
+from reconciler.plan import build_plan
+
+
+def catalog(text: str):  # type: ignore[no-untyped-def]
+    return build_catalog(load_yaml("readycloud: {org: 1}\n" + text, "c.yaml"), "c.yaml", "digest")
+
+
+def live(code: str, pk: int, **fields: object) -> dict[str, object]:
+    return {"code": code, "url": f"/api/v2/orgs/1/products/{pk}/", **fields}
+
+
+def test_mix_of_create_update_delete_unchanged() -> None:
+    c = catalog("products:\n"
+                " - {code: A, kind: goods, unit_price: 88 USD, unit_weight: 180 g}\n"
+                " - {code: B, quantity: 3, description: same}\n"
+                " - {code: C, absent: true}\n"
+                " - {code: D, kind: tax, description: new}\n"
+                " - {code: E, absent: true}\n")
+    index = {"A": [live("A", 1, kind="goods", unit_price="88.00 USD", unit_weight="180.0000 g", quantity=9)],
+             "B": [live("B", 2, quantity=2, description="same", ean="keep")],
+             "C": [live("C", 3)],
+             "Z": [live("Z", 4)]}
+    plan = build_plan(c, index)
+    assert plan.counts == {"create": 1, "update": 1, "delete": 1, "unchanged": 2}
+    by_key = {ch.key: ch for ch in plan.changes}
+    assert by_key["B"].action == "update" and by_key["B"].resource_id == "2"
+    assert by_key["B"].body == {"quantity": 3}  # only the changed field; ean is unmanaged
+    assert [(f.field, f.before, f.after) for f in by_key["B"].fields] == [("quantity", 2, 3)]
+    assert by_key["C"].action == "delete" and by_key["C"].resource_id == "3"
+    assert by_key["D"].body == {"code": "D", "kind": "tax", "description": "new"}
+    assert not plan.errors
+
+
+def test_duplicate_live_code_is_an_error_not_a_guess() -> None:
+    plan = build_plan(catalog("products:\n - {code: A, quantity: 1}\n"),
+                      {"A": [live("A", 1), live("A", 7)]})
+    assert not plan.changes
+    assert len(plan.errors) == 1 and "2 live products share code 'A' (ids 1, 7)" in plan.errors[0].message
+
+
+def test_create_without_kind_is_a_located_error() -> None:
+    plan = build_plan(catalog("products:\n - {code: A, quantity: 1}\n"), {})
+    assert not plan.changes
+    assert "c.yaml:3" in plan.errors[0].message and "'kind' is required" in plan.errors[0].message
+
+
+def test_checksum_is_stable_and_content_sensitive() -> None:
+    c = catalog("products:\n - {code: A, quantity: 3}\n")
+    a = build_plan(c, {"A": [live("A", 1, quantity=1)]})
+    b = build_plan(c, {"A": [live("A", 1, quantity=1)]})
+    d = build_plan(c, {"A": [live("A", 1, quantity=2)]})
+    assert a.checksum == b.checksum != d.checksum
+
+
+def test_custom_fields_compared_as_a_whole() -> None:
+    c = catalog("products:\n - code: A\n   custom_fields: {Color: {value: red}}\n")
+    same = build_plan(c, {"A": [live("A", 1, custom_fields={"Color": {"value": "red"}})]})
+    extra = build_plan(c, {"A": [live("A", 1, custom_fields={"Color": {"value": "red"}, "X": {"value": "1"}})]})
+    assert not same.changes
+    assert extra.changes[0].body == {"custom_fields": {"Color": {"value": "red"}}}
