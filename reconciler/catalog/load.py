@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.catalog.check import Checker, did_you_mean, substitute_env
+from reconciler.catalog.notify import parse_notify
 from reconciler.catalog.model import Catalog, ProductSpec, ReadyCloudSettings, frozen
 from reconciler.catalog.yamlload import LocDict, load_yaml
 from reconciler.contracts import readycloud as rc
 from reconciler.errors import CatalogError, Location, Problem
 from reconciler import values
 
-TOP_LEVEL_KEYS = ("readycloud", "products")
+TOP_LEVEL_KEYS = ("readycloud", "products", "notify")
 PRODUCT_META_KEYS = ("absent", "sensitive")
 PRODUCT_KEYS = tuple(rc.WRITABLE_FIELDS) + PRODUCT_META_KEYS
 
@@ -57,9 +58,10 @@ def build_catalog(data: Any, filename: str, digest: str) -> Catalog:
     check.unknown_keys(data, TOP_LEVEL_KEYS, "")
     readycloud = _readycloud(data, check)
     products = _products(data, check)
+    notify = parse_notify(data["notify"], check.at(data, "notify", "notify"), check) if "notify" in data else None
     if check.problems:
         raise CatalogError(check.problems)
-    return Catalog(path=filename, digest=digest, readycloud=readycloud, products=products)
+    return Catalog(path=filename, digest=digest, readycloud=readycloud, products=products, notify=notify)
 
 
 def _readycloud(data: dict, check: Checker) -> ReadyCloudSettings | None:  # type: ignore[type-arg]

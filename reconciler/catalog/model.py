@@ -46,6 +46,7 @@ class Catalog:
     digest: str
     readycloud: ReadyCloudSettings | None
     products: tuple[ProductSpec, ...]
+    notify: Any = None  # reconciler.catalog.notify.NotifySettings
 
     def by_code(self) -> dict[str, ProductSpec]:
         return {p.code: p for p in self.products}

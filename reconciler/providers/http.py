@@ -125,23 +125,28 @@ class Requester:
         self.retry = retry
         self.sleep = sleep
 
-    def send(self, method: str, url: str, *, json: Any = None,
-             params: Mapping[str, Any] | None = None) -> httpx.Response:
+    def send(self, method: str, url: str, *, json: Any = None, params: Mapping[str, Any] | None = None,
+             content: bytes | None = None, headers: Mapping[str, str] | None = None,
+             idempotent: bool | None = None) -> httpx.Response:
         """Send with retries. Idempotent requests are retried on 429, 5xx and
         network errors. A non-idempotent one is retried only when the server
         certainly did not act (429, connection refused); otherwise it raises
-        :class:`AmbiguousWriteError` for the caller to resolve."""
+        :class:`AmbiguousWriteError` for the caller to resolve. ``idempotent``
+        overrides the method's default (e.g. for POSTs the receiver
+        de-duplicates, like webhook deliveries with a stable event id)."""
+        safe = method.upper() in IDEMPOTENT if idempotent is None else idempotent
         retrying = Retrying(stop=stop_after_attempt(self.retry.attempts), wait=_wait(self.retry),
                             retry=retry_if_exception(_retryable), reraise=True, sleep=self.sleep)
         for attempt in retrying:
             with attempt:
-                return self._send_once(method.upper(), url, json, params)
+                return self._send_once(method.upper(), url, json, params, content, headers, safe)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _send_once(self, method: str, url: str, json: Any, params: Any) -> httpx.Response:
-        safe = method in IDEMPOTENT
+    def _send_once(self, method: str, url: str, json: Any, params: Any, content: bytes | None,
+                   headers: Mapping[str, str] | None, safe: bool) -> httpx.Response:
         try:
-            response = self.client.request(method, url, json=json, params=params)
+            response = self.client.request(method, url, json=json, params=params, content=content,
+                                           headers=headers)
         except httpx.ConnectError as exc:
             raise TransientError(self.vendor, f"cannot connect: {exc}") from None
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
