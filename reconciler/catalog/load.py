@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.catalog.check import Checker, did_you_mean, substitute_env
+from reconciler.catalog import cobuilder as cobuilder_catalog
 from reconciler.catalog.notify import parse_notify
 from reconciler.catalog.model import Catalog, ProductSpec, ReadyCloudSettings, frozen
 from reconciler.catalog.yamlload import LocDict, load_yaml
@@ -18,8 +19,8 @@ from reconciler.contracts import readycloud as rc
 from reconciler.errors import CatalogError, Location, Problem
 from reconciler import values
 
-TOP_LEVEL_KEYS = ("readycloud", "products", "notify")
-PRODUCT_META_KEYS = ("absent", "sensitive")
+TOP_LEVEL_KEYS = ("readycloud", "cobuilder", "products", "notify")
+PRODUCT_META_KEYS = ("absent", "sensitive", "cobuilder")
 PRODUCT_KEYS = tuple(rc.WRITABLE_FIELDS) + PRODUCT_META_KEYS
 
 _TYPE_CHECKS: dict[str, tuple[tuple[type, ...], str]] = {
@@ -58,10 +59,26 @@ def build_catalog(data: Any, filename: str, digest: str) -> Catalog:
     check.unknown_keys(data, TOP_LEVEL_KEYS, "")
     readycloud = _readycloud(data, check)
     products = _products(data, check)
+    cobuilder = None
+    if "cobuilder" in data or any(p.cobuilder for p in products):
+        cobuilder = cobuilder_catalog.parse_settings(data.get("cobuilder"), check.at(data, "cobuilder", "cobuilder"), check)
+    _unique_cobuilder_ids(products, check)
     notify = parse_notify(data["notify"], check.at(data, "notify", "notify"), check) if "notify" in data else None
     if check.problems:
         raise CatalogError(check.problems)
-    return Catalog(path=filename, digest=digest, readycloud=readycloud, products=products, notify=notify)
+    return Catalog(path=filename, digest=digest, readycloud=readycloud, products=products, notify=notify,
+                   cobuilder=cobuilder)
+
+
+def _unique_cobuilder_ids(products: tuple[ProductSpec, ...], check: Checker) -> None:
+    seen: dict[int, str] = {}
+    for product in products:
+        if product.cobuilder is None:
+            continue
+        first = seen.setdefault(product.cobuilder.id, product.code)
+        if first != product.code:
+            check.add(product.cobuilder.location,
+                      f"Cobuilder product {product.cobuilder.id} is already used by product {first!r}")
 
 
 def _readycloud(data: dict, check: Checker) -> ReadyCloudSettings | None:  # type: ignore[type-arg]
@@ -141,8 +158,12 @@ def _product(entry: dict, path: str, loc: Location, check: Checker) -> ProductSp
             sensitive.add(name)
         fields[name] = value
     lines = {k: v for k, v in getattr(entry, "key_lines", {}).items() if isinstance(k, str)}
+    cobuilder = None
+    if "cobuilder" in entry:
+        cobuilder = cobuilder_catalog.parse_product(entry["cobuilder"], f"{path}.cobuilder",
+                                                    check.at(entry, "cobuilder", f"{path}.cobuilder"), check)
     return ProductSpec(code=code, location=loc, absent=bool(absent), fields=frozen(fields),
-                       field_lines=frozen(lines), sensitive=frozenset(sensitive))
+                       field_lines=frozen(lines), sensitive=frozenset(sensitive), cobuilder=cobuilder)
 
 
 def _sensitive_list(entry: dict, path: str, check: Checker) -> list[str]:  # type: ignore[type-arg]

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from reconciler.catalog.cobuilder import CobuilderProductSpec, CobuilderSettings
 from reconciler.errors import Location
 
 
@@ -34,6 +35,12 @@ class ProductSpec:
     fields: Mapping[str, Any] = field(default_factory=lambda: frozen({}))
     field_lines: Mapping[str, int] = field(default_factory=lambda: frozen({}))
     sensitive: frozenset[str] = frozenset()
+    cobuilder: CobuilderProductSpec | None = None
+
+    @property
+    def manages_readycloud(self) -> bool:
+        """False for an entry that only declares Cobuilder values (code alone)."""
+        return self.absent or any(name != "code" for name in self.fields)
 
     def field_location(self, name: str) -> Location:
         line = self.field_lines.get(name, self.location.line)
@@ -47,6 +54,7 @@ class Catalog:
     readycloud: ReadyCloudSettings | None
     products: tuple[ProductSpec, ...]
     notify: Any = None  # reconciler.catalog.notify.NotifySettings
+    cobuilder: CobuilderSettings | None = None
 
     def by_code(self) -> dict[str, ProductSpec]:
         return {p.code: p for p in self.products}

@@ -43,6 +43,8 @@ def changed_fields(live: Mapping[str, Any], spec: ProductSpec) -> list[str]:
 def plan_readycloud(catalog: Catalog, live: LiveIndex) -> VendorPlan:
     result = VendorPlan()
     for spec in catalog.products:
+        if not spec.manages_readycloud:
+            continue
         matches = live.get(spec.code, [])
         if len(matches) > 1:
             pks = ", ".join(rc.product_pk_from_url(str(m.get("url", "?"))) for m in matches)

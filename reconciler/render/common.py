@@ -25,8 +25,19 @@ def after(f: FieldChange) -> Any:
 
 
 def title(change: Change) -> str:
+    if change.vendor == "cobuilder":
+        what = {"create": "create", "update": "update", "delete": "delete"}[change.action]
+        return f"product {change.key}: Cobuilder {change.resource_id} property values ({what})"
     ident = f", id {change.resource_id}" if change.resource_id else ""
     return f"product {change.key} ({change.vendor}{ident})"
+
+
+def grouped(changes: tuple[Change, ...]) -> list[tuple[str, list[Change]]]:
+    """Changes grouped by product code, in plan order."""
+    groups: dict[str, list[Change]] = {}
+    for change in changes:
+        groups.setdefault(change.key, []).append(change)
+    return list(groups.items())
 
 
 def counts_line(counts: dict[str, int]) -> str:

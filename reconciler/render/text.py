@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from reconciler.apply import ApplyResult, ChangeResult
-from reconciler.plan.model import Plan
-from reconciler.render.common import SYMBOL, after, before, counts_line, show, title
+from reconciler.plan.model import Change, Plan
+from reconciler.render.common import SYMBOL, after, before, counts_line, grouped, show, title
 
 _COLOUR = {"create": "green", "update": "yellow", "delete": "red"}
 _DONE = {"create": "created", "update": "updated", "delete": "deleted"}
@@ -16,16 +16,12 @@ def render_plan(plan: Plan) -> str:
     lines: list[str] = []
     if plan.changes:
         lines.append("reconciler will perform the following actions:\n")
-    for change in plan.changes:
-        colour = _COLOUR[change.action]
-        lines.append(click.style(f"  {SYMBOL[change.action]} {title(change)}", fg=colour, bold=True))
-        width = max((len(f.field) for f in change.fields), default=0)
-        for f in change.fields:
-            label = f"{f.field}:".ljust(width + 1)
-            if change.action == "create":
-                lines.append(f"      {label} {show(after(f))}")
-            else:
-                lines.append(f"      {label} {show(before(f))} {click.style('→', fg=colour)} {show(after(f))}")
+    for key, changes in grouped(plan.changes):
+        if changes[0].vendor != "readycloud":
+            lines.append(click.style(f"  product {key}", bold=True))
+        for change in changes:
+            indent = "  " if change.vendor == "readycloud" else "    "
+            lines.extend(_change_lines(change, indent))
     for note in plan.notes:
         lines.append(f"  note: {note}")
     for issue in plan.errors:
@@ -37,6 +33,21 @@ def render_plan(plan: Plan) -> str:
     lines.append(f"Plan: {counts_line(plan.counts)}."
                  + (click.style(f" {len(plan.errors)} error(s).", fg="red") if plan.errors else ""))
     return "\n".join(lines)
+
+
+def _change_lines(change: Change, indent: str) -> list[str]:
+    colour = _COLOUR[change.action]
+    lines = [click.style(f"{indent}{SYMBOL[change.action]} {title(change)}", fg=colour, bold=True)]
+    width = max((len(f.field) for f in change.fields), default=0)
+    for f in change.fields:
+        label = f"{f.field}:".ljust(width + 1)
+        if change.action == "create":
+            lines.append(f"{indent}    {label} {show(after(f))}")
+        elif change.action == "delete":
+            lines.append(f"{indent}    {label} {show(before(f))} {click.style('→', fg=colour)} (deleted)")
+        else:
+            lines.append(f"{indent}    {label} {show(before(f))} {click.style('→', fg=colour)} {show(after(f))}")
+    return lines
 
 
 def render_result_line(result: ChangeResult) -> str:

@@ -1,0 +1,157 @@
+"""Validation of Cobuilder settings and per-product property values against
+the documented request model, before any call."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.catalog.check import Checker, substitute_env
+from reconciler.contracts import cobuilder as cb
+from reconciler.errors import Location
+
+
+@dataclass(frozen=True)
+class CobuilderSettings:
+    base_url: str
+    token_url: str | None
+    audience_url: str
+    location: Location
+
+
+@dataclass(frozen=True)
+class PropertySpec:
+    guid: str
+    unit_guid: str
+    values: tuple[Any, ...]  # value objects exactly as declared (plain dicts)
+    location: Location
+
+
+@dataclass(frozen=True)
+class CobuilderProductSpec:
+    id: int
+    exclusive: bool
+    properties: tuple[PropertySpec, ...]
+    location: Location
+
+
+def parse_settings(section: Any, location: Location, check: Checker) -> CobuilderSettings | None:
+    if section is None:
+        section = {}
+    if not check.expect(section, (dict,), location, "a mapping"):
+        return None
+    check.unknown_keys(section, ("base_url", "token_url", "audience_url"), "cobuilder")
+    urls: dict[str, str | None] = {}
+    for key, default in (("base_url", cb.DEFAULT_BASE_URL), ("token_url", None),
+                         ("audience_url", cb.DEFAULT_AUDIENCE_URL)):
+        value = section.get(key, default)
+        loc = check.at(section, key, f"cobuilder.{key}")
+        if value is not None and check.expect(value, (str,), loc, "a URL string"):
+            value, _ = substitute_env(value, loc, check)
+            if not value.startswith(("http://", "https://")):
+                check.add(loc, f"{key} must start with http:// or https://")
+        urls[key] = value.rstrip("/") if isinstance(value, str) else None
+    return CobuilderSettings(str(urls["base_url"]), urls["token_url"], str(urls["audience_url"]), location)
+
+
+def parse_product(section: Any, path: str, location: Location, check: Checker) -> CobuilderProductSpec | None:
+    if not check.expect(section, (dict,), location, "a mapping with id and properties"):
+        return None
+    check.unknown_keys(section, ("id", "exclusive", "properties"), path)
+    product_id = section.get("id")
+    if "id" not in section:
+        check.add(location, "missing required key 'id' (the Cobuilder product id)")
+        return None
+    if not check.expect(product_id, (int,), check.at(section, "id", f"{path}.id"), "an integer product id"):
+        return None
+    exclusive = section.get("exclusive", False)
+    if not check.expect(exclusive, (bool,), check.at(section, "exclusive", f"{path}.exclusive"), "true or false"):
+        exclusive = False
+    props = section.get("properties", [])
+    props_loc = check.at(section, "properties", f"{path}.properties")
+    result: list[PropertySpec] = []
+    if check.expect(props, (list,), props_loc, "a list of properties"):
+        seen: dict[str, int | None] = {}
+        for index, prop in enumerate(props):
+            spec = _property(prop, f"{path}.properties[{index}]", check.at(props, index, f"{path}.properties[{index}]"), check)
+            if spec is None:
+                continue
+            if spec.guid in seen:
+                check.add(spec.location, f"property {spec.guid} is declared twice (first on line {seen[spec.guid]})")
+                continue
+            seen[spec.guid] = spec.location.line
+            result.append(spec)
+    return CobuilderProductSpec(product_id, bool(exclusive), tuple(result), location)
+
+
+def _guid(container: dict, key: str, path: str, check: Checker) -> str | None:  # type: ignore[type-arg]
+    loc = check.at(container, key, f"{path}.{key}")
+    if key not in container:
+        check.add(check.at(container, None, path), f"missing required key {key!r}")
+        return None
+    value = container[key]
+    if not check.expect(value, (str,), loc, "a 22-character GUID string"):
+        return None
+    if not cb.GUID_PATTERN.match(value):
+        check.add(loc, f"{value!r} is not a GUID (22 non-space characters, pattern ^\\S{{22}}$)")
+        return None
+    return value
+
+
+def _property(prop: Any, path: str, location: Location, check: Checker) -> PropertySpec | None:
+    if not check.expect(prop, (dict,), location, "a property mapping"):
+        return None
+    check.unknown_keys(prop, ("propertyGuid", "unitGuid", "values"), path)
+    guid = _guid(prop, "propertyGuid", path, check)
+    unit = _guid(prop, "unitGuid", path, check)
+    if "values" not in prop:
+        check.add(location, "missing required key 'values'")
+        return None
+    values = prop["values"]
+    if not check.expect(values, (list,), check.at(prop, "values", f"{path}.values"), "a list of value objects"):
+        return None
+    clean = [_value(v, f"{path}.values[{i}]", check.at(values, i, f"{path}.values[{i}]"), check)
+             for i, v in enumerate(values)]
+    if guid is None or unit is None or any(v is None for v in clean):
+        return None
+    return PropertySpec(guid, unit, tuple(clean), location)
+
+
+def _value(value: Any, path: str, location: Location, check: Checker) -> dict[str, Any] | None:
+    if not check.expect(value, (dict,), location, "a value object"):
+        return None
+    ok = len(check.problems)
+    check.unknown_keys(value, cb.VALUE_KEYS, path)
+    result: dict[str, Any] = {}
+    for key, item in value.items():
+        loc = check.at(value, key, f"{path}.{key}")
+        if key in cb.VALUE_STRING_KEYS:
+            if item is not None and check.expect(item, (str,), loc, "a string (quote numbers)"):
+                item, _ = substitute_env(item, loc, check)
+                if key in cb.LENGTH_LIMITED_KEYS and len(item) > cb.MAX_VALUE_LENGTH:
+                    check.add(loc, f"{key} is {len(item)} characters long; at most {cb.MAX_VALUE_LENGTH} allowed")
+        elif key == "ifdValues":
+            item = _objects(item, cb.IFD_KEYS, loc, check, guid_key="valueGuid")
+        elif key == "valueTranslations":
+            item = _objects(item, cb.TRANSLATION_KEYS, loc, check)
+        result[key] = item
+    return result if len(check.problems) == ok else None
+
+
+def _objects(items: Any, keys: tuple[str, ...], location: Location, check: Checker,
+             guid_key: str | None = None) -> list[dict[str, Any]]:
+    if not check.expect(items, (list,), location, "a list"):
+        return []
+    result = []
+    for index, item in enumerate(items):
+        path = f"{location.path}[{index}]"
+        loc = check.at(items, index, path)
+        if not check.expect(item, (dict,), loc, "a mapping"):
+            continue
+        check.unknown_keys(item, keys, path)
+        for key, text in item.items():
+            if key in keys and not isinstance(text, str):
+                check.add(check.at(item, key, f"{path}.{key}"), "expected a string")
+        if guid_key and isinstance(item.get(guid_key), str) and not cb.GUID_PATTERN.match(item[guid_key]):
+            check.add(check.at(item, guid_key, f"{path}.{guid_key}"), f"{item[guid_key]!r} is not a GUID")
+        result.append(dict(item))
+    return result

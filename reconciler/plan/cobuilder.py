@@ -1,0 +1,119 @@
+"""Plan Cobuilder property-value changes.
+
+A property's values are compared as a multiset after normalising what the
+server fills in (nulls, empty lists, titles). Inherited values (``parentId``
+≠ 0) are never changed: declaring one yields a note, not a change.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping
+
+from deepdiff import DeepDiff
+
+from reconciler.catalog.cobuilder import CobuilderProductSpec, PropertySpec
+from reconciler.catalog.model import Catalog
+from reconciler.contracts import cobuilder as cb
+from reconciler.errors import ProviderError
+from reconciler.plan.model import Change, FieldChange, PlanIssue
+from reconciler.plan.readycloud import VendorPlan
+
+VENDOR = "cobuilder"
+#: product id -> the GET answer, or the error reading it
+LiveValues = Mapping[int, "list[dict[str, Any]] | ProviderError"]
+
+
+def normalise_value(value: Mapping[str, Any]) -> str:
+    """A canonical, hashable form of one value object."""
+    out: dict[str, Any] = {}
+    for key in cb.VALUE_KEYS:
+        item = value.get(key)
+        if item is None or item == [] or item == "":
+            continue
+        if key == "ifdValues":
+            item = sorted(str(i.get("valueGuid")) for i in item if isinstance(i, dict))
+        elif key == "valueTranslations":
+            item = sorted((str(i.get("languageCode")), str(i.get("text"))) for i in item if isinstance(i, dict))
+        out[key] = item
+    return json.dumps(out, sort_keys=True)
+
+
+def normalise_values(values: Any) -> tuple[str, ...]:
+    if not isinstance(values, list):
+        return ()
+    return tuple(sorted(normalise_value(v) for v in values if isinstance(v, dict)))
+
+
+def _describe(values: Any) -> list[Any]:
+    """Values as shown in a plan: only the keys that carry information."""
+    return [json.loads(v) for v in normalise_values(values)]
+
+
+def plan_cobuilder(catalog: Catalog, live: LiveValues) -> VendorPlan:
+    result = VendorPlan()
+    for product in catalog.products:
+        spec = product.cobuilder
+        if spec is None:
+            continue
+        answer = live.get(spec.id)
+        if isinstance(answer, ProviderError) or answer is None:
+            reason = str(answer) if answer is not None else "not read"
+            result.errors.append(PlanIssue(VENDOR, product.code,
+                                           f"Cobuilder product {spec.id}: cannot read property values: {reason}"))
+            continue
+        _plan_product(product.code, spec, answer, result)
+    return result
+
+
+def _plan_product(code: str, spec: CobuilderProductSpec, answer: list[dict[str, Any]], result: VendorPlan) -> None:
+    own = {p.get("propertyGuid"): p for p in answer if not p.get("parentId")}
+    inherited = {p.get("propertyGuid"): p for p in answer if p.get("parentId")}
+    creates: list[PropertySpec] = []
+    updates: list[tuple[PropertySpec, dict[str, Any]]] = []
+    for prop in spec.properties:
+        current = own.get(prop.guid)
+        if current is None:
+            if prop.guid in inherited:
+                parent = inherited[prop.guid].get("parentId")
+                result.notes.append(f"{code}: Cobuilder property {prop.guid} is inherited from parent "
+                                    f"product {parent}; it is not this product's to change (declared at "
+                                    f"{prop.location})")
+                continue
+            creates.append(prop)
+        elif (prop.unit_guid != current.get("unitGuid")
+              or normalise_values(list(prop.values)) != normalise_values(current.get("values"))):
+            updates.append((prop, current))
+        else:
+            result.unchanged += 1
+    target = str(spec.id)
+    if creates:
+        fields = tuple(FieldChange(p.guid, None, _describe(list(p.values))) for p in creates)
+        result.changes.append(Change(VENDOR, "create", code, target, fields, _body(creates)))
+    if updates:
+        fields = tuple(FieldChange(p.guid, _describe(cur.get("values")), _describe(list(p.values)))
+                       for p, cur in updates)
+        for (p, cur) in updates:
+            if p.unit_guid != cur.get("unitGuid"):
+                fields += (FieldChange(f"{p.guid}.unitGuid", cur.get("unitGuid"), p.unit_guid),)
+        live_state = {p.guid: cur for p, cur in updates}
+        result.changes.append(Change(VENDOR, "update", code, target, fields, _body([p for p, _ in updates]),
+                                     live=live_state))
+    if spec.exclusive:
+        declared = {p.guid for p in spec.properties}
+        for guid, current in own.items():
+            if guid not in declared:
+                result.changes.append(Change(
+                    VENDOR, "delete", code, target,
+                    (FieldChange(str(guid), _describe(current.get("values")), None),),
+                    {"propertyGuid": guid}, live={guid: current}))
+
+
+def _body(props: list[PropertySpec]) -> dict[str, Any]:
+    return {"properties": [{"propertyGuid": p.guid, "unitGuid": p.unit_guid, "values": list(p.values)}
+                           for p in props]}
+
+
+def differences(before: Any, after: Any) -> list[str]:
+    """Human-readable detail of how two value lists differ (DeepDiff, ignoring order)."""
+    diff = DeepDiff(_describe(before), _describe(after), ignore_order=True, verbose_level=0)
+    return [str(k) for k in diff.affected_paths]

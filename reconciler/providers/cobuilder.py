@@ -1,0 +1,136 @@
+"""Cobuilder Products Management API v3 adapter: property values."""
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Generator, Iterable, Mapping
+
+import httpx
+
+from reconciler.catalog.cobuilder import CobuilderSettings
+from reconciler.contracts import cobuilder as cb
+from reconciler.errors import AuthError, ConfigError, ProviderError
+from reconciler.plan.model import Change
+from reconciler.providers.base import Provider
+from reconciler.providers.http import (DEFAULT_RETRY, DEFAULT_TIMEOUT, Requester, RetryPolicy, build_client,
+                                       raise_for_answer)
+
+
+class ClientCredentialsAuth(httpx.Auth):
+    """Fetches a token from the authentication API (which answers it as a bare
+    JSON string), caches it, and fetches a new one once if a call answers 401."""
+
+    def __init__(self, token_url: str, client_id: str, client_secret: str, audience_url: str,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self._token_url = token_url
+        self._form = {"clientId": client_id, "clientSecret": client_secret, "audienceUrl": audience_url}
+        self._transport = transport
+        self._token: str | None = None
+        self._lock = threading.Lock()
+
+    def _fetch(self) -> str:
+        with httpx.Client(transport=self._transport, timeout=DEFAULT_TIMEOUT) as client:
+            try:
+                response = client.post(self._token_url, json=self._form)
+            except httpx.HTTPError as exc:
+                raise ProviderError("cobuilder", f"cannot reach the token endpoint: {type(exc).__name__}") from None
+        if response.status_code >= 400:
+            try:
+                raise_for_answer("cobuilder", response)
+            except AuthError as exc:
+                raise AuthError("cobuilder", f"token request refused: {exc.detail}", exc.status) from None
+        token = response.json()
+        if not isinstance(token, str) or not token:
+            raise ProviderError("cobuilder", "the token endpoint did not answer a token string")
+        return token
+
+    def _current(self, stale: str | None = None) -> str:
+        with self._lock:
+            if self._token is None or self._token == stale:
+                self._token = self._fetch()
+            return self._token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        token = self._current()
+        request.headers["Authorization"] = f"Bearer {token}"
+        response = yield request
+        if response.status_code == 401:
+            request.headers["Authorization"] = f"Bearer {self._current(stale=token)}"
+            yield request
+
+
+class CobuilderProvider(Provider):
+    name = "cobuilder"
+
+    def __init__(self, base_url: str, *, token: str | None = None, auth: httpx.Auth | None = None,
+                 transport: httpx.BaseTransport | None = None, retry: RetryPolicy = DEFAULT_RETRY,
+                 parallelism: int = 8) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        client = build_client(base_url.rstrip("/"), headers, transport=transport,
+                              max_connections=max(parallelism, 4))
+        if auth is not None:
+            client.auth = auth
+        self.http = Requester(self.name, client, retry)
+        self.parallelism = parallelism
+        self.product_ids: tuple[int, ...] = ()
+
+    @classmethod
+    def from_settings(cls, settings: CobuilderSettings, product_ids: Iterable[int],
+                      environ: Mapping[str, str] = os.environ, **kwargs: Any) -> "CobuilderProvider":
+        base_url = environ.get("COBUILDER_BASE_URL") or settings.base_url
+        token = environ.get("COBUILDER_TOKEN")
+        client_id, secret = environ.get("COBUILDER_CLIENT_ID"), environ.get("COBUILDER_CLIENT_SECRET")
+        auth = None
+        if not token:
+            if not (client_id and secret):
+                raise ConfigError("Cobuilder credentials are not set: set COBUILDER_TOKEN, or "
+                                  "COBUILDER_CLIENT_ID and COBUILDER_CLIENT_SECRET")
+            token_url = environ.get("COBUILDER_TOKEN_URL") or settings.token_url
+            if not token_url:
+                raise ConfigError("COBUILDER_CLIENT_ID is set but no token endpoint is configured: "
+                                  "set COBUILDER_TOKEN_URL or cobuilder.token_url in the catalog")
+            auth = ClientCredentialsAuth(token_url, client_id, secret, settings.audience_url,
+                                         transport=kwargs.get("transport"))
+        provider = cls(base_url, token=token, auth=auth, **kwargs)
+        provider.product_ids = tuple(product_ids)
+        return provider
+
+    def close(self) -> None:
+        self.http.client.close()
+
+    # -- reading -----------------------------------------------------------
+    def read_values(self, product_id: int) -> list[dict[str, Any]] | ProviderError:
+        """One product's property values, or the (non-auth) error reading them."""
+        try:
+            answer = self.http.send("GET", cb.values_path(product_id)).json()
+        except AuthError:
+            raise
+        except ProviderError as exc:
+            return exc
+        if not isinstance(answer, list):
+            return ProviderError(self.name, f"unexpected answer for product {product_id}")
+        return answer
+
+    def refresh(self) -> dict[int, list[dict[str, Any]] | ProviderError]:
+        """Every declared product's values, read concurrently with a bound."""
+        with ThreadPoolExecutor(max_workers=max(1, self.parallelism), thread_name_prefix="cobuilder") as pool:
+            return dict(zip(self.product_ids, pool.map(self.read_values, self.product_ids)))
+
+    # -- writing -----------------------------------------------------------
+    def execute(self, change: Change) -> Any:
+        product_id = int(str(change.resource_id))
+        guids = ", ".join(f.field for f in change.fields if "." not in f.field)
+        try:
+            if change.action == "create":
+                # Creating values twice would duplicate them: never retried blindly.
+                self.http.send("POST", cb.create_path(product_id), json=change.body)
+            elif change.action == "update":
+                self.http.send("PUT", cb.update_path(product_id), json=change.body)
+            else:
+                self.http.send("DELETE", cb.delete_path(product_id, change.body["propertyGuid"]))
+        except ProviderError as exc:
+            message = f"Cobuilder product {product_id}, properties {guids}: {exc.detail}"
+            kind = AuthError if isinstance(exc, AuthError) else ProviderError
+            raise kind(self.name, message, exc.status) from None
+        return change.body

@@ -1,0 +1,80 @@
+from pathlib import Path
+
+import pytest
+
+from reconciler.catalog.load import load_catalog
+from reconciler.errors import CatalogError
+
+G = "2bHQbU5wD0o8dSnz0QYp9X"
+U = "0Rb7Jp3V1hXQ2rZy8yP4kF"
+
+
+def problems(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "catalog.yaml"
+    path.write_text(text)
+    with pytest.raises(CatalogError) as info:
+        load_catalog(path)
+    return "\n".join(str(p) for p in info.value.problems)
+
+
+def test_valid_cobuilder_product(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.yaml"
+    path.write_text(f"""cobuilder:
+  token_url: https://auth.example/token
+products:
+  - code: A
+    cobuilder:
+      id: 1000000
+      exclusive: true
+      properties:
+        - propertyGuid: {G}
+          unitGuid: {U}
+          values:
+            - value: "30"
+            - {{lowerValue: "10", lowerOperator: ">=", upperValue: "20", upperOperator: "<="}}
+""")
+    catalog = load_catalog(path)
+    spec = catalog.products[0]
+    assert not spec.manages_readycloud
+    assert spec.cobuilder is not None and spec.cobuilder.id == 1000000 and spec.cobuilder.exclusive
+    assert spec.cobuilder.properties[0].values[1]["upperOperator"] == "<="
+    assert catalog.cobuilder is not None and catalog.cobuilder.token_url == "https://auth.example/token"
+
+
+def test_schema_errors_name_line_and_path(tmp_path: Path) -> None:
+    text = problems(tmp_path, f"""products:
+  - code: A
+    cobuilder:
+      id: 7
+      properties:
+        - propertyGuid: too-short
+          unitGuid: {U}
+          values:
+            - value: 30
+            - {{valu: "x"}}
+            - value: "{'x' * 2001}"
+        - unitGuid: {U}
+          values: []
+  - code: B
+    cobuilder: {{id: 7, properties: []}}
+""")
+    assert ":6: products[0].cobuilder.properties[0].propertyGuid: 'too-short' is not a GUID" in text
+    assert ":9: products[0].cobuilder.properties[0].values[0].value: expected a string (quote numbers), got integer" in text
+    assert ":10: products[0].cobuilder.properties[0].values[1].valu: unknown key 'valu' (did you mean 'value'?)" in text
+    assert ":11: products[0].cobuilder.properties[0].values[2].value: value is 2001 characters long" in text
+    assert "products[0].cobuilder.properties[1]: missing required key 'propertyGuid'" in text
+    assert ":15: products[1].cobuilder: Cobuilder product 7 is already used by product 'A'" in text
+
+
+def test_bad_ifd_guid(tmp_path: Path) -> None:
+    text = problems(tmp_path, f"""products:
+  - code: A
+    cobuilder:
+      id: 7
+      properties:
+        - propertyGuid: {G}
+          unitGuid: {U}
+          values:
+            - ifdValues: [{{valueGuid: "has space in it 12345678"}}]
+""")
+    assert "ifdValues[0].valueGuid: 'has space in it 12345678' is not a GUID" in text
