@@ -17,7 +17,7 @@ from reconciler.render import json as render_json
 from reconciler.render import text as render_text
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
-SANDBOX_STATE = Path(".reconciler") / "sandbox.sqlite"
+SANDBOX_STATE = Path(".reconciler") / "sandbox.sqlite3"
 SANDBOX_SEED = Path("examples") / "sandbox-seed.json"
 
 catalog_option = click.option("-c", "--catalog", "catalog_path", default="catalog.yaml", show_default=True,
@@ -140,11 +140,15 @@ def sandbox() -> None:
               help="JSON seed loaded when the state is empty.")
 def sandbox_serve(host: str, port: int, state: str, token: str | None, seed: str | None) -> None:
     """Serve the sandbox until interrupted."""
-    from reconciler.sandbox import DEFAULT_TOKEN, serve
+    from reconciler.sandbox import DEFAULT_TOKEN, SeedError, serve
 
     Path(state).parent.mkdir(parents=True, exist_ok=True)
-    click.echo(f"sandbox on http://{host}:{port} (ReadyCloud at /api/v2), state in {state}", err=True)
-    serve(host=host, port=port, state_path=state, token=token or DEFAULT_TOKEN, seed=seed)
+    click.echo(f"sandbox on http://{host}:{port} (ReadyCloud at /api/v2, Cobuilder at "
+               f"/products-management/api/v3), state in {state}", err=True)
+    try:
+        serve(host=host, port=port, state_path=state, token=token or DEFAULT_TOKEN, seed_path=seed)
+    except SeedError as exc:
+        raise ReconcilerError(f"sandbox seed {seed}: {exc}") from None
 
 
 def main(argv: list[str] | None = None) -> int:

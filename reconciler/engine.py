@@ -13,6 +13,7 @@ from reconciler.catalog.model import Catalog
 from reconciler.plan import Plan, build_plan
 from reconciler.providers.base import Provider
 from reconciler.providers.cobuilder import CobuilderProvider
+from reconciler.providers.http import RetryPolicy
 from reconciler.providers.readycloud import ReadyCloudProvider
 
 
@@ -20,13 +21,14 @@ def open_providers(catalog: Catalog, stack: ExitStack, *, environ: Mapping[str, 
                    transport: httpx.BaseTransport | None = None, parallelism: int = 8) -> dict[str, Provider]:
     """One provider per vendor the catalog configures; closed with ``stack``."""
     providers: dict[str, Provider] = {}
+    retry = RetryPolicy.from_env(environ)
     if catalog.readycloud is not None:
         providers["readycloud"] = stack.enter_context(ReadyCloudProvider.from_settings(
-            catalog.readycloud, environ, transport=transport, parallelism=parallelism))
+            catalog.readycloud, environ, transport=transport, parallelism=parallelism, retry=retry))
     cobuilder_ids = [p.cobuilder.id for p in catalog.products if p.cobuilder is not None]
     if catalog.cobuilder is not None and cobuilder_ids:
         providers["cobuilder"] = stack.enter_context(CobuilderProvider.from_settings(
-            catalog.cobuilder, cobuilder_ids, environ, transport=transport, parallelism=parallelism))
+            catalog.cobuilder, cobuilder_ids, environ, transport=transport, parallelism=parallelism, retry=retry))
     return providers
 
 

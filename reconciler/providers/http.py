@@ -16,7 +16,7 @@ from typing import Any, Callable, Mapping
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from reconciler.errors import AuthError, ProviderError, TransientError
+from reconciler.errors import AuthError, ConfigError, ProviderError, TransientError
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"})
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -28,6 +28,20 @@ class RetryPolicy:
     backoff_initial: float = 0.5
     backoff_max: float = 30.0
     retry_after_max: float = 120.0
+
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> "RetryPolicy":
+        """``RECONCILER_RETRY_ATTEMPTS`` and ``RECONCILER_RETRY_BACKOFF`` (seconds)."""
+        try:
+            attempts = int(environ.get("RECONCILER_RETRY_ATTEMPTS", cls.attempts))
+            backoff = float(environ.get("RECONCILER_RETRY_BACKOFF", cls.backoff_initial))
+        except ValueError:
+            raise ConfigError("RECONCILER_RETRY_ATTEMPTS must be an integer and "
+                              "RECONCILER_RETRY_BACKOFF a number of seconds") from None
+        if attempts < 1 or backoff < 0:
+            raise ConfigError("RECONCILER_RETRY_ATTEMPTS must be at least 1 and RECONCILER_RETRY_BACKOFF >= 0")
+        return cls(attempts=attempts, backoff_initial=backoff)
 
 
 DEFAULT_RETRY = RetryPolicy()

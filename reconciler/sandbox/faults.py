@@ -1,0 +1,293 @@
+"""Request log and fault injection, as ASGI middleware over the vendor routes.
+
+Control routes (``/_sandbox/...``) pass straight through: they are neither
+logged nor subject to faults. The ``Authorization`` header is never logged and a
+``bearer_token`` query parameter is logged as ``[redacted]``.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .responses import vendor_error
+
+CONTROL_PREFIX = "/_sandbox"
+LOG_LIMIT = 200_000
+REDACTED = "[redacted]"
+_SECRET_PARAMS = frozenset({"bearer_token"})
+_SECRET_BODY_KEYS = frozenset({"clientSecret"})
+_DROP_MESSAGE = "ASGI callable returned without completing response."
+_FAULT_KEYS = frozenset({"status", "count", "every_nth", "retry_after", "method", "path_contains",
+                         "mode", "latency_ms", "drop"})
+
+
+@dataclass
+class Fault:
+    """One injected fault; see :func:`parse_fault` for the dict it comes from."""
+
+    status: int | None = None
+    count: int | None = 1
+    every_nth: int | None = None
+    retry_after: float | None = None
+    method: str | None = None
+    path_contains: str | None = None
+    mode: str = "before"
+    latency_ms: float = 0
+    drop: bool = False
+    seen: int = field(default=0, repr=False)
+    hits: int = field(default=0, repr=False)
+
+    def matches(self, method: str, path: str) -> bool:
+        return ((self.method is None or self.method == method)
+                and (self.path_contains is None or self.path_contains in path))
+
+    def describe(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+def parse_fault(spec: Mapping[str, Any]) -> Fault:
+    """Validate a fault dict; raise ValueError saying what is wrong.
+
+    ``count`` defaults to 1, or to unlimited with ``every_nth``; an explicit
+    ``"count": null`` means unlimited.
+    """
+    if not isinstance(spec, Mapping):
+        raise ValueError("a fault is a JSON object")
+    unknown = sorted(set(spec) - _FAULT_KEYS)
+    if unknown:
+        raise ValueError(f"unknown fault keys: {', '.join(unknown)}")
+
+    def number(key: str, minimum: float, *, integer: bool = False) -> Any:
+        value = spec.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)) \
+                or value < minimum:
+            kind = "an integer" if integer else "a number"
+            raise ValueError(f"{key} must be {kind} >= {minimum}")
+        return value
+
+    status = number("status", 400, integer=True)
+    if status is not None and status > 599:
+        raise ValueError("status must be an HTTP error status (400-599)")
+    every_nth = number("every_nth", 1, integer=True)
+    count = number("count", 1, integer=True) if "count" in spec else (None if every_nth else 1)
+    mode = spec.get("mode", "before")
+    if mode not in ("before", "after"):
+        raise ValueError('mode must be "before" or "after"')
+    drop = spec.get("drop", False)
+    if not isinstance(drop, bool):
+        raise ValueError("drop must be true or false")
+    latency = number("latency_ms", 0) or 0
+    if status is None and not drop and not latency:
+        raise ValueError("a fault needs status, drop or latency_ms")
+    for key in ("method", "path_contains"):
+        if spec.get(key) is not None and not isinstance(spec[key], str):
+            raise ValueError(f"{key} must be a string")
+    method = spec.get("method")
+    return Fault(status=status, count=count, every_nth=every_nth,
+                 retry_after=number("retry_after", 0), method=method.upper() if method else None,
+                 path_contains=spec.get("path_contains"), mode=mode, latency_ms=latency, drop=drop)
+
+
+class FaultInjector:
+    """Active faults, consumed in the order they were injected. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+
+    def add(self, spec: Mapping[str, Any]) -> Fault:
+        fault = parse_fault(spec)
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def active(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [f.describe() for f in self._faults]
+
+    def take(self, method: str, path: str) -> Fault | None:
+        """The fault hitting this request, if any (the first that fires)."""
+        with self._lock:
+            chosen: Fault | None = None
+            for fault in self._faults:
+                if not fault.matches(method, path):
+                    continue
+                fault.seen += 1
+                fires = fault.every_nth is None or fault.seen % fault.every_nth == 0
+                if fires and chosen is None:
+                    chosen = fault
+            if chosen is not None:
+                chosen.hits += 1
+                if chosen.count is not None and chosen.hits >= chosen.count:
+                    self._faults.remove(chosen)
+            return chosen
+
+
+class RequestLog:
+    """The last :data:`LOG_LIMIT` vendor requests. Thread-safe."""
+
+    def __init__(self, limit: int = LOG_LIMIT) -> None:
+        self._lock = threading.Lock()
+        self._entries: deque[dict[str, Any]] = deque(maxlen=limit)
+
+    def append(self, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self._entries.append(entry)
+
+    def entries(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(e) for e in self._entries]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def _redact_body(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: REDACTED if k in _SECRET_BODY_KEYS else v for k, v in value.items()}
+    return value
+
+
+def _entry(scope: Scope, body: bytes) -> dict[str, Any]:
+    pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    pairs = [(k, REDACTED if k in _SECRET_PARAMS else v) for k, v in pairs]
+    try:
+        parsed = json.loads(body) if body.strip() else None
+    except (ValueError, UnicodeDecodeError):
+        parsed = None
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    headers.pop("authorization", None)
+    return {"method": scope["method"], "path": scope["path"], "query": dict(pairs),
+            "raw_query": urlencode(pairs), "json": _redact_body(parsed), "status": None,
+            "headers": headers, "time": time.time(), "fault": None}
+
+
+class _DropFilter(logging.Filter):
+    """Hide uvicorn's complaint about the responses we cut off on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != _DROP_MESSAGE
+
+
+_DROP_FILTER = _DropFilter()
+
+
+def quiet_dropped_responses() -> None:
+    """Install (once) the filter hiding uvicorn's error for responses cut off on purpose."""
+    logger = logging.getLogger("uvicorn.error")
+    if _DROP_FILTER not in logger.filters:
+        logger.addFilter(_DROP_FILTER)
+
+
+class VendorMiddleware:
+    """Logs every vendor request and applies injected faults to it."""
+
+    def __init__(self, app: ASGIApp, log: RequestLog, faults: FaultInjector) -> None:
+        self.app = app
+        self.log = log
+        self.faults = faults
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        entry = _entry(scope, body)
+        replay = _replayer(body, receive)
+        fault = self.faults.take(scope["method"], scope["path"])
+        if fault is None:
+            await self.app(scope, replay, _logging_send(send, entry, self.log))
+            return
+        entry["fault"] = fault.describe()
+        if fault.latency_ms:
+            await asyncio.sleep(fault.latency_ms / 1000)
+        if fault.status is None and not fault.drop:
+            await self.app(scope, replay, _logging_send(send, entry, self.log))
+            return
+        if fault.mode == "after":
+            await self.app(scope, replay, _swallowing_send(entry))
+        if fault.drop:
+            self.log.append(entry | {"status": None})
+            await _drop(send)
+            return
+        assert fault.status is not None
+        entry["status"] = fault.status
+        headers = {"Retry-After": _seconds(fault.retry_after)} if fault.retry_after is not None else None
+        detail = _fault_detail(fault.status, fault.retry_after)
+        response = vendor_error(scope["path"], fault.status, detail, headers)
+        self.log.append(entry)
+        await response(scope, replay, send)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replayer(body: bytes, receive: Receive) -> Receive:
+    pending = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def replay() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replay
+
+
+def _logging_send(send: Send, entry: dict[str, Any], log: RequestLog) -> Send:
+    async def logging_send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            entry["status"] = message["status"]
+            log.append(entry)
+        await send(message)
+
+    return logging_send
+
+
+def _swallowing_send(entry: dict[str, Any]) -> Send:
+    async def swallow(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            entry["real_status"] = message["status"]
+
+    return swallow
+
+
+async def _drop(send: Send) -> None:
+    """Start a response and never finish it: the server closes the connection and
+    the client sees a network error instead of an answer."""
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"1000")]})
+
+
+def _seconds(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _fault_detail(status: int, retry_after: float | None) -> str:
+    if status == 429:
+        wait = f" Expected available in {_seconds(retry_after)} seconds." if retry_after else ""
+        return "Request was throttled." + wait
+    return "Injected fault: the sandbox answered an error on purpose."

@@ -1,0 +1,57 @@
+"""Shared fixtures: a sandbox over real HTTP on loopback, and an in-process CLI runner."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from reconciler.cli import main
+from reconciler.sandbox import Sandbox
+
+TOKEN = "rc-test-token-7f3a9c"
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+    with Sandbox(tmp_path / "sandbox.sqlite3", token=TOKEN) as box:
+        yield box
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def env(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    """Point the ReadyCloud (and Cobuilder) provider at the sandbox."""
+    monkeypatch.setenv("READYCLOUD_BASE_URL", sandbox.readycloud_base_url)
+    monkeypatch.setenv("READYCLOUD_TOKEN", TOKEN)
+    monkeypatch.setenv("COBUILDER_BASE_URL", sandbox.cobuilder_base_url)
+    monkeypatch.setenv("COBUILDER_TOKEN", TOKEN)
+    monkeypatch.setenv("RECONCILER_RETRY_BACKOFF", "0.01")
+    return sandbox
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    """Run the CLI in-process; returns exit code, stdout and stderr."""
+    def invoke(*args: str) -> Result:
+        capsys.readouterr()
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+    return invoke
+
+
+@pytest.fixture
+def write_catalog(tmp_path: Path):  # type: ignore[no-untyped-def]
+    def write(text: str, name: str = "catalog.yaml") -> str:
+        path = tmp_path / name
+        path.write_text(text)
+        return str(path)
+    return write
