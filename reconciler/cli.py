@@ -13,7 +13,10 @@ import click
 from reconciler import engine
 from reconciler.catalog.load import load_catalog
 from reconciler.errors import ApplyError, CatalogError, ReconcilerError
+from reconciler.plan import Plan, planfile
+from reconciler.plan.select import Selection
 from reconciler.render import json as render_json
+from reconciler.render import markdown as render_markdown
 from reconciler.render import text as render_text
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -22,8 +25,15 @@ SANDBOX_SEED = Path("examples") / "sandbox-seed.json"
 
 catalog_option = click.option("-c", "--catalog", "catalog_path", default="catalog.yaml", show_default=True,
                               type=click.Path(dir_okay=False), help="The catalog file.")
-format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-                             show_default=True, help="Output format.")
+format_option = click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
+                             show_default=True, help="Output format (json: schemas/plan.v1.json).")
+
+
+def selection_options(command):  # type: ignore[no-untyped-def]
+    command = click.option("--exclude", "excludes", multiple=True, metavar="CODE",
+                           help="Leave out products whose code matches (glob; repeatable).")(command)
+    return click.option("--target", "targets", multiple=True, metavar="CODE",
+                        help="Only products whose code matches (glob; repeatable).")(command)
 sandbox_option = click.option("--sandbox", is_flag=True,
                               help=f"Run against the built-in sandbox (state in {SANDBOX_STATE}, "
                                    f"seeded from {SANDBOX_SEED}); no credentials needed.")
@@ -72,47 +82,93 @@ def validate(catalog_path: str) -> None:
 @catalog_option
 @format_option
 @sandbox_option
+@selection_options
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Also save the plan (versioned JSON) for a later `apply PLANFILE`.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when there are none.")
-def plan(catalog_path: str, fmt: str, sandbox: bool, detailed_exitcode: bool) -> None:
+def plan(catalog_path: str, fmt: str, sandbox: bool, targets: tuple[str, ...], excludes: tuple[str, ...],
+         out: str | None, detailed_exitcode: bool) -> None:
     """Show what apply would change."""
     catalog = load_catalog(catalog_path)
+    selection = Selection(targets, excludes)
     with _environment(sandbox) as env, ExitStack() as stack:
         providers = engine.open_providers(catalog, stack, environ=env)
-        the_plan = engine.refresh_and_plan(catalog, providers)
-    click.echo(render_json.render_plan(the_plan) if fmt == "json" else render_text.render_plan(the_plan))
+        the_plan = engine.refresh_and_plan(catalog, providers, selection)
+    if out:
+        planfile.save(the_plan, out, selection)
+    click.echo(_render_plan(the_plan, fmt, selection, out))
     if the_plan.errors:
         raise ExitCode(EXIT_ERROR)
     if detailed_exitcode and the_plan.has_changes:
         raise ExitCode(EXIT_CHANGES)
 
 
+def _render_plan(the_plan: Plan, fmt: str, selection: Selection, saved: str | None = None) -> str:
+    if fmt == "json":
+        return render_json.render_plan(the_plan, selection)
+    if fmt == "markdown":
+        return render_markdown.render_plan(the_plan, f"the saved plan `{saved}`" if saved else None)
+    return render_text.render_plan(the_plan)
+
+
 @cli.command()
+@click.argument("planfile_path", metavar="[PLANFILE]", required=False, type=click.Path(dir_okay=False))
 @catalog_option
 @format_option
 @sandbox_option
+@selection_options
 @parallelism_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
-def apply(catalog_path: str, fmt: str, sandbox: bool, parallelism: int, auto_approve: bool) -> None:
-    """Plan, confirm, then make the live state match the catalog."""
+@click.option("--force", is_flag=True, help="Apply even though the plan crosses a safety threshold.")
+def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool, targets: tuple[str, ...],
+          excludes: tuple[str, ...], parallelism: int, auto_approve: bool, force: bool) -> None:
+    """Make the live state match the catalog.
+
+    With PLANFILE (from `plan --out`), apply exactly that reviewed plan after
+    checking that nothing it touches changed since; otherwise plan, show,
+    confirm, apply."""
     catalog = load_catalog(catalog_path)
+    if planfile_path and (targets or excludes):
+        raise click.UsageError("--target/--exclude are fixed by the saved plan; give them to `plan`")
+    saved = planfile.load(planfile_path) if planfile_path else None
+    if saved is not None and saved[0].catalog_digest != catalog.digest:
+        raise ReconcilerError(f"{catalog_path} changed since {planfile_path} was made; run plan again")
     text = fmt == "text"
     with _environment(sandbox) as env, ExitStack() as stack:
         providers = engine.open_providers(catalog, stack, environ=env, parallelism=parallelism)
-        the_plan = engine.refresh_and_plan(catalog, providers)
-        if text:
-            click.echo(render_text.render_plan(the_plan))
-        if the_plan.errors:
-            raise ReconcilerError("the plan has errors; nothing was applied")
+        if saved is not None:
+            the_plan, selection = planfile.resolve_sensitive(saved[0], catalog), saved[1]
+            stale = engine.stale_objects(the_plan, providers)
+            if stale:
+                raise ReconcilerError(f"{planfile_path} is stale; nothing was applied. Changed since the plan:\n"
+                                      + "\n".join(f"  {s}" for s in stale) + "\nRun plan again and review it.")
+        else:
+            selection = Selection(targets, excludes)
+            the_plan = engine.refresh_and_plan(catalog, providers, selection)
+        if fmt != "json":
+            click.echo(_render_plan(the_plan, fmt, selection))
+        _check_applicable(the_plan, force)
         if not the_plan.has_changes:
-            if not text:
-                click.echo(render_json.render_apply(the_plan, engine.ApplyResult(())))
+            if fmt == "json":
+                click.echo(render_json.render_apply(the_plan, engine.ApplyResult(()), selection))
             return
-        _confirm(auto_approve)
+        if saved is None:
+            _confirm(auto_approve)
         on_result = (lambda r: click.echo(render_text.render_result_line(r))) if text else None
         result = engine.apply(the_plan, providers, parallelism=parallelism, on_result=on_result)
-    click.echo(render_text.render_apply_summary(result) if text else render_json.render_apply(the_plan, result))
+    click.echo(render_json.render_apply(the_plan, result, selection) if fmt == "json"
+               else render_text.render_apply_summary(result))
     if not result.ok:
         raise ExitCode(EXIT_ERROR)
+
+
+def _check_applicable(the_plan: Plan, force: bool) -> None:
+    if the_plan.errors:
+        raise ReconcilerError("the plan has errors; nothing was applied")
+    if the_plan.violations and not force:
+        raise ReconcilerError("the plan crosses a safety threshold; nothing was applied:\n"
+                              + "\n".join(f"  {v}" for v in the_plan.violations)
+                              + "\nReview it, then apply with --force if it is intended.")
 
 
 def _confirm(auto_approve: bool) -> None:

@@ -10,7 +10,8 @@ import httpx
 
 from reconciler.apply import ApplyResult, ChangeResult, apply_plan
 from reconciler.catalog.model import Catalog
-from reconciler.plan import Plan, build_plan
+from reconciler.plan import Plan, build_plan, freshness
+from reconciler.plan.select import ALL, Selection
 from reconciler.providers.base import Provider
 from reconciler.providers.cobuilder import CobuilderProvider
 from reconciler.providers.http import RetryPolicy
@@ -32,10 +33,44 @@ def open_providers(catalog: Catalog, stack: ExitStack, *, environ: Mapping[str, 
     return providers
 
 
-def refresh_and_plan(catalog: Catalog, providers: Mapping[str, Provider]) -> Plan:
+def refresh_and_plan(catalog: Catalog, providers: Mapping[str, Provider],
+                     selection: Selection = ALL) -> Plan:
     """Read the live state of every provider and diff it against the catalog."""
     live: dict[str, Any] = {name: provider.refresh() for name, provider in providers.items()}
-    return build_plan(catalog, live.get("readycloud"), live.get("cobuilder"))
+    return build_plan(catalog, live.get("readycloud"), live.get("cobuilder"), selection)
+
+
+def stale_objects(plan: Plan, providers: Mapping[str, Provider]) -> list[str]:
+    """The live objects a saved plan touches that changed since it was made.
+
+    ReadyCloud: one ``updated_at__gte`` listing since the plan's watermark and
+    one count; a full listing only when the count shows a deletion. Cobuilder:
+    one read per touched product.
+    """
+    problems: list[str] = []
+    readycloud = providers.get("readycloud")
+    touched, creates = freshness.readycloud_touched(plan)
+    if isinstance(readycloud, ReadyCloudProvider) and (touched or creates):
+        context = dict(plan.context).get("readycloud", {})
+        watermark = context.get("watermark")
+        if watermark is None:
+            problems += _stale_full(plan, readycloud)
+        else:
+            recent = readycloud.changed_since(watermark)
+            problems += freshness.stale_readycloud(plan, recent, complete=False)
+            expected = int(context.get("count", 0)) + freshness.new_since(recent, watermark)
+            if touched and readycloud.total_count() != expected:
+                problems += [p for p in _stale_full(plan, readycloud) if p not in problems]
+    cobuilder = providers.get("cobuilder")
+    ids = sorted({int(str(c.resource_id)) for c in plan.changes if c.vendor == "cobuilder"})
+    if isinstance(cobuilder, CobuilderProvider) and ids:
+        cobuilder.product_ids = tuple(ids)
+        problems += freshness.stale_cobuilder(plan, cobuilder.refresh())
+    return problems
+
+
+def _stale_full(plan: Plan, provider: ReadyCloudProvider) -> list[str]:
+    return freshness.stale_readycloud(plan, provider.iter_products(), complete=True)
 
 
 def apply(plan: Plan, providers: Mapping[str, Provider], *, parallelism: int = 8,

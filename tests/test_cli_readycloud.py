@@ -46,7 +46,7 @@ def test_mixed_apply_sends_minimal_calls_and_converges(env: Sandbox, run, write_
 
     planned = run("plan", "-c", path, "--detailed-exitcode")
     assert planned.code == 2, planned.err
-    assert "Plan: 1 to create, 1 to update, 1 to delete, 2 unchanged." in planned.out
+    assert "Plan: 1 to create, 1 to update, 1 to delete, 2 unchanged, 1 unmanaged." in planned.out
     assert '~ product CHANGE (readycloud, id 2)' in planned.out
     assert 'description: "old text" → "new text"' in planned.out
     assert writes(env) == [] and len(env.requests()) == 1  # one page, nothing written

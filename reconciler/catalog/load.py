@@ -13,13 +13,14 @@ from typing import Any
 from reconciler.catalog.check import Checker, did_you_mean, substitute_env
 from reconciler.catalog import cobuilder as cobuilder_catalog
 from reconciler.catalog.notify import parse_notify
+from reconciler.catalog.policy import parse_policy
 from reconciler.catalog.model import Catalog, ProductSpec, ReadyCloudSettings, frozen
 from reconciler.catalog.yamlload import LocDict, load_yaml
 from reconciler.contracts import readycloud as rc
 from reconciler.errors import CatalogError, Location, Problem
 from reconciler import values
 
-TOP_LEVEL_KEYS = ("readycloud", "cobuilder", "products", "notify")
+TOP_LEVEL_KEYS = ("readycloud", "cobuilder", "products", "policy", "notify")
 PRODUCT_META_KEYS = ("absent", "sensitive", "cobuilder")
 PRODUCT_KEYS = tuple(rc.WRITABLE_FIELDS) + PRODUCT_META_KEYS
 
@@ -63,11 +64,12 @@ def build_catalog(data: Any, filename: str, digest: str) -> Catalog:
     if "cobuilder" in data or any(p.cobuilder for p in products):
         cobuilder = cobuilder_catalog.parse_settings(data.get("cobuilder"), check.at(data, "cobuilder", "cobuilder"), check)
     _unique_cobuilder_ids(products, check)
+    policy = parse_policy(data.get("policy"), check.at(data, "policy", "policy"), check)
     notify = parse_notify(data["notify"], check.at(data, "notify", "notify"), check) if "notify" in data else None
     if check.problems:
         raise CatalogError(check.problems)
     return Catalog(path=filename, digest=digest, readycloud=readycloud, products=products, notify=notify,
-                   cobuilder=cobuilder)
+                   cobuilder=cobuilder, policy=policy)
 
 
 def _unique_cobuilder_ids(products: tuple[ProductSpec, ...], check: Checker) -> None:

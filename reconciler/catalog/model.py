@@ -6,6 +6,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from reconciler.catalog.cobuilder import CobuilderProductSpec, CobuilderSettings
+from reconciler.catalog.policy import Policy
 from reconciler.errors import Location
 
 
@@ -55,6 +56,7 @@ class Catalog:
     products: tuple[ProductSpec, ...]
     notify: Any = None  # reconciler.catalog.notify.NotifySettings
     cobuilder: CobuilderSettings | None = None
+    policy: Policy = Policy()
 
     def by_code(self) -> dict[str, ProductSpec]:
         return {p.code: p for p in self.products}

@@ -4,22 +4,30 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.catalog.model import Catalog
-from reconciler.plan.model import ACTIONS, Change, FieldChange, Plan, PlanIssue
 from reconciler.plan.cobuilder import plan_cobuilder
+from reconciler.plan.model import ACTIONS, Change, FieldChange, Plan, PlanIssue
 from reconciler.plan.readycloud import plan_readycloud
+from reconciler.plan.safety import violations
+from reconciler.plan.select import ALL, Selection
 
-__all__ = ["ACTIONS", "Change", "FieldChange", "Plan", "PlanIssue", "build_plan"]
+__all__ = ["ACTIONS", "Change", "FieldChange", "Plan", "PlanIssue", "Selection", "build_plan"]
 
 
-def build_plan(catalog: Catalog, readycloud_live: Any = None, cobuilder_live: Any = None) -> Plan:
+def build_plan(catalog: Catalog, readycloud_live: Any = None, cobuilder_live: Any = None,
+               selection: Selection = ALL) -> Plan:
     """Combine every vendor's part into one plan; a product's changes stay together."""
-    parts = []
+    parts = {}
     if catalog.readycloud is not None:
-        parts.append(plan_readycloud(catalog, readycloud_live or {}))
+        parts["readycloud"] = plan_readycloud(catalog, readycloud_live or {}, selection)
     if any(p.cobuilder for p in catalog.products):
-        parts.append(plan_cobuilder(catalog, cobuilder_live or {}))
+        parts["cobuilder"] = plan_cobuilder(catalog, cobuilder_live or {}, selection)
     order = {p.code: i for i, p in enumerate(catalog.products)}
-    changes = sorted((c for part in parts for c in part.changes), key=lambda c: order.get(c.key, len(order)))
-    return Plan(changes=tuple(changes), unchanged=sum(p.unchanged for p in parts),
-                errors=tuple(e for p in parts for e in p.errors), notes=tuple(n for p in parts for n in p.notes),
-                catalog_digest=catalog.digest)
+    changes = tuple(sorted((c for part in parts.values() for c in part.changes),
+                           key=lambda c: (c.action == "delete", order.get(c.key, len(order)))))
+    managed = parts["readycloud"].managed_live if "readycloud" in parts else 0
+    return Plan(changes=changes, unchanged=sum(p.unchanged for p in parts.values()),
+                errors=tuple(e for p in parts.values() for e in p.errors),
+                notes=tuple(n for p in parts.values() for n in p.notes), catalog_digest=catalog.digest,
+                unmanaged=sum(p.unmanaged for p in parts.values()),
+                violations=violations(catalog.policy, changes, managed),
+                context=tuple((name, part.context) for name, part in parts.items() if part.context))

@@ -7,7 +7,9 @@ server fills in (nulls, empty lists, titles). Inherited values (``parentId``
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
+
+import jsonpatch
 
 from deepdiff import DeepDiff
 
@@ -15,7 +17,7 @@ from reconciler.catalog.cobuilder import CobuilderProductSpec, PropertySpec
 from reconciler.catalog.model import Catalog
 from reconciler.contracts import cobuilder as cb
 from reconciler.errors import ProviderError
-from reconciler.plan.model import Change, FieldChange, PlanIssue
+from reconciler.plan.model import Change, FieldChange, PlanIssue, fingerprint
 from reconciler.plan.readycloud import VendorPlan
 
 VENDOR = "cobuilder"
@@ -49,11 +51,11 @@ def _describe(values: Any) -> list[Any]:
     return [json.loads(v) for v in normalise_values(values)]
 
 
-def plan_cobuilder(catalog: Catalog, live: LiveValues) -> VendorPlan:
+def plan_cobuilder(catalog: Catalog, live: LiveValues, selected: Callable[[str], bool]) -> VendorPlan:
     result = VendorPlan()
     for product in catalog.products:
         spec = product.cobuilder
-        if spec is None:
+        if spec is None or not selected(product.code):
             continue
         answer = live.get(spec.id)
         if isinstance(answer, ProviderError) or answer is None:
@@ -86,9 +88,10 @@ def _plan_product(code: str, spec: CobuilderProductSpec, answer: list[dict[str, 
         else:
             result.unchanged += 1
     target = str(spec.id)
+    digest = fingerprint(answer)
     if creates:
         fields = tuple(FieldChange(p.guid, None, _describe(list(p.values))) for p in creates)
-        result.changes.append(Change(VENDOR, "create", code, target, fields, _body(creates)))
+        result.changes.append(Change(VENDOR, "create", code, target, fields, _body(creates), fingerprint=digest))
     if updates:
         fields = tuple(FieldChange(p.guid, _describe(cur.get("values")), _describe(list(p.values)))
                        for p, cur in updates)
@@ -96,8 +99,11 @@ def _plan_product(code: str, spec: CobuilderProductSpec, answer: list[dict[str, 
             if p.unit_guid != cur.get("unitGuid"):
                 fields += (FieldChange(f"{p.guid}.unitGuid", cur.get("unitGuid"), p.unit_guid),)
         live_state = {p.guid: cur for p, cur in updates}
+        patch = jsonpatch.make_patch(
+            {p.guid: {"unitGuid": cur.get("unitGuid"), "values": cur.get("values")} for p, cur in updates},
+            {p.guid: {"unitGuid": p.unit_guid, "values": list(p.values)} for p, _ in updates}).patch
         result.changes.append(Change(VENDOR, "update", code, target, fields, _body([p for p, _ in updates]),
-                                     live=live_state))
+                                     live=live_state, fingerprint=digest, patch=tuple(patch)))
     if spec.exclusive:
         declared = {p.guid for p in spec.properties}
         for guid, current in own.items():
@@ -105,7 +111,7 @@ def _plan_product(code: str, spec: CobuilderProductSpec, answer: list[dict[str, 
                 result.changes.append(Change(
                     VENDOR, "delete", code, target,
                     (FieldChange(str(guid), _describe(current.get("values")), None),),
-                    {"propertyGuid": guid}, live={guid: current}))
+                    {"propertyGuid": guid}, live={guid: current}, fingerprint=digest))
 
 
 def _body(props: list[PropertySpec]) -> dict[str, Any]:

@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Action = Literal["create", "update", "delete"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "delete")
+SENSITIVE = "(sensitive)"
+#: In saved bodies and patches a sensitive value is ``{"$sensitive": field}``,
+#: filled in from the catalog (and its environment) when the plan is applied.
+SENSITIVE_KEY = "$sensitive"
 
 
 @dataclass(frozen=True)
@@ -35,10 +39,35 @@ class Change:
     fields: tuple[FieldChange, ...] = ()
     body: Any = None
     live: Any = None  # the live representation it was planned against (update/delete)
+    fingerprint: str | None = None  # digest of ``live``; apply of a saved plan checks it
+    patch: tuple[Any, ...] = ()  # RFC 6902 operations from the live state to the desired one
 
     @property
     def sensitive_fields(self) -> frozenset[str]:
         return frozenset(f.field for f in self.fields if f.sensitive)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The change as saved and shown: sensitive values replaced by markers."""
+        hidden = self.sensitive_fields
+        body = self.body
+        if isinstance(body, dict) and hidden:
+            body = {k: ({SENSITIVE_KEY: k} if k in hidden else v) for k, v in body.items()}
+        patch = [({**op, "value": {SENSITIVE_KEY: op["path"].lstrip("/")}}
+                  if "value" in op and op.get("path", "").lstrip("/").split("/")[0] in hidden else op)
+                 for op in self.patch]
+        return {
+            "vendor": self.vendor, "action": self.action, "key": self.key, "resource_id": self.resource_id,
+            "fingerprint": self.fingerprint,
+            "fields": [{"field": f.field, "before": SENSITIVE if f.sensitive else f.before,
+                        "after": SENSITIVE if f.sensitive else f.after, "sensitive": f.sensitive}
+                       for f in self.fields],
+            "body": body, "patch": patch,
+        }
+
+
+def fingerprint(live: Any) -> str:
+    """A digest of a live object, to tell whether it changed since a plan."""
+    return hashlib.sha256(json.dumps(live, sort_keys=True, default=str).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -57,7 +86,11 @@ class Plan:
     errors: tuple[PlanIssue, ...] = ()
     notes: tuple[str, ...] = ()
     catalog_digest: str = ""
-    extra: tuple[tuple[str, Any], ...] = field(default=())
+    unmanaged: int = 0
+    #: safety thresholds the plan crosses; apply refuses them without --force
+    violations: tuple[str, ...] = ()
+    #: per-vendor facts about the live state the plan was made from (watermarks, counts)
+    context: tuple[tuple[str, Any], ...] = field(default=())
 
     @property
     def counts(self) -> dict[str, int]:
@@ -65,6 +98,7 @@ class Plan:
         for change in self.changes:
             counts[change.action] += 1
         counts["unchanged"] = self.unchanged
+        counts["unmanaged"] = self.unmanaged
         return counts
 
     @property
@@ -74,5 +108,5 @@ class Plan:
     @property
     def checksum(self) -> str:
         """A digest of the changes, stable across runs for the same plan."""
-        payload = json.dumps([asdict(c) for c in self.changes], sort_keys=True, default=str)
+        payload = json.dumps([c.to_dict() for c in self.changes], sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()

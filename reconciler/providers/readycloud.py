@@ -13,7 +13,7 @@ from reconciler.errors import ConfigError, ProviderError
 from reconciler.plan.model import Change
 from reconciler.providers.base import Provider
 from reconciler.providers.http import AmbiguousWriteError, Requester, RetryPolicy, DEFAULT_RETRY, build_client
-from reconciler.values import format_datetime
+from reconciler.values import format_datetime, parse_datetime
 
 #: How far back a lost-create lookup lists, to absorb clock skew with the server.
 CREATE_LOOKUP_SKEW = timedelta(minutes=10)
@@ -64,6 +64,15 @@ class ReadyCloudProvider(Provider):
         for product in self.iter_products():
             index.setdefault(str(product.get("code")), []).append(product)
         return index
+
+    def changed_since(self, watermark: str) -> list[dict[str, Any]]:
+        """Products updated at or after ``watermark`` (one short listing)."""
+        return list(self.iter_products(updated_since=parse_datetime(watermark)))
+
+    def total_count(self) -> int:
+        """How many products the org has now (one request)."""
+        page = self.http.send("GET", self.collection, params={"limit": 1}).json()
+        return int(page.get("count", 0))
 
     # -- writing -----------------------------------------------------------
     def _item(self, pk: str) -> str:

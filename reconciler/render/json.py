@@ -1,42 +1,30 @@
-"""Machine-readable output (schema version 1)."""
+"""Machine-readable output: the plan document of :mod:`reconciler.plan.planfile`
+(schema ``schemas/plan.v1.json``), plus results for apply."""
 from __future__ import annotations
 
 import json
 from typing import Any
 
 from reconciler.apply import ApplyResult
-from reconciler.plan.model import Change, Plan
-from reconciler.render.common import after, before
-
-SCHEMA_VERSION = 1
-
-
-def change_dict(change: Change) -> dict[str, Any]:
-    return {
-        "vendor": change.vendor, "action": change.action, "key": change.key,
-        "resource_id": change.resource_id,
-        "fields": [{"field": f.field, "before": before(f), "after": after(f)} for f in change.fields],
-    }
+from reconciler.plan.model import Plan
+from reconciler.plan.planfile import to_document
+from reconciler.plan.select import Selection
 
 
-def plan_dict(plan: Plan) -> dict[str, Any]:
-    return {
-        "schema_version": SCHEMA_VERSION, "kind": "plan", "checksum": plan.checksum,
-        "catalog_digest": plan.catalog_digest, "counts": plan.counts,
-        "changes": [change_dict(c) for c in plan.changes],
-        "errors": [{"vendor": e.vendor, "key": e.key, "message": e.message} for e in plan.errors],
-        "notes": list(plan.notes),
-    }
+def _dump(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str)
 
 
-def render_plan(plan: Plan) -> str:
-    return json.dumps(plan_dict(plan), indent=2, ensure_ascii=False, default=str)
+def render_plan(plan: Plan, selection: Selection = Selection()) -> str:
+    return _dump(to_document(plan, selection))
 
 
-def render_apply(plan: Plan, result: ApplyResult) -> str:
-    data = plan_dict(plan)
+def render_apply(plan: Plan, result: ApplyResult, selection: Selection = Selection()) -> str:
+    data = to_document(plan, selection)
     data["kind"] = "apply"
-    data["results"] = [{**change_dict(r.change), "status": r.status, "error": r.error} for r in result.results]
+    data["results"] = [{"vendor": r.change.vendor, "action": r.change.action, "key": r.change.key,
+                        "resource_id": r.change.resource_id, "status": r.status, "error": r.error}
+                       for r in result.results]
     data["summary"] = {"succeeded": len(result.succeeded), "failed": len(result.failed),
                        "skipped": len(result.skipped)}
-    return json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    return _dump(data)

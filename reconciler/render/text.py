@@ -24,13 +24,16 @@ def render_plan(plan: Plan) -> str:
             lines.extend(_change_lines(change, indent))
     for note in plan.notes:
         lines.append(f"  note: {note}")
+    for violation in plan.violations:
+        lines.append(click.style(f"  ! safety threshold crossed: {violation}", fg="red", bold=True))
     for issue in plan.errors:
         lines.append(click.style(f"  ! {issue.key} ({issue.vendor}): {issue.message}", fg="red"))
     if lines:
         lines.append("")
     if not plan.changes and not plan.errors:
         lines.append("No changes. The live state matches the catalog.")
-    lines.append(f"Plan: {counts_line(plan.counts)}."
+    unmanaged = f", {plan.unmanaged} unmanaged" if plan.unmanaged else ""
+    lines.append(f"Plan: {counts_line(plan.counts)}{unmanaged}."
                  + (click.style(f" {len(plan.errors)} error(s).", fg="red") if plan.errors else ""))
     return "\n".join(lines)
 

@@ -1,26 +1,26 @@
 """Cobuilder property values: the documented request schema, and what GET answers.
 
-The schema is the seed's ``ProductPropertyValueUpdateRequestModel``: GUIDs match
-``^\\S{22}$`` and ``value``/``lowerValue``/``upperValue`` are at most 2000
-characters. Unknown keys are dropped; what a client leaves out is filled in
-(nulls, empty lists, titles) when stored, so GET answers every documented key.
+The schema is the seed's ``ProductPropertyValueUpdateRequestModel`` (its constants
+live in :mod:`reconciler.contracts.cobuilder`). Unknown keys are dropped; what a
+client leaves out is filled in (nulls, empty lists, titles) when stored, so GET
+answers every documented key.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.contracts.cobuilder import (
+    GUID_PATTERN,
+    IFD_KEYS,
+    LENGTH_LIMITED_KEYS,
+    MAX_VALUE_LENGTH,
+    TRANSLATION_KEYS,
+    VALUE_KEYS,
+    VALUE_STRING_KEYS,
+)
+
 from .store import PropertyRow, PropertyWrite, Store
-
-GUID_PATTERN = re.compile(r"^\S{22}$")
-MAX_VALUE_LENGTH = 2000
-
-_LIMITED = ("value", "lowerValue", "upperValue")
-_SCALARS = ("value", "operator", "lowerValue", "lowerOperator", "upperValue", "upperOperator")
-#: Key order of a value object as GET answers it.
-_VALUE_KEYS = ("value", "operator", "ifdValues", "lowerValue", "lowerOperator", "upperValue",
-               "upperOperator", "valueTranslations")
 
 
 class SchemaError(ValueError):
@@ -62,7 +62,7 @@ def _guid(value: Any, path: str, *, required: bool) -> str | None:
             raise SchemaError(path, "is required")
         return None
     if not isinstance(value, str) or not GUID_PATTERN.match(value):
-        raise SchemaError(path, "must match ^\\S{22}$ (22 characters, no whitespace)")
+        raise SchemaError(path, f"must match {GUID_PATTERN.pattern}")
     return value
 
 
@@ -73,28 +73,28 @@ def _ifd_value(item: Any, path: str) -> dict[str, Any]:
     default_title = _string(item.get("defaultTitle"), f"{path}.defaultTitle")
     if title is None and guid is not None:
         title = f"Value {guid[:6]}"
-    return {"valueGuid": guid, "title": title,
-            "defaultTitle": default_title if default_title is not None else title}
+    filled = {"valueGuid": guid, "title": title,
+              "defaultTitle": default_title if default_title is not None else title}
+    return {key: filled[key] for key in IFD_KEYS}
 
 
 def _translation(item: Any, path: str) -> dict[str, Any]:
     item = _object(item, path)
-    return {"text": _string(item.get("text"), f"{path}.text"),
-            "languageCode": _string(item.get("languageCode"), f"{path}.languageCode")}
+    return {key: _string(item.get(key), f"{path}.{key}") for key in TRANSLATION_KEYS}
 
 
 def _value(item: Any, path: str) -> dict[str, Any]:
     item = _object(item, path)
     out: dict[str, Any] = {}
-    for key in _SCALARS:
-        limit = MAX_VALUE_LENGTH if key in _LIMITED else None
+    for key in VALUE_STRING_KEYS:
+        limit = MAX_VALUE_LENGTH if key in LENGTH_LIMITED_KEYS else None
         out[key] = _string(item.get(key), f"{path}.{key}", max_length=limit)
     ifd = _array(item.get("ifdValues"), f"{path}.ifdValues", required=False)
     out["ifdValues"] = [_ifd_value(v, f"{path}.ifdValues[{i}]") for i, v in enumerate(ifd)]
     translations = _array(item.get("valueTranslations"), f"{path}.valueTranslations", required=False)
     out["valueTranslations"] = [_translation(v, f"{path}.valueTranslations[{i}]")
                                 for i, v in enumerate(translations)]
-    return {key: out[key] for key in _VALUE_KEYS}
+    return {key: out[key] for key in VALUE_KEYS}
 
 
 def parse_properties(body: Any) -> list[PropertyWrite]:

@@ -212,14 +212,12 @@ class VendorMiddleware:
         entry = _entry(scope, body)
         replay = _replayer(body, receive)
         fault = self.faults.take(scope["method"], scope["path"])
-        if fault is None:
-            await self.app(scope, replay, _logging_send(send, entry, self.log))
-            return
-        entry["fault"] = fault.describe()
-        if fault.latency_ms:
-            await asyncio.sleep(fault.latency_ms / 1000)
-        if fault.status is None and not fault.drop:
-            await self.app(scope, replay, _logging_send(send, entry, self.log))
+        if fault is not None:
+            entry["fault"] = fault.describe()
+            if fault.latency_ms:
+                await asyncio.sleep(fault.latency_ms / 1000)
+        if fault is None or (fault.status is None and not fault.drop):
+            await self._answer(scope, replay, send, entry)
             return
         if fault.mode == "after":
             await self.app(scope, replay, _swallowing_send(entry))
@@ -231,9 +229,24 @@ class VendorMiddleware:
         entry["status"] = fault.status
         headers = {"Retry-After": _seconds(fault.retry_after)} if fault.retry_after is not None else None
         detail = _fault_detail(fault.status, fault.retry_after)
-        response = vendor_error(scope["path"], fault.status, detail, headers)
         self.log.append(entry)
-        await response(scope, replay, send)
+        await vendor_error(scope["path"], fault.status, detail, headers)(scope, replay, send)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, entry: dict[str, Any]) -> None:
+        """Let the app answer, logging the request once its status is known."""
+
+        async def logging_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                entry["status"] = message["status"]
+                self.log.append(entry)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, logging_send)
+        except Exception:
+            if entry["status"] is None:  # the server error middleware will answer 500
+                self.log.append(entry | {"status": 500})
+            raise
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -255,16 +268,6 @@ def _replayer(body: bytes, receive: Receive) -> Receive:
         return pending.pop() if pending else await receive()
 
     return replay
-
-
-def _logging_send(send: Send, entry: dict[str, Any], log: RequestLog) -> Send:
-    async def logging_send(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            entry["status"] = message["status"]
-            log.append(entry)
-        await send(message)
-
-    return logging_send
 
 
 def _swallowing_send(entry: dict[str, Any]) -> Send:

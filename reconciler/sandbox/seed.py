@@ -71,12 +71,12 @@ def apply_seed(store: Store, document: Any, *, only_if_empty: bool = False) -> d
         org_pk = _integer(org, "readycloud org")
         rc_batches.append((org_pk, _prepare_readycloud(org_pk, items)))
     cb_batches: list[tuple[int, int, list[PropertyWrite]]] = []
-    for product_id, spec in _section(document, "cobuilder", "products").items():
+    for key, spec in _section(document, "cobuilder", "products").items():
         if not isinstance(spec, Mapping):
-            raise SeedError(f"cobuilder.products.{product_id} must be an object")
-        cb_batches.append((_integer(product_id, "cobuilder product id"),
+            raise SeedError(f"cobuilder.products.{key} must be an object")
+        cb_batches.append((_integer(key, "cobuilder product id"),
                            _integer(spec.get("parentId") or 0, "parentId"),
-                           _prepare_cobuilder(product_id, spec.get("properties"))))
+                           _prepare_cobuilder(key, spec.get("properties"))))
     for org_pk, fields in rc_batches:
         store.rc_insert(org_pk, fields)
     for product_id, parent_id, writes in cb_batches:

@@ -184,7 +184,8 @@ class Store:
     def rc_page(self, org: int, since: str | None, limit: int,
                 offset: int) -> tuple[int, list[ProductRow]]:
         """(filtered count, one page ordered by pk); ``since`` is a formatted stamp."""
-        where, args = "org = ?", [org]
+        where = "org = ?"
+        args: list[object] = [org]
         if since is not None:
             where += " AND updated_at >= ?"
             args.append(since)

@@ -23,7 +23,7 @@ def test_mix_of_create_update_delete_unchanged() -> None:
              "C": [live("C", 3)],
              "Z": [live("Z", 4)]}
     plan = build_plan(c, index)
-    assert plan.counts == {"create": 1, "update": 1, "delete": 1, "unchanged": 2}
+    assert plan.counts == {"create": 1, "update": 1, "delete": 1, "unchanged": 2, "unmanaged": 1}
     by_key = {ch.key: ch for ch in plan.changes}
     assert by_key["B"].action == "update" and by_key["B"].resource_id == "2"
     assert by_key["B"].body == {"quantity": 3}  # only the changed field; ean is unmanaged

@@ -42,7 +42,8 @@ def api(sb: Sandbox) -> Iterator[httpx.Client]:
 def create(api: httpx.Client, org: int = 1, **fields: Any) -> dict[str, Any]:
     response = api.post(f"/orgs/{org}/products/", json={"kind": "goods", **fields})
     assert response.status_code == 201, response.text
-    return response.json()
+    product: dict[str, Any] = response.json()
+    return product
 
 
 # -- auth ---------------------------------------------------------------------------

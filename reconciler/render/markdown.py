@@ -1,0 +1,68 @@
+"""Markdown for a pull-request comment: counts first, then one collapsible
+section per product; cut to fit a comment (GitHub's limit is 65,536)."""
+from __future__ import annotations
+
+import html
+
+from reconciler.plan.model import Change, Plan
+from reconciler.render.common import SYMBOL, after, before, grouped, show, title
+
+#: The comment marker CI scripts use to find and update the comment.
+MARKER = "<!-- reconciler-plan -->"
+LIMIT = 60_000
+
+
+def _cell(value: object) -> str:
+    text = html.escape(show(value), quote=False).replace("|", "&#124;").replace("\n", "<br>")
+    return f"<code>{text}</code>"
+
+
+def _section(key: str, changes: list[Change]) -> str:
+    actions = "".join(sorted({SYMBOL[c.action] for c in changes}))
+    summary = f"<code>{html.escape(actions)}</code> <b>{html.escape(key)}</b>: " + \
+        "; ".join(html.escape(title(c)) for c in changes)
+    rows = ["| change | field | before | after |", "| --- | --- | --- | --- |"]
+    for change in changes:
+        label = f"{SYMBOL[change.action]} {change.vendor} {change.action}"
+        if not change.fields:
+            rows.append(f"| {label} | | | |")
+        for f in change.fields:
+            was = "" if change.action == "create" else _cell(before(f))
+            now = "" if change.action == "delete" else _cell(after(f))
+            rows.append(f"| {label} | <code>{html.escape(f.field)}</code> | {was} | {now} |")
+    return f"<details><summary>{summary}</summary>\n\n" + "\n".join(rows) + "\n\n</details>\n"
+
+
+def _header(plan: Plan) -> str:
+    counts = plan.counts
+    lines = [MARKER, "### reconciler plan", ""]
+    lines.append("No changes. The live state matches the catalog." if not plan.changes and not plan.errors
+                 else f"**{counts['create']} to create, {counts['update']} to update, {counts['delete']} to delete**")
+    lines += ["", "| create | update | delete | unchanged | unmanaged |", "| ---: | ---: | ---: | ---: | ---: |",
+              f"| {counts['create']} | {counts['update']} | {counts['delete']} | {counts['unchanged']} | "
+              f"{counts['unmanaged']} |", ""]
+    for violation in plan.violations:
+        lines.append(f"> :warning: **Safety threshold crossed**: {html.escape(violation)}. "
+                     "`apply` will refuse this plan without `--force`.")
+    for issue in plan.errors:
+        lines.append(f"> :x: **{html.escape(issue.key)}** ({issue.vendor}): {html.escape(issue.message)}")
+    for note in plan.notes:
+        lines.append(f"> note: {html.escape(note)}")
+    lines.append(f"\n<sub>plan checksum <code>{plan.checksum[:16]}</code></sub>\n")
+    return "\n".join(lines) + "\n"
+
+
+def render_plan(plan: Plan, full_plan_location: str | None = None, limit: int = LIMIT) -> str:
+    header = _header(plan)
+    sections = [_section(key, changes) for key, changes in grouped(plan.changes)]
+    where = full_plan_location or "the job log (run `reconciler plan` for the text plan)"
+    body: list[str] = []
+    size = len(header)
+    for index, section in enumerate(sections):
+        left = len(sections) - index
+        footer = f"\n_{left} of {len(sections)} products left out to fit a comment; the full plan is in {where}._\n"
+        if size + len(section) + len(footer) > limit:
+            return header + "".join(body) + footer
+        body.append(section)
+        size += len(section)
+    return header + "".join(body)

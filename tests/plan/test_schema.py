@@ -1,0 +1,38 @@
+"""The JSON documents validate against the schema file in the repo."""
+import json
+from pathlib import Path
+
+import jsonschema
+
+from reconciler.apply import ApplyResult, ChangeResult
+from reconciler.plan.model import Change, FieldChange, Plan
+from reconciler.render.json import render_apply, render_plan
+
+SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "schemas" / "plan.v1.json").read_text())
+
+
+def sample() -> Plan:
+    return Plan((Change("readycloud", "update", "A", "1", (FieldChange("quantity", 1, 2),), {"quantity": 2},
+                        fingerprint="f", patch=({"op": "replace", "path": "/quantity", "value": 2},)),
+                 Change("readycloud", "create", "B", None, (FieldChange("code", None, "B"),), {"code": "B"}),
+                 Change("cobuilder", "delete", "A", "10", (FieldChange("g" * 22, [], None),), {"propertyGuid": "g" * 22},
+                        fingerprint="x")), unchanged=3)
+
+
+def test_plan_and_apply_documents_follow_the_schema() -> None:
+    p = sample()
+    jsonschema.validate(json.loads(render_plan(p)), SCHEMA)
+    result = ApplyResult(tuple(ChangeResult(c, "succeeded") for c in p.changes))
+    doc = json.loads(render_apply(p, result))
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["summary"] == {"succeeded": 3, "failed": 0, "skipped": 0}
+
+
+def test_schema_rejects_a_wrong_document() -> None:
+    doc = json.loads(render_plan(sample()))
+    doc["changes"][0]["action"] = "upsert"
+    try:
+        jsonschema.validate(doc, SCHEMA)
+    except jsonschema.ValidationError:
+        return
+    raise AssertionError("an unknown action must not validate")

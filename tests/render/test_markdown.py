@@ -1,0 +1,32 @@
+from reconciler.plan.model import Change, FieldChange, Plan
+from reconciler.render.markdown import MARKER, render_plan
+
+
+def plan(n: int, size: int = 300) -> Plan:
+    return Plan(tuple(Change("readycloud", "update", f"P{i}", str(i), (FieldChange("description", "a" * size, "b|c"),))
+                      for i in range(n)), unchanged=7, unmanaged=2)
+
+
+def test_small_plan_is_complete_with_counts_first() -> None:
+    out = render_plan(plan(3))
+    assert out.startswith(MARKER)
+    table = out.index("| create | update | delete | unchanged | unmanaged |")
+    assert table < out.index("<details>")
+    assert "| 0 | 3 | 0 | 7 | 2 |" in out
+    assert out.count("<details>") == 3 and "left out" not in out
+    assert "<code>&quot;b&#124;c&quot;</code>" in out or '<code>"b&#124;c"</code>' in out
+
+
+def test_large_plan_is_cut_to_fit_and_says_what_and_where() -> None:
+    out = render_plan(plan(400), "the saved plan `plan.json`")
+    assert len(out) <= 60_000
+    shown = out.count("<details>")
+    assert 0 < shown < 400
+    assert f"_{400 - shown} of 400 products left out to fit a comment; the full plan is in the saved plan `plan.json`._" in out
+    assert "| 0 | 400 | 0 | 7 | 2 |" in out  # summary kept
+
+
+def test_sensitive_values_hidden() -> None:
+    p = Plan((Change("readycloud", "update", "A", "1", (FieldChange("description", "old-secret", "new-secret", True),)),))
+    out = render_plan(p)
+    assert "secret" not in out and "(sensitive)" in out
