@@ -59,14 +59,19 @@ def _environment(sandbox: bool) -> Iterator[Mapping[str, str]]:
     if not sandbox:
         yield os.environ
         return
-    from reconciler.sandbox import DEFAULT_TOKEN, Sandbox
+    from reconciler.sandbox import (DEFAULT_COBUILDER_CLIENT_ID, DEFAULT_COBUILDER_CLIENT_SECRET, DEFAULT_TOKEN,
+                                    Sandbox)
 
     SANDBOX_STATE.parent.mkdir(parents=True, exist_ok=True)
     with Sandbox(SANDBOX_STATE, token=DEFAULT_TOKEN) as box:
         if SANDBOX_SEED.exists():
             box.load_seed(SANDBOX_SEED)
         env = dict(os.environ)
-        env.update(READYCLOUD_BASE_URL=box.readycloud_base_url, READYCLOUD_TOKEN=DEFAULT_TOKEN)
+        env.update(READYCLOUD_BASE_URL=box.readycloud_base_url, READYCLOUD_TOKEN=DEFAULT_TOKEN,
+                   COBUILDER_BASE_URL=box.cobuilder_base_url, COBUILDER_TOKEN_URL=box.cobuilder_token_url,
+                   COBUILDER_CLIENT_ID=DEFAULT_COBUILDER_CLIENT_ID,
+                   COBUILDER_CLIENT_SECRET=DEFAULT_COBUILDER_CLIENT_SECRET)
+        env.pop("COBUILDER_TOKEN", None)
         yield env
 
 

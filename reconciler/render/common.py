@@ -26,8 +26,7 @@ def after(f: FieldChange) -> Any:
 
 def title(change: Change) -> str:
     if change.vendor == "cobuilder":
-        what = {"create": "create", "update": "update", "delete": "delete"}[change.action]
-        return f"product {change.key}: Cobuilder {change.resource_id} property values ({what})"
+        return f"property values of {change.key} (Cobuilder product {change.resource_id})"
     ident = f", id {change.resource_id}" if change.resource_id else ""
     return f"product {change.key} ({change.vendor}{ident})"
 

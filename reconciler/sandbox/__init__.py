@@ -11,14 +11,13 @@ from .app import DEFAULT_TOKEN, build_app
 from .cobuilder import DEFAULT_CLIENT_ID as DEFAULT_COBUILDER_CLIENT_ID
 from .cobuilder import DEFAULT_CLIENT_SECRET as DEFAULT_COBUILDER_CLIENT_SECRET
 from .seed import SeedError
-from .server import DEFAULT_STATE_PATH, DEMO_SEED_PATH, Sandbox, serve
+from .server import DEFAULT_STATE_PATH, Sandbox, serve
 
 __all__ = [
     "DEFAULT_COBUILDER_CLIENT_ID",
     "DEFAULT_COBUILDER_CLIENT_SECRET",
     "DEFAULT_STATE_PATH",
     "DEFAULT_TOKEN",
-    "DEMO_SEED_PATH",
     "Sandbox",
     "SeedError",
     "build_app",

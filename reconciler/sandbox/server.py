@@ -28,7 +28,6 @@ DEFAULT_STATE_PATH = Path(".reconciler") / "sandbox.sqlite3"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 #: A small demo seed shipped with the package (ReadyCloud org 1, Cobuilder products).
-DEMO_SEED_PATH = Path(__file__).with_name("demo_seed.json")
 STARTUP_TIMEOUT = 10.0
 
 logger = logging.getLogger(__name__)
@@ -226,4 +225,4 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
         store.close()
 
 
-__all__ = ["DEFAULT_STATE_PATH", "DEMO_SEED_PATH", "Sandbox", "serve"]
+__all__ = ["DEFAULT_STATE_PATH", "Sandbox", "serve"]

@@ -13,7 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reconciler.sandbox import DEFAULT_TOKEN, DEMO_SEED_PATH, Sandbox
+from reconciler.sandbox import DEFAULT_TOKEN, Sandbox
+
+DEMO_SEED_PATH = Path(__file__).resolve().parents[2] / "examples" / "sandbox-seed.json"
 
 AUTH = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
 GUID = "PropertyGuidA000000001"
@@ -79,8 +81,9 @@ def test_load_seed_only_seeds_an_empty_store(tmp_path: Path) -> None:
 def test_demo_seed_loads() -> None:
     with Sandbox() as sb:
         assert sb.load_seed(DEMO_SEED_PATH)
-        assert len(sb.readycloud_products(1)) == 4
-        assert sb.cobuilder_values(1000001)[1]["parentId"] == 1000000
+        assert len(sb.readycloud_products(1)) == 5
+        inherited = sb.cobuilder_values(1000001)
+        assert inherited and all(p["parentId"] == 1000000 for p in inherited)
 
 
 def test_invalid_seed_file_is_rejected_without_writing(tmp_path: Path) -> None:
@@ -100,11 +103,11 @@ def _free_port() -> int:
 
 def test_serve_blocks_serving_the_state_file_until_interrupted(tmp_path: Path) -> None:
     port, state = _free_port(), tmp_path / "served.sqlite3"
-    code = ("import sys; from reconciler.sandbox import serve, DEMO_SEED_PATH; "
-            f"serve('127.0.0.1', {port}, sys.argv[1], 'cli-token', seed_path=DEMO_SEED_PATH, "
+    code = ("import sys; from reconciler.sandbox import serve; "
+            f"serve('127.0.0.1', {port}, sys.argv[1], 'cli-token', seed_path=sys.argv[2], "
             "log_level='warning')")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    process = subprocess.Popen([sys.executable, "-c", code, str(state)], env=env)
+    process = subprocess.Popen([sys.executable, "-c", code, str(state), str(DEMO_SEED_PATH)], env=env)
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 10
@@ -116,7 +119,7 @@ def test_serve_blocks_serving_the_state_file_until_interrupted(tmp_path: Path) -
                 assert process.poll() is None and time.monotonic() < deadline
                 time.sleep(0.05)
         response = httpx.get(f"{base}/api/v2/orgs/1/products/", headers={"Authorization": "Bearer cli-token"})
-        assert response.json()["count"] == 4
+        assert response.json()["count"] == 5
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=10) == 0

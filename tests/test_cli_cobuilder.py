@@ -1,0 +1,188 @@
+"""End-to-end: Cobuilder property values in the same plan and apply, over real HTTP."""
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from reconciler.sandbox import Sandbox
+
+U = "NoUnitGuid000000000001"
+MAT, FIRE, THICK, OLD, INHER = ("MaterialComposition001", "FireResistanceClass001", "ThicknessProperty00001",
+                                "ObsoleteMarketingText1", "InheritedFromParent001")
+
+
+def prop(guid: str, *values: dict) -> dict:  # type: ignore[type-arg]
+    return {"propertyGuid": guid, "unitGuid": U, "values": list(values)}
+
+
+def seed(box: Sandbox) -> None:
+    box.seed_cobuilder(100, [prop(INHER, {"value": "parent"})])
+    box.seed_cobuilder(200, [prop(MAT, {"value": "Cotton"}, {"value": "Elastane"}), prop(FIRE, {"value": "B"}),
+                             prop(OLD, {"value": "stale"})], parent_id=100)
+    box.seed_cobuilder(300, [prop(OLD, {"value": "keep, not exclusive"})])
+    box.seed_readycloud(1, [{"code": "A", "kind": "goods", "quantity": 1}])
+
+
+CATALOG = f"""readycloud: {{org: 1}}
+cobuilder: {{}}
+products:
+  - code: A
+    quantity: 2
+    cobuilder:
+      id: 200
+      exclusive: true
+      properties:
+        - propertyGuid: {MAT}        # same set, other order: unchanged
+          unitGuid: {U}
+          values: [{{value: Elastane}}, {{value: Cotton}}]
+        - propertyGuid: {FIRE}       # changed: update
+          unitGuid: {U}
+          values: [{{value: A2}}]
+        - propertyGuid: {THICK}      # new: create
+          unitGuid: {U}
+          values: [{{lowerValue: "10", lowerOperator: ">=", upperValue: "20", upperOperator: "<="}}]
+        - propertyGuid: {INHER}      # inherited from 100: a note, never a change
+          unitGuid: {U}
+          values: [{{value: mine}}]
+  - code: B
+    cobuilder:
+      id: 300
+      properties:
+        - propertyGuid: {THICK}
+          unitGuid: {U}
+          values: [{{value: "5"}}]
+"""
+
+
+def cobuilder_requests(box: Sandbox) -> list[tuple[str, str, object]]:
+    return [(r["method"], r["path"], r["json"]) for r in box.requests() if "/products-management/" in r["path"]]
+
+
+def test_create_update_delete_unchanged_inherited_and_convergence(env: Sandbox, run, write_catalog) -> None:  # type: ignore[no-untyped-def]
+    seed(env)
+    catalog = write_catalog(CATALOG)
+    env.clear_requests()
+    planned = run("plan", "-c", catalog, "--detailed-exitcode")
+    assert planned.code == 2, planned.err
+    assert "Plan: 2 to create, 2 to update, 1 to delete, 1 unchanged." in planned.out
+    assert f"{FIRE}: [{{\"value\": \"B\"}}] → [{{\"value\": \"A2\"}}]" in planned.out
+    assert f"Cobuilder property {INHER} is inherited from parent product 100" in planned.out
+    base = "/products-management/api/v3/products"
+    assert sorted(p for m, p, _ in cobuilder_requests(env)) == [f"{base}/200/properties/values",
+                                                                f"{base}/300/properties/values"]
+
+    env.clear_requests()
+    applied = run("apply", "-c", catalog, "--auto-approve")
+    assert applied.code == 0, applied.err
+    sent = sorted((m, p, b) for m, p, b in cobuilder_requests(env) if m != "GET")
+    assert sent == sorted([
+        ("POST", f"{base}/200/properties/values/create",
+         {"properties": [prop(THICK, {"lowerValue": "10", "lowerOperator": ">=", "upperValue": "20",
+                                      "upperOperator": "<="})]}),
+        ("PUT", f"{base}/200/properties/values/update", {"properties": [prop(FIRE, {"value": "A2"})]}),
+        ("DELETE", f"{base}/200/properties/{OLD}/values", None),
+        ("POST", f"{base}/300/properties/values/create", {"properties": [prop(THICK, {"value": "5"})]}),
+    ], key=str)
+    values = {p["propertyGuid"]: p for p in env.cobuilder_values(200)}
+    assert values[INHER]["parentId"] == 100 and values[INHER]["values"][0]["value"] == "parent"
+    assert OLD not in values
+    assert {p["propertyGuid"] for p in env.cobuilder_values(300)} == {OLD, THICK}  # not exclusive: kept
+    assert env.readycloud_products(1)[0]["quantity"] == 2
+
+    env.clear_requests()
+    again = run("plan", "-c", catalog, "--detailed-exitcode")
+    assert again.code == 0, again.out
+    assert [m for m, _, _ in cobuilder_requests(env)] == ["GET", "GET"]
+
+
+def test_bad_guid_rejected_locally_with_no_request(env: Sandbox, run, write_catalog) -> None:  # type: ignore[no-untyped-def]
+    seed(env)
+    catalog = write_catalog("products:\n  - code: A\n    cobuilder:\n      id: 200\n      properties:\n"
+                            "        - {propertyGuid: not-22-chars, unitGuid: " + U + ", values: []}\n")
+    result = run("apply", "-c", catalog, "--auto-approve")
+    assert result.code == 1
+    assert ":6: products[0].cobuilder.properties[0].propertyGuid: 'not-22-chars' is not a GUID" in result.err
+    assert env.requests() == []
+
+
+def test_unknown_product_is_reported_with_title_and_detail(env: Sandbox, run, write_catalog) -> None:  # type: ignore[no-untyped-def]
+    seed(env)
+    catalog = write_catalog(f"products:\n  - code: GHOST\n    cobuilder: {{id: 999, properties: [{{propertyGuid: {THICK}, "
+                            f"unitGuid: {U}, values: [{{value: '1'}}]}}]}}\n"
+                            f"  - code: B\n    cobuilder: {{id: 300, properties: []}}\n")
+    planned = run("plan", "-c", catalog)
+    assert planned.code == 1
+    assert "GHOST" in planned.out and "Cobuilder product 999: cannot read property values: cobuilder: HTTP 404: Not Found" in planned.out
+    applied = run("apply", "-c", catalog, "--auto-approve")
+    assert applied.code == 1 and "nothing was applied" in applied.err
+
+
+def test_one_failing_product_does_not_stop_the_others(env: Sandbox, run, write_catalog) -> None:  # type: ignore[no-untyped-def]
+    seed(env)
+    env.inject({"status": 500, "count": 5, "method": "POST", "path_contains": "/products/300/"})
+    result = run("apply", "-c", write_catalog(CATALOG), "--auto-approve")
+    assert result.code == 1
+    assert "failed: create property values of B (Cobuilder product 300): cobuilder: HTTP 500" in result.out
+    assert f"Cobuilder product 300, properties {THICK}" in result.out
+    assert "4 succeeded, 1 failed, 0 skipped" in result.out
+    posts = [r for r in env.requests() if r["method"] == "POST" and "/products/300/" in r["path"]]
+    assert len(posts) == 1  # a create of values is never retried blindly
+
+
+def test_client_credentials_token_and_expiry(env: Sandbox, run, write_catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from reconciler.sandbox import DEFAULT_COBUILDER_CLIENT_ID, DEFAULT_COBUILDER_CLIENT_SECRET
+    seed(env)
+    monkeypatch.delenv("COBUILDER_TOKEN")
+    monkeypatch.setenv("COBUILDER_CLIENT_ID", DEFAULT_COBUILDER_CLIENT_ID)
+    monkeypatch.setenv("COBUILDER_CLIENT_SECRET", DEFAULT_COBUILDER_CLIENT_SECRET)
+    monkeypatch.setenv("COBUILDER_TOKEN_URL", env.cobuilder_token_url)
+    catalog = write_catalog(CATALOG)
+    env.expire_cobuilder_tokens()
+    assert run("plan", "-c", catalog).code == 0
+    token_calls = [r for r in env.requests() if r["path"].endswith("/cobuilder-auth/token")]
+    assert len(token_calls) == 1 and token_calls[0]["json"]["clientSecret"] == "[redacted]"
+
+
+def test_token_expiring_mid_run_is_refreshed_once(env: Sandbox) -> None:
+    from reconciler.providers.cobuilder import ClientCredentialsAuth, CobuilderProvider
+    from reconciler.sandbox import DEFAULT_COBUILDER_CLIENT_ID, DEFAULT_COBUILDER_CLIENT_SECRET
+    seed(env)
+    auth = ClientCredentialsAuth(env.cobuilder_token_url, DEFAULT_COBUILDER_CLIENT_ID,
+                                 DEFAULT_COBUILDER_CLIENT_SECRET, "https://api.cobuilder.com")
+    with CobuilderProvider(env.cobuilder_base_url, auth=auth) as provider:
+        assert isinstance(provider.read_values(200), list)
+        env.expire_cobuilder_tokens()
+        assert isinstance(provider.read_values(200), list)
+    assert len([r for r in env.requests() if r["path"].endswith("/token")]) == 2
+
+
+def test_wrong_credentials_are_a_clear_error_without_secrets(env: Sandbox, run, write_catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    seed(env)
+    monkeypatch.delenv("COBUILDER_TOKEN")
+    monkeypatch.setenv("COBUILDER_CLIENT_ID", "someone")
+    monkeypatch.setenv("COBUILDER_CLIENT_SECRET", "wrong-secret-555")
+    monkeypatch.setenv("COBUILDER_TOKEN_URL", env.cobuilder_token_url)
+    result = run("plan", "-c", write_catalog(CATALOG))
+    assert result.code == 1
+    assert result.err.startswith("Error: cobuilder: HTTP 401: token request refused")
+    assert "wrong-secret-555" not in result.out + result.err
+    monkeypatch.setenv("COBUILDER_TOKEN", "stale-static-token")
+    result = run("plan", "-c", write_catalog(CATALOG))
+    assert result.code == 1 and "cobuilder: HTTP 401" in result.err and "stale-static-token" not in result.err
+
+
+def test_problem_details_shown_with_product_and_property() -> None:
+    from reconciler.errors import ProviderError
+    from reconciler.plan.model import Change, FieldChange
+    from reconciler.providers.cobuilder import CobuilderProvider
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(409, json={"type": "about:blank", "title": "Conflict", "status": 409,
+                                         "detail": "Inherited values cannot be changed", "instance": "/x"})
+
+    provider = CobuilderProvider("https://cb.test", token="t", transport=httpx.MockTransport(handler))
+    change = Change("cobuilder", "update", "A", "200", (FieldChange(FIRE, [], []),), {"properties": []})
+    with pytest.raises(ProviderError) as info:
+        provider.execute(change)
+    assert str(info.value) == (f"cobuilder: HTTP 409: Cobuilder product 200, properties {FIRE}: "
+                               "Conflict: Inherited values cannot be changed")
