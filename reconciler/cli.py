@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import sys
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Any, Iterator, Mapping
 
 import click
 
@@ -52,27 +53,42 @@ def cli() -> None:
     """Declarative plan/apply for product catalogs (ReadyCloud, Cobuilder)."""
 
 
+@dataclass(frozen=True)
+class RunEnv:
+    """Where a command talks to: the real vendors, or a sandbox started for it."""
+
+    environ: Mapping[str, str]
+    livemode: bool = True
+    webhook_base_url: str | None = None
+    box: Any = None
+
+
+#: Credentials the demo catalog references, provided in --sandbox mode when unset.
+SANDBOX_DEFAULTS = {"WEBHOOK_SECRET": "sandbox-webhook-secret"}
+
+
 @contextmanager
-def _environment(sandbox: bool) -> Iterator[Mapping[str, str]]:
-    """The environment providers read: the real one, or one pointing at a
-    sandbox started for this command."""
+def _environment(sandbox: bool) -> Iterator[RunEnv]:
+    """The real environment, or one pointing every vendor and sink at a
+    sandbox started for this command (no credentials needed)."""
     if not sandbox:
-        yield os.environ
+        yield RunEnv(os.environ)
         return
     from reconciler.sandbox import (DEFAULT_COBUILDER_CLIENT_ID, DEFAULT_COBUILDER_CLIENT_SECRET, DEFAULT_TOKEN,
                                     Sandbox)
+    from reconciler.sandbox.capture import sandbox_notify_environ
 
     SANDBOX_STATE.parent.mkdir(parents=True, exist_ok=True)
     with Sandbox(SANDBOX_STATE, token=DEFAULT_TOKEN) as box:
         if SANDBOX_SEED.exists():
             box.load_seed(SANDBOX_SEED)
-        env = dict(os.environ)
+        env = {**SANDBOX_DEFAULTS, **os.environ}
         env.update(READYCLOUD_BASE_URL=box.readycloud_base_url, READYCLOUD_TOKEN=DEFAULT_TOKEN,
                    COBUILDER_BASE_URL=box.cobuilder_base_url, COBUILDER_TOKEN_URL=box.cobuilder_token_url,
                    COBUILDER_CLIENT_ID=DEFAULT_COBUILDER_CLIENT_ID,
-                   COBUILDER_CLIENT_SECRET=DEFAULT_COBUILDER_CLIENT_SECRET)
+                   COBUILDER_CLIENT_SECRET=DEFAULT_COBUILDER_CLIENT_SECRET, **sandbox_notify_environ(box.url))
         env.pop("COBUILDER_TOKEN", None)
-        yield env
+        yield RunEnv(env, livemode=False, webhook_base_url=f"{box.url}/hooks", box=box)
 
 
 @cli.command()
@@ -94,10 +110,10 @@ def validate(catalog_path: str) -> None:
 def plan(catalog_path: str, fmt: str, sandbox: bool, targets: tuple[str, ...], excludes: tuple[str, ...],
          out: str | None, detailed_exitcode: bool) -> None:
     """Show what apply would change."""
-    catalog = load_catalog(catalog_path)
     selection = Selection(targets, excludes)
-    with _environment(sandbox) as env, ExitStack() as stack:
-        providers = engine.open_providers(catalog, stack, environ=env)
+    with _environment(sandbox) as run_env, ExitStack() as stack:
+        catalog = load_catalog(catalog_path, run_env.environ)
+        providers = engine.open_providers(catalog, stack, environ=run_env.environ)
         the_plan = engine.refresh_and_plan(catalog, providers, selection)
     if out:
         planfile.save(the_plan, out, selection)
@@ -132,15 +148,15 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
     With PLANFILE (from `plan --out`), apply exactly that reviewed plan after
     checking that nothing it touches changed since; otherwise plan, show,
     confirm, apply."""
-    catalog = load_catalog(catalog_path)
     if planfile_path and (targets or excludes):
         raise click.UsageError("--target/--exclude are fixed by the saved plan; give them to `plan`")
     saved = planfile.load(planfile_path) if planfile_path else None
-    if saved is not None and saved[0].catalog_digest != catalog.digest:
-        raise ReconcilerError(f"{catalog_path} changed since {planfile_path} was made; run plan again")
     text = fmt == "text"
-    with _environment(sandbox) as env, ExitStack() as stack:
-        providers = engine.open_providers(catalog, stack, environ=env, parallelism=parallelism)
+    with _environment(sandbox) as run_env, ExitStack() as stack:
+        catalog = load_catalog(catalog_path, run_env.environ)
+        if saved is not None and saved[0].catalog_digest != catalog.digest:
+            raise ReconcilerError(f"{catalog_path} changed since {planfile_path} was made; run plan again")
+        providers = engine.open_providers(catalog, stack, environ=run_env.environ, parallelism=parallelism)
         if saved is not None:
             the_plan, selection = planfile.resolve_sensitive(saved[0], catalog), saved[1]
             stale = engine.stale_objects(the_plan, providers)
@@ -161,10 +177,34 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
             _confirm(auto_approve)
         on_result = (lambda r: click.echo(render_text.render_result_line(r))) if text else None
         result = engine.apply(the_plan, providers, parallelism=parallelism, on_result=on_result)
-    click.echo(render_json.render_apply(the_plan, result, selection) if fmt == "json"
-               else render_text.render_apply_summary(result))
-    if not result.ok:
+        report = engine.announce(catalog, result, environ=run_env.environ, livemode=run_env.livemode,
+                                 webhook_base_url=run_env.webhook_base_url)
+        received = _sandbox_received(run_env) if report is not None and text else []
+    if fmt == "json":
+        click.echo(render_json.render_apply(the_plan, result, selection, report))
+    else:
+        click.echo(render_text.render_apply_summary(result))
+        if report is not None:
+            click.echo("\n".join(report.lines() + received))
+    if not result.ok or (report is not None and not report.ok):
         raise ExitCode(EXIT_ERROR)
+
+
+def _sandbox_received(run_env: RunEnv) -> list[str]:
+    """In --sandbox mode, what the sandbox's notification endpoints received."""
+    if run_env.box is None:
+        return []
+    lines = ["The sandbox received:"]
+    for sink in ("webhook", "usercom", "voucherify"):
+        for entry in run_env.box.captures(sink):
+            body = entry.get("json") if isinstance(entry.get("json"), dict) else {}
+            what = body.get("event") or body.get("event_type") or ""
+            about = (body.get("data") or {}).get("code") if sink == "webhook" else \
+                (body.get("metadata") or {}).get("code", "")
+            ident = f"id {body['id']}" if "id" in body else ""
+            lines.append(f"  {sink:10} {entry.get('status')} {entry.get('path', '')} {what} {about or ''} "
+                         f"{ident}".rstrip())
+    return lines if len(lines) > 1 else []
 
 
 def _check_applicable(the_plan: Plan, force: bool) -> None:
@@ -184,6 +224,24 @@ def _confirm(auto_approve: bool) -> None:
                               "review the plan and pass --auto-approve")
     if not click.confirm("\nApply these changes?", default=False):
         raise ReconcilerError("apply cancelled; nothing was changed")
+
+
+@cli.command()
+@catalog_option
+@sandbox_option
+@click.option("--retry", "retry", is_flag=True, required=True,
+              help="Deliver the notifications a failed sink left in the outbox.")
+def notify(catalog_path: str, sandbox: bool, retry: bool) -> None:
+    """Deliver notifications kept in the outbox (.reconciler/outbox.json next
+    to the catalog), with their original event ids. The catalog supplies the
+    targets and their secrets; the outbox holds none."""
+    with _environment(sandbox) as run_env:
+        catalog = load_catalog(catalog_path, run_env.environ)
+        report = engine.retry_notifications(catalog, environ=run_env.environ,
+                                            webhook_base_url=run_env.webhook_base_url)
+    click.echo("\n".join(report.lines()))
+    if not report.ok:
+        raise ExitCode(EXIT_ERROR)
 
 
 @cli.group()
@@ -240,6 +298,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return 130
+    except Exception as exc:  # noqa: BLE001 - the last resort: one line, never a traceback
+        if os.environ.get("RECONCILER_DEBUG"):
+            raise
+        click.echo(f"Error: internal error ({type(exc).__name__}: {exc}); this is a bug in reconciler. "
+                   "Set RECONCILER_DEBUG=1 to see the traceback.", err=True)
+        return EXIT_ERROR
     return EXIT_OK
 
 

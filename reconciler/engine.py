@@ -16,6 +16,7 @@ from reconciler.providers.base import Provider
 from reconciler.providers.cobuilder import CobuilderProvider
 from reconciler.providers.http import RetryPolicy
 from reconciler.providers.readycloud import ReadyCloudProvider
+from reconciler.sinks import DeliveryReport, build_events, default_outbox_path, deliver, retry_outbox
 
 
 def open_providers(catalog: Catalog, stack: ExitStack, *, environ: Mapping[str, str] = os.environ,
@@ -71,6 +72,25 @@ def stale_objects(plan: Plan, providers: Mapping[str, Provider]) -> list[str]:
 
 def _stale_full(plan: Plan, provider: ReadyCloudProvider) -> list[str]:
     return freshness.stale_readycloud(plan, provider.iter_products(), complete=True)
+
+
+def announce(catalog: Catalog, result: ApplyResult, *, environ: Mapping[str, str] = os.environ,
+             livemode: bool = True, webhook_base_url: str | None = None) -> DeliveryReport | None:
+    """Tell the catalog's notification sinks what the apply did (None: no sinks).
+    Never raises for a sink's failure: the report says it, and undelivered
+    events wait in the outbox for :func:`retry_notifications`."""
+    if catalog.notify is None or not catalog.notify.configured:
+        return None
+    return deliver(build_events(result, catalog=catalog), catalog.notify, environ=environ,
+                   outbox_path=default_outbox_path(catalog.path), livemode=livemode,
+                   retry=RetryPolicy.from_env(environ), webhook_base_url=webhook_base_url)
+
+
+def retry_notifications(catalog: Catalog, *, environ: Mapping[str, str] = os.environ,
+                        webhook_base_url: str | None = None) -> DeliveryReport:
+    """Deliver what the outbox kept, with the original event ids."""
+    return retry_outbox(catalog.notify, environ=environ, outbox_path=default_outbox_path(catalog.path),
+                        retry=RetryPolicy.from_env(environ), webhook_base_url=webhook_base_url)
 
 
 def apply(plan: Plan, providers: Mapping[str, Provider], *, parallelism: int = 8,

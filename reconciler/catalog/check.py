@@ -4,7 +4,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from reconciler.errors import Location, Problem
 
@@ -27,8 +27,9 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 class Checker:
     """Collects :class:`Problem` objects for one file."""
 
-    def __init__(self, filename: str) -> None:
+    def __init__(self, filename: str, environ: Mapping[str, str] | None = None) -> None:
         self.filename = filename
+        self.environ: Mapping[str, str] = os.environ if environ is None else environ
         self.problems: list[Problem] = []
 
     def at(self, container: Any, key: Any, path: str) -> Location:
@@ -51,6 +52,17 @@ class Checker:
                 self.add(self.at(mapping, key, f"{path}.{key}" if path else str(key)),
                          f"unknown key {key!r}{did_you_mean(key, allowed)}")
 
+    def required_text(self, mapping: dict, key: str, path: str, where: Location, hint: str = "") -> str | None:  # type: ignore[type-arg]
+        """``mapping[key]`` if it is a non-empty string; else a located problem and None."""
+        if key not in mapping:
+            self.add(where, f"missing required key {key!r}" + (f" ({hint})" if hint else ""))
+            return None
+        value = mapping[key]
+        if not isinstance(value, str) or not value.strip():
+            self.add(self.at(mapping, key, f"{path}.{key}"), f"{key} must be a non-empty string")
+            return None
+        return value
+
     def expect(self, value: Any, kinds: tuple[type, ...], location: Location, what: str) -> bool:
         if isinstance(value, bool) and bool not in kinds:
             ok = False
@@ -72,10 +84,10 @@ def substitute_env(value: str, location: Location, checker: Checker) -> tuple[st
 
     def repl(match: re.Match[str]) -> str:
         name = match.group(1)
-        if name not in os.environ:
+        if name not in checker.environ:
             missing.append(name)
             return ""
-        return os.environ[name]
+        return checker.environ[name]
 
     result = _VAR.sub(repl, value)
     for name in missing:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from reconciler.catalog.check import Checker, did_you_mean, substitute_env
 from reconciler.catalog import cobuilder as cobuilder_catalog
@@ -36,8 +36,9 @@ _TYPE_CHECKS: dict[str, tuple[tuple[type, ...], str]] = {
 }
 
 
-def load_catalog(path: str | os.PathLike[str]) -> Catalog:
-    """Read, parse and validate a catalog file. Raises :class:`CatalogError`."""
+def load_catalog(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> Catalog:
+    """Read, parse and validate a catalog file; ``${VAR}``s come from ``environ``
+    (default: the process environment). Raises :class:`CatalogError`."""
     filename = str(path)
     try:
         raw = Path(path).read_bytes()
@@ -48,11 +49,11 @@ def load_catalog(path: str | os.PathLike[str]) -> Catalog:
     except UnicodeDecodeError as exc:
         raise CatalogError([Problem(Location(filename), f"not UTF-8 text ({exc.reason})")]) from None
     data = load_yaml(text, filename)
-    return build_catalog(data, filename, hashlib.sha256(raw).hexdigest())
+    return build_catalog(data, filename, hashlib.sha256(raw).hexdigest(), environ)
 
 
-def build_catalog(data: Any, filename: str, digest: str) -> Catalog:
-    check = Checker(filename)
+def build_catalog(data: Any, filename: str, digest: str, environ: Mapping[str, str] | None = None) -> Catalog:
+    check = Checker(filename, environ)
     if data is None:
         data = LocDict()
     if not isinstance(data, dict):

@@ -1,12 +1,330 @@
-"""Validation of the catalog's ``notify`` section (being written)."""
+"""Validation of the catalog's ``notify`` section into :class:`NotifySettings`.
+
+Everything is checked offline (``reconciler validate`` and before any apply)
+with file, line and key. Webhook secrets must come from the environment
+(``${VAR}``); they are held in a :class:`Secret` that never shows its value.
+Credentials for user.com and Voucherify are read at delivery time, never here.
+"""
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+from urllib.parse import urlsplit
 
-from reconciler.catalog.check import Checker
+from reconciler.catalog.check import Checker, did_you_mean, substitute_env
+from reconciler.catalog.model import frozen
+from reconciler.contracts import notify as nc
+from reconciler.contracts.readycloud import WRITABLE_FIELDS
 from reconciler.errors import Location
 
+NOTIFY_KEYS = ("webhooks", "usercom", "voucherify")
+WEBHOOK_KEYS = ("url", "secret", "events")
+USERCOM_KEYS = ("base_url", "event_type", *nc.USERCOM_ATTRIBUTIONS, "attributes")
+VOUCHERIFY_KEYS = ("base_url", "event", "customer")
+Section = dict[Any, Any]  # a LocDict from the YAML loader
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+#: Product fields user.com can take as attributes (scalars; custom_fields is an object).
+USERCOM_ATTRIBUTE_FIELDS = tuple(name for name, kind in WRITABLE_FIELDS.items() if kind != "object")
 
-def parse_notify(section: Any, location: Location, check: Checker) -> Any:
-    check.add(location, "the notify section is not supported yet")
-    return None
+
+class Secret:
+    """A secret string: compares by value, never shows it in ``str``/``repr``."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    url: str
+    secret: Secret
+    events: tuple[str, ...] = nc.EVENT_NAMES
+    secret_env: tuple[str, ...] = ()  # the environment variables the secret came from
+    index: int = 0
+    location: Location | None = field(default=None, compare=False)
+
+    @property
+    def key(self) -> str:
+        """A stable name for the outbox that does not reveal the URL."""
+        return "webhook:" + hashlib.sha256(self.url.encode()).hexdigest()[:16]
+
+    @property
+    def label(self) -> str:
+        """How messages name this webhook: its position and host (a URL path may hold a token)."""
+        return f"webhooks[{self.index}] ({urlsplit(self.url).hostname or '?'})"
+
+
+@dataclass(frozen=True)
+class UserComSettings:
+    event_type: str
+    attribution: tuple[str, int | str]  # ("user_id", 431), ("user_custom_id", "x") or ("client", 7)
+    attributes: tuple[str, ...]
+    base_url: str | None = None  # None: USERCOM_BASE_URL must be set at delivery time
+    location: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class VoucherifySettings:
+    event: str
+    customer: Mapping[str, Any]
+    base_url: str = nc.VOUCHERIFY_DEFAULT_BASE_URL
+    location: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    webhooks: tuple[WebhookSettings, ...] = ()
+    usercom: UserComSettings | None = None
+    voucherify: VoucherifySettings | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.webhooks) or self.usercom is not None or self.voucherify is not None
+
+
+def parse_notify(section: Any, location: Location, check: Checker) -> NotifySettings:
+    """Validate the ``notify`` section; problems go to ``check``."""
+    if section is None:
+        return NotifySettings()
+    if not check.expect(section, (dict,), location, "a mapping with webhooks, usercom or voucherify"):
+        return NotifySettings()
+    check.unknown_keys(section, NOTIFY_KEYS, "notify")
+    webhooks = _webhooks(section, check)
+    usercom = _optional_section(section, "usercom", _usercom, check)
+    voucherify = _optional_section(section, "voucherify", _voucherify, check)
+    return NotifySettings(webhooks=webhooks, usercom=usercom, voucherify=voucherify)
+
+
+def _optional_section(section: Section, key: str, parse: Any, check: Checker) -> Any:
+    if key not in section:
+        return None
+    loc = check.at(section, key, f"notify.{key}")
+    value = section[key]
+    if not check.expect(value, (dict,), loc, "a mapping"):
+        return None
+    return parse(value, loc, check)
+
+
+def _url(container: Section, key: str, path: str, check: Checker) -> tuple[str | None, bool]:
+    """A validated http(s) URL (``${VAR}`` substituted) and whether it used the environment."""
+    loc = check.at(container, key, path)
+    value = container[key]
+    if not check.expect(value, (str,), loc, "a URL string"):
+        return None, False
+    value, used_env = substitute_env(value, loc, check)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        shown = "the value from the environment" if used_env else repr(value)
+        check.add(loc, f"{key} must be an http:// or https:// URL with a host, got {shown}")
+        return None, used_env
+    return value.rstrip("/") if key == "base_url" else value, used_env
+
+
+def _webhooks(section: Section, check: Checker) -> tuple[WebhookSettings, ...]:
+    if "webhooks" not in section:
+        return ()
+    entries = section["webhooks"]
+    if not check.expect(entries, (list,), check.at(section, "webhooks", "notify.webhooks"), "a list of webhooks"):
+        return ()
+    result: list[WebhookSettings] = []
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(entries):
+        path = f"notify.webhooks[{index}]"
+        loc = check.at(entries, index, path)
+        if not check.expect(entry, (dict,), loc, "a webhook mapping with url and secret"):
+            continue
+        check.unknown_keys(entry, WEBHOOK_KEYS, path)
+        for key in ("url", "secret"):
+            if key not in entry:
+                check.add(loc, f"missing required key {key!r}")
+        url = _url(entry, "url", f"{path}.url", check)[0] if "url" in entry else None
+        secret, names = _secret(entry, path, check) if "secret" in entry else (None, ())
+        events = _events(entry, path, check)
+        if url is not None and url in seen:
+            check.add(check.at(entry, "url", f"{path}.url"),
+                      f"the same url as notify.webhooks[{seen[url]}]; list each receiver once")
+            continue
+        if url is None or secret is None or events is None:
+            continue
+        seen[url] = index
+        result.append(WebhookSettings(url=url, secret=secret, events=events, secret_env=names,
+                                      index=index, location=loc))
+    return tuple(result)
+
+
+def _secret(entry: Section, path: str, check: Checker) -> tuple[Secret | None, tuple[str, ...]]:
+    loc = check.at(entry, "secret", f"{path}.secret")
+    value = entry["secret"]
+    names = tuple(_VAR.findall(value)) if isinstance(value, str) else ()
+    if not names:
+        # Never echo the value: it may be a secret typed into the file.
+        check.add(loc, "secret must come from the environment, like ${WEBHOOK_SECRET}; "
+                       "do not write signing secrets into the catalog")
+        return None, ()
+    resolved, _ = substitute_env(value, loc, check)
+    if not all(name in check.environ for name in names):
+        return None, names  # substitute_env reported each unset variable
+    if not resolved.strip():
+        check.add(loc, f"secret is empty (check {', '.join(names)})")
+        return None, names
+    return Secret(resolved), names
+
+
+def _events(entry: Section, path: str, check: Checker) -> tuple[str, ...] | None:
+    if "events" not in entry:
+        return nc.EVENT_NAMES
+    loc = check.at(entry, "events", f"{path}.events")
+    value = entry["events"]
+    if not isinstance(value, list) or not value:
+        check.add(loc, f"events must be a non-empty list of {', '.join(nc.EVENT_NAMES)}")
+        return None
+    ok = True
+    for index, name in enumerate(value):
+        if name not in nc.EVENT_NAMES:
+            ok = False
+            check.add(check.at(value, index, f"{path}.events[{index}]"),
+                      f"unknown event {name!r}{did_you_mean(str(name), nc.EVENT_NAMES)}; "
+                      f"one of {', '.join(nc.EVENT_NAMES)}")
+    if not ok:
+        return None
+    return tuple(name for name in nc.EVENT_NAMES if name in value)
+
+
+def _usercom(section: Section, loc: Location, check: Checker) -> UserComSettings | None:
+    path = "notify.usercom"
+    check.unknown_keys(section, USERCOM_KEYS, path)
+    ok = True
+    base_url = None
+    if "base_url" in section:
+        base_url, _ = _url(section, "base_url", f"{path}.base_url", check)
+        ok = base_url is not None
+    event_type = section.get("event_type")
+    if "event_type" not in section:
+        check.add(loc, f"missing required key 'event_type' (one of {', '.join(nc.USERCOM_EVENT_TYPES)})")
+        ok = False
+    elif event_type not in nc.USERCOM_EVENT_TYPES:
+        check.add(check.at(section, "event_type", f"{path}.event_type"),
+                  f"event_type {event_type!r} is not one of user.com's product event types"
+                  f"{did_you_mean(str(event_type), nc.USERCOM_EVENT_TYPES)}: "
+                  f"{', '.join(nc.USERCOM_EVENT_TYPES)}")
+        ok = False
+    attribution = _attribution(section, loc, check)
+    attributes = _attributes(section, loc, check)
+    if not ok or attribution is None or attributes is None:
+        return None
+    return UserComSettings(event_type=str(event_type), attribution=attribution, attributes=attributes,
+                           base_url=base_url, location=loc)
+
+
+def _attribution(section: Section, loc: Location, check: Checker) -> tuple[str, int | str] | None:
+    given = [key for key in nc.USERCOM_ATTRIBUTIONS if key in section]
+    if len(given) != 1:
+        what = "none" if not given else ", ".join(given)
+        check.add(loc, f"give exactly one of user_id, user_custom_id or client (the user the "
+                       f"events are attributed to), got {what}")
+        return None
+    key = given[0]
+    value = section[key]
+    key_loc = check.at(section, key, f"notify.usercom.{key}")
+    if key == "user_custom_id":
+        if not isinstance(value, str) or not value.strip():
+            check.add(key_loc, "user_custom_id must be a non-empty string")
+            return None
+        value, _ = substitute_env(value, key_loc, check)
+        return key, value
+    if not check.expect(value, (int,), key_loc, f"an integer {key}"):
+        return None
+    if value <= 0:
+        check.add(key_loc, f"{key} must be a positive integer")
+        return None
+    return key, value
+
+
+def _attributes(section: Section, loc: Location, check: Checker) -> tuple[str, ...] | None:
+    if "attributes" not in section:
+        check.add(loc, "missing required key 'attributes' (the product fields sent as data, "
+                       "like [description, unit_price, kind])")
+        return None
+    value = section["attributes"]
+    list_loc = check.at(section, "attributes", "notify.usercom.attributes")
+    if not isinstance(value, list):
+        check.add(list_loc, "attributes must be a list of product field names")
+        return None
+    ok = True
+    for index, name in enumerate(value):
+        if name not in USERCOM_ATTRIBUTE_FIELDS:
+            ok = False
+            hint = (" (an object; user.com attributes are single values)" if name in WRITABLE_FIELDS
+                    else did_you_mean(str(name), USERCOM_ATTRIBUTE_FIELDS))
+            check.add(check.at(value, index, f"notify.usercom.attributes[{index}]"),
+                      f"{name!r} is not a ReadyCloud product field user.com can take{hint}")
+    return tuple(dict.fromkeys(value)) if ok else None
+
+
+def _voucherify(section: Section, loc: Location, check: Checker) -> VoucherifySettings | None:
+    path = "notify.voucherify"
+    check.unknown_keys(section, VOUCHERIFY_KEYS, path)
+    ok = True
+    base_url: str | None = nc.VOUCHERIFY_DEFAULT_BASE_URL
+    if "base_url" in section:
+        base_url, _ = _url(section, "base_url", f"{path}.base_url", check)
+        ok = base_url is not None
+    event = check.required_text(section, "event", path, loc, "a custom event name defined in your Voucherify project")
+    ok = ok and event is not None
+    customer = _customer(section, loc, check)
+    if not ok or customer is None or base_url is None:
+        return None
+    return VoucherifySettings(event=str(event), customer=customer, base_url=base_url, location=loc)
+
+
+def _customer(section: Section, loc: Location, check: Checker) -> Mapping[str, Any] | None:
+    path = "notify.voucherify.customer"
+    if "customer" not in section:
+        check.add(loc, "missing required key 'customer' (a mapping with source_id)")
+        return None
+    value = section["customer"]
+    customer_loc = check.at(section, "customer", path)
+    if not check.expect(value, (dict,), customer_loc, "a mapping with source_id"):
+        return None
+    check.unknown_keys(value, nc.VOUCHERIFY_CUSTOMER_KEYS, path)
+    ok = check.required_text(value, "source_id", path, customer_loc) is not None
+    for key in ("name", "email", "phone", "description"):
+        if key in value and not check.expect(value[key], (str,), check.at(value, key, f"{path}.{key}"),
+                                             "a string"):
+            ok = False
+    if "metadata" in value and not check.expect(value["metadata"], (dict,),
+                                                check.at(value, "metadata", f"{path}.metadata"), "a mapping"):
+        ok = False
+    if not ok:
+        return None
+    return frozen({k: _plain(v) for k, v in value.items() if k in nc.VOUCHERIFY_CUSTOMER_KEYS})
+
+
+def _plain(value: Any) -> Any:
+    """LocDict/LocList to plain JSON-able containers."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value

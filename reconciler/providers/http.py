@@ -149,12 +149,25 @@ class Requester:
         overrides the method's default (e.g. for POSTs the receiver
         de-duplicates, like webhook deliveries with a stable event id)."""
         safe = method.upper() in IDEMPOTENT if idempotent is None else idempotent
-        retrying = Retrying(stop=stop_after_attempt(self.retry.attempts), wait=_wait(self.retry),
-                            retry=retry_if_exception(_retryable), reraise=True, sleep=self.sleep)
-        for attempt in retrying:
+        for attempt in self._retrying():
             with attempt:
                 return self._send_once(method.upper(), url, json, params, content, headers, safe)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def send_fresh(self, method: str, make: Callable[[], tuple[str, bytes, Mapping[str, str]]], *,
+                   idempotent: bool | None = None) -> httpx.Response:
+        """Like :meth:`send`, but ``make`` builds (url, body, headers) anew for
+        every attempt: for requests that carry a per-attempt id or signature."""
+        safe = method.upper() in IDEMPOTENT if idempotent is None else idempotent
+        for attempt in self._retrying():
+            with attempt:
+                url, content, headers = make()
+                return self._send_once(method.upper(), url, None, None, content, headers, safe)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _retrying(self) -> Retrying:
+        return Retrying(stop=stop_after_attempt(self.retry.attempts), wait=_wait(self.retry),
+                        retry=retry_if_exception(_retryable), reraise=True, sleep=self.sleep)
 
     def _send_once(self, method: str, url: str, json: Any, params: Any, content: bytes | None,
                    headers: Mapping[str, str] | None, safe: bool) -> httpx.Response:

@@ -9,6 +9,7 @@ from reconciler.apply import ApplyResult
 from reconciler.plan.model import Plan
 from reconciler.plan.planfile import to_document
 from reconciler.plan.select import Selection
+from reconciler.sinks import DeliveryReport
 
 
 def _dump(data: Any) -> str:
@@ -19,7 +20,8 @@ def render_plan(plan: Plan, selection: Selection = Selection()) -> str:
     return _dump(to_document(plan, selection))
 
 
-def render_apply(plan: Plan, result: ApplyResult, selection: Selection = Selection()) -> str:
+def render_apply(plan: Plan, result: ApplyResult, selection: Selection = Selection(),
+                 notifications: DeliveryReport | None = None) -> str:
     data = to_document(plan, selection)
     data["kind"] = "apply"
     data["results"] = [{"vendor": r.change.vendor, "action": r.change.action, "key": r.change.key,
@@ -27,4 +29,9 @@ def render_apply(plan: Plan, result: ApplyResult, selection: Selection = Selecti
                        for r in result.results]
     data["summary"] = {"succeeded": len(result.succeeded), "failed": len(result.failed),
                        "skipped": len(result.skipped)}
+    if notifications is not None:
+        data["notifications"] = {
+            "ok": notifications.ok, "pending": notifications.pending,
+            "sinks": [{"sink": r.sink, "kind": r.kind, "delivered": r.delivered, "failed": r.failed,
+                       "messages": list(r.messages)} for r in notifications.sinks]}
     return _dump(data)

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .capture import capture_routes
 from .cobuilder import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, CobuilderApi
 from .faults import CONTROL_PREFIX, FaultInjector, RequestLog, VendorMiddleware, quiet_dropped_responses
 from .readycloud import ReadyCloudApi
@@ -117,6 +118,7 @@ def build_app(state: Store | SandboxState, *, token: str = DEFAULT_TOKEN,
         *ReadyCloudApi(state.store, token).routes(),
         *CobuilderApi(state.store, token, cobuilder_client_id, cobuilder_client_secret).routes(),
     ]
+    routes += capture_routes()
     app = Starlette(routes=routes,
                     middleware=[Middleware(VendorMiddleware, log=state.log, faults=state.faults)],
                     exception_handlers={HTTPException: _http_error})

@@ -25,6 +25,8 @@ CONTROL_PREFIX = "/_sandbox"
 LOG_LIMIT = 200_000
 REDACTED = "[redacted]"
 _SECRET_PARAMS = frozenset({"bearer_token"})
+#: Credentials never kept in the request log (lower-case header names).
+_SECRET_HEADERS = ("authorization", "x-app-token", "x-app-id", "reconciler-signature")
 _SECRET_BODY_KEYS = frozenset({"clientSecret"})
 _DROP_MESSAGE = "ASGI callable returned without completing response."
 _FAULT_KEYS = frozenset({"status", "count", "every_nth", "retry_after", "method", "path_contains",
@@ -173,7 +175,8 @@ def _entry(scope: Scope, body: bytes) -> dict[str, Any]:
     except (ValueError, UnicodeDecodeError):
         parsed = None
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-    headers.pop("authorization", None)
+    for secret in _SECRET_HEADERS:
+        headers.pop(secret, None)
     return {"method": scope["method"], "path": scope["path"], "query": dict(pairs),
             "raw_query": urlencode(pairs), "json": _redact_body(parsed), "status": None,
             "headers": headers, "time": time.time(), "fault": None}

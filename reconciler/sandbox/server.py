@@ -11,6 +11,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import httpx
 import uvicorn
 
 from reconciler.contracts.readycloud import WRITABLE_FIELDS
@@ -199,6 +200,21 @@ class Sandbox:
 
     def clear_faults(self) -> None:
         self.state.faults.clear()
+
+    def captures(self, sink: str) -> list[dict[str, Any]]:
+        """What the notification capture endpoints received (``webhook``,
+        ``usercom`` or ``voucherify``), oldest first."""
+        response = httpx.get(f"{self.url}/_sandbox/captures/{sink}", timeout=10)
+        response.raise_for_status()
+        return list(response.json()["captures"])
+
+    def fail_sink(self, sink: str, status: int = 503, count: int | None = None) -> None:
+        """Make a capture endpoint answer ``status`` (``count`` times; None: until cleared)."""
+        httpx.post(f"{self.url}/_sandbox/capture/fail", json={"sink": sink, "status": status, "count": count},
+                   timeout=10).raise_for_status()
+
+    def clear_captures(self) -> None:
+        httpx.delete(f"{self.url}/_sandbox/captures", timeout=10).raise_for_status()
 
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,

@@ -21,7 +21,10 @@ def problems(tmp_path: Path, text: str) -> list[str]:
 
 
 def test_example_catalog_is_valid() -> None:
-    catalog = load_catalog(ROOT / "catalog.yaml")
+    with pytest.raises(CatalogError) as info:
+        load_catalog(ROOT / "catalog.yaml", environ={})
+    assert "environment variable WEBHOOK_SECRET is not set" in str(info.value)
+    catalog = load_catalog(ROOT / "catalog.yaml", environ={"WEBHOOK_SECRET": "x"})
     codes = [p.code for p in catalog.products]
     assert "ES-4335-64667-7565" in codes
     tshirt = catalog.by_code()["ES-4335-64667-7565"]

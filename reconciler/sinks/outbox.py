@@ -1,0 +1,178 @@
+"""The outbox: undelivered (sink, event) pairs, kept in a JSON file until
+``reconciler notify --retry`` delivers them with their original ids.
+
+The file holds sink keys (``webhook:<digest of the url>``, ``usercom``,
+``voucherify``), labels, events and the last error: never a secret, token or
+webhook URL. Writes are atomic (temporary file, fsync, rename) and made under
+an advisory lock, so concurrent runs do not lose each other's entries.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from reconciler.errors import ConfigError
+from reconciler.sinks.events import Event
+
+try:  # POSIX; elsewhere concurrent runs are simply not serialised
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
+
+VERSION = 1
+DEFAULT_DIR = ".reconciler"
+DEFAULT_NAME = "outbox.json"
+
+
+def default_outbox_path(catalog_path: str | os.PathLike[str]) -> Path:
+    """``.reconciler/outbox.json`` next to the catalog."""
+    return Path(catalog_path).resolve().parent / DEFAULT_DIR / DEFAULT_NAME
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    sink: str  # the sink's key
+    label: str  # how messages name the sink
+    event: Event
+    livemode: bool = True  # false for events of a sandbox apply; kept on re-delivery
+    attempts: int = 1  # delivery runs that failed
+    last_error: str = ""
+    failed_at: int = 0  # unix seconds
+
+    @property
+    def ident(self) -> tuple[str, str]:
+        return self.sink, self.event.id
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sink": self.sink, "label": self.label, "livemode": self.livemode, "attempts": self.attempts,
+                "last_error": self.last_error, "failed_at": self.failed_at, "event": self.event.to_json()}
+
+    @classmethod
+    def from_json(cls, raw: Any) -> "OutboxEntry":
+        if not isinstance(raw, dict) or not isinstance(raw.get("sink"), str):
+            raise ConfigError("an outbox entry is not a mapping with a sink")
+        return cls(sink=raw["sink"], label=str(raw.get("label") or raw["sink"]),
+                   event=Event.from_json(raw.get("event")), livemode=raw.get("livemode") is not False,
+                   attempts=int(raw.get("attempts") or 1),
+                   last_error=str(raw.get("last_error") or ""), failed_at=int(raw.get("failed_at") or 0))
+
+
+class Outbox:
+    """The outbox file at ``path``; missing means empty."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.warnings: list[str] = []
+
+    # -- reading ------------------------------------------------------------------
+    def entries(self) -> list[OutboxEntry]:
+        """Every pending entry, oldest first. :class:`ConfigError` if the file is unreadable."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise ConfigError(f"cannot read the outbox {self.path}: {exc.strerror}") from None
+        try:
+            raw = json.loads(text)
+        except ValueError as exc:
+            raise ConfigError(f"the outbox {self.path} is not valid JSON ({exc})") from None
+        if not isinstance(raw, dict) or raw.get("version") != VERSION or not isinstance(raw.get("entries"), list):
+            raise ConfigError(f"the outbox {self.path} is not a version {VERSION} outbox")
+        try:
+            return [OutboxEntry.from_json(item) for item in raw["entries"]]
+        except ConfigError as exc:
+            raise ConfigError(f"the outbox {self.path} is damaged: {exc}") from None
+
+    # -- writing ------------------------------------------------------------------
+    def add(self, new: Iterable[OutboxEntry]) -> int:
+        """Keep ``new`` entries (an entry already kept for the same sink and event
+        is updated in place). Returns how many entries are pending. A damaged
+        file is moved aside (and a warning recorded) rather than overwritten."""
+        new = list(new)
+        with self._locked():
+            try:
+                current = self.entries()
+            except ConfigError as exc:
+                current = []
+                self._move_aside(str(exc))
+            merged = _merge(current, new)
+            if new:
+                self._write(merged)
+            return len(merged)
+
+    def settle(self, delivered: Iterable[tuple[str, str]], failed: Iterable[OutboxEntry]) -> int:
+        """After a retry: drop what was delivered, record what failed again.
+        Entries added meanwhile by another run are kept. Returns how many are pending."""
+        done = set(delivered)
+        with self._locked():
+            current = [e for e in self.entries() if e.ident not in done]
+            merged = _merge(current, failed)
+            self._write(merged)
+            return len(merged)
+
+    def pending(self) -> int:
+        try:
+            return len(self.entries())
+        except ConfigError:
+            return 0
+
+    def _write(self, entries: list[OutboxEntry]) -> None:
+        if not entries:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        payload = json.dumps({"version": VERSION, "entries": [e.to_json() for e in entries]},
+                             indent=2, ensure_ascii=False)
+        fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(payload + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+
+    def _move_aside(self, reason: str) -> None:
+        aside = self.path.with_name(f"{self.path.name}.damaged-{int(time.time())}")
+        with contextlib.suppress(OSError):
+            os.replace(self.path, aside)
+            self.warnings.append(f"{reason}; moved it to {aside} and started a new outbox")
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if fcntl is None:  # pragma: no cover
+            yield
+            return
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        with open(lock_path, "a+b") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _merge(current: list[OutboxEntry], new: Iterable[OutboxEntry]) -> list[OutboxEntry]:
+    """``current`` with ``new`` entries updated in place or appended, in order."""
+    index = {entry.ident: i for i, entry in enumerate(current)}
+    result = list(current)
+    for entry in new:
+        if entry.ident in index:
+            old = result[index[entry.ident]]
+            result[index[entry.ident]] = replace(entry, attempts=max(entry.attempts, old.attempts))
+        else:
+            index[entry.ident] = len(result)
+            result.append(entry)
+    return result

@@ -1,0 +1,124 @@
+"""Offline validation of the catalog's notify section (file:line:path messages)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler.catalog.load import load_catalog
+from reconciler.catalog.notify import NotifySettings, Secret
+from reconciler.contracts import notify as nc
+from reconciler.errors import CatalogError
+
+HEAD = "readycloud: {org: 1}\nproducts: []\n"
+
+
+def problems(path: Path) -> list[str]:
+    with pytest.raises(CatalogError) as info:
+        load_catalog(path)
+    return [str(p) for p in info.value.problems]
+
+
+def test_full_section_is_parsed(catalog_file, webhook_secret: str) -> None:  # type: ignore[no-untyped-def]
+    catalog = load_catalog(catalog_file(HEAD + """notify:
+  webhooks:
+    - url: https://hooks.example.com/catalog
+      secret: ${SINKS_WEBHOOK_SECRET}
+      events: [product.deleted, product.created]
+    - url: https://cache.example.com/hook
+      secret: ${SINKS_WEBHOOK_SECRET}
+  usercom:
+    base_url: https://acme.user.com/api/public/
+    event_type: add to cart
+    user_custom_id: catalog-bot
+    attributes: [description, unit_price, kind]
+  voucherify:
+    event: catalog-product-changed
+    customer: {source_id: catalog-bot, metadata: {team: ops}}
+"""))
+    notify = catalog.notify
+    assert isinstance(notify, NotifySettings) and notify.configured
+    first, second = notify.webhooks
+    assert first.url == "https://hooks.example.com/catalog"
+    assert first.events == ("product.created", "product.deleted")  # canonical order
+    assert second.events == nc.EVENT_NAMES  # default: all
+    assert first.secret == Secret(webhook_secret) and first.secret_env == ("SINKS_WEBHOOK_SECRET",)
+    assert webhook_secret not in repr(notify) and webhook_secret not in str(first.secret)
+    assert first.key.startswith("webhook:") and "hooks.example.com/catalog" not in first.key
+    assert first.label == "webhooks[0] (hooks.example.com)"
+    assert notify.usercom is not None
+    assert notify.usercom.base_url == "https://acme.user.com/api/public"
+    assert notify.usercom.attribution == ("user_custom_id", "catalog-bot")
+    assert notify.usercom.attributes == ("description", "unit_price", "kind")
+    assert notify.voucherify is not None
+    assert notify.voucherify.base_url == nc.VOUCHERIFY_DEFAULT_BASE_URL
+    assert dict(notify.voucherify.customer) == {"source_id": "catalog-bot", "metadata": {"team": "ops"}}
+
+
+def test_bad_usercom_event_type_is_rejected_with_file_line_and_suggestion(catalog_file) -> None:  # type: ignore[no-untyped-def]
+    path = catalog_file(HEAD + """notify:
+  usercom:
+    event_type: add to kart
+    user_id: 431
+    attributes: [description]
+""")
+    found = problems(path)
+    assert len(found) == 1
+    assert found[0].startswith(f"{path}:5: notify.usercom.event_type: event_type 'add to kart' is not one of "
+                               "user.com's product event types (did you mean 'add to cart'?)")
+
+
+def test_every_problem_is_reported_with_its_line(catalog_file, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("SINKS_UNSET_SECRET", raising=False)
+    path = catalog_file(HEAD + """notify:
+  webhook: []
+  webhooks:
+    - url: ftp://hooks.example.com
+      secret: hunter2-literal
+      events: [product.create]
+    - url: https://ok.example.com
+      secret: ${SINKS_UNSET_SECRET}
+      event: [product.created]
+    - secret: ${SINKS_UNSET_SECRET}
+  usercom:
+    event_type: view
+    user_id: 431
+    user_custom_id: bot
+    attributes: [descripton, custom_fields]
+  voucherify:
+    customer: {name: bot}
+""")
+    text = "\n".join(problems(path))
+    assert ":4: notify.webhook: unknown key 'webhook' (did you mean 'webhooks'?)" in text
+    assert ":6: notify.webhooks[0].url: url must be an http:// or https:// URL" in text
+    assert ":7: notify.webhooks[0].secret: secret must come from the environment" in text
+    assert "hunter2-literal" not in text  # a typed-in secret is never echoed
+    assert ":8: notify.webhooks[0].events[0]: unknown event 'product.create' (did you mean 'product.created'?)" in text
+    assert ":10: notify.webhooks[1].secret: environment variable SINKS_UNSET_SECRET is not set" in text
+    assert ":11: notify.webhooks[1].event: unknown key 'event' (did you mean 'events'?)" in text
+    assert ":12: notify.webhooks[2]: missing required key 'url'" in text
+    assert ":13: notify.usercom: give exactly one of user_id, user_custom_id or client" in text
+    assert ":17: notify.usercom.attributes[0]: 'descripton' is not a ReadyCloud product field user.com can " \
+           "take (did you mean 'description'?)" in text
+    assert ":17: notify.usercom.attributes[1]: 'custom_fields' is not a ReadyCloud product field user.com " \
+           "can take (an object" in text
+    assert ":18: notify.voucherify: missing required key 'event'" in text
+    assert ":19: notify.voucherify.customer: missing required key 'source_id'" in text
+
+
+def test_usercom_needs_an_attribution_and_attributes(catalog_file) -> None:  # type: ignore[no-untyped-def]
+    path = catalog_file(HEAD + "notify:\n  usercom: {event_type: view}\n")
+    text = "\n".join(problems(path))
+    assert ":4: notify.usercom: give exactly one of user_id, user_custom_id or client" in text and "got none" in text
+    assert ":4: notify.usercom: missing required key 'attributes'" in text
+
+
+def test_user_id_must_be_a_positive_integer(catalog_file) -> None:  # type: ignore[no-untyped-def]
+    path = catalog_file(HEAD + "notify:\n  usercom:\n    event_type: view\n    user_id: '431'\n"
+                               "    attributes: []\n")
+    assert problems(path) == [f"{path}:6: notify.usercom.user_id: expected an integer user_id, got string"]
+
+
+def test_empty_notify_section_is_allowed(catalog_file) -> None:  # type: ignore[no-untyped-def]
+    notify = load_catalog(catalog_file(HEAD + "notify:\n")).notify
+    assert notify == NotifySettings() and not notify.configured

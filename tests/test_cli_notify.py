@@ -1,0 +1,115 @@
+"""Notifications through the CLI: apply announces, a sink down is kept in the
+outbox, `notify --retry` delivers it later with the original ids."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from reconciler.sandbox import Sandbox
+from reconciler.sandbox.capture import sandbox_notify_environ
+from reconciler.sinks import verify_signature
+
+SECRET = "whsec-cli-test-4242"
+CATALOG = """readycloud: {{org: 1}}
+products:
+  - {{code: SAME, kind: goods, quantity: 1}}
+  - {{code: UPD, kind: goods, quantity: 2}}
+  - {{code: NEW, kind: goods, description: fresh}}
+  - {{code: OLD, absent: true}}
+notify:
+  webhooks:
+    - url: {url}/hooks/storefront
+      secret: ${{HOOK_SECRET}}
+  usercom:
+    event_type: view
+    user_id: 431
+    attributes: [description, quantity]
+  voucherify:
+    event: catalog-product-changed
+    customer: {{source_id: catalog-bot}}
+"""
+
+
+@pytest.fixture
+def box(env: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    for name, value in sandbox_notify_environ(env.url).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("HOOK_SECRET", SECRET)
+    env.seed_readycloud(1, [{"code": "SAME", "kind": "goods", "quantity": 1},
+                            {"code": "UPD", "kind": "goods", "quantity": 1},
+                            {"code": "OLD", "kind": "goods"}])
+    return env
+
+
+def test_apply_announces_each_applied_change_and_plan_nothing(box: Sandbox, run, write_catalog) -> None:  # type: ignore[no-untyped-def]
+    catalog = write_catalog(CATALOG.format(url=box.url))
+    assert run("plan", "-c", catalog).code == 0
+    assert all(box.captures(sink) == [] for sink in ("webhook", "usercom", "voucherify"))
+
+    result = run("apply", "-c", catalog, "--auto-approve")
+    assert result.code == 0, result.err
+    hooks = box.captures("webhook")
+    events = sorted((json.loads(h["body"])["event"], json.loads(h["body"])["data"]["code"]) for h in hooks)
+    assert events == [("product.created", "NEW"), ("product.deleted", "OLD"), ("product.updated", "UPD")]
+    for hook in hooks:
+        envelope = json.loads(hook["body"])
+        assert envelope["livemode"] is True  # a real apply, not --sandbox
+        assert verify_signature(SECRET, hook["headers"]["reconciler-signature"], hook["body"].encode())
+    assert sorted(e["path"].split("/")[-3] for e in box.captures("usercom")) == ["NEW", "UPD"]  # no deletes
+    assert len(box.captures("voucherify")) == 3
+    assert SECRET not in result.out + result.err
+
+
+def test_sink_down_then_notify_retry_delivers_once_with_original_ids(box: Sandbox, run, write_catalog,  # type: ignore[no-untyped-def]
+                                                                     tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("RECONCILER_RETRY_ATTEMPTS", "2")
+    catalog = write_catalog(CATALOG.format(url=box.url))
+    box.fail_sink("webhook", 503, None)  # down until cleared
+    applied = run("apply", "-c", catalog, "--auto-approve")
+    assert applied.code == 1  # the changes were made, a sink failed
+    assert "Apply complete: 3 succeeded, 0 failed, 0 skipped." in applied.out
+    assert {p["code"] for p in box.readycloud_products(1)} == {"SAME", "UPD", "NEW"}
+    outbox = tmp_path / ".reconciler" / "outbox.json"
+    stored = outbox.read_text()
+    assert SECRET not in stored and box.token not in stored
+    kept = [e for e in json.loads(stored)["entries"] if e["sink"].startswith("webhook")]
+    first_ids = {e["event"]["id"] for e in kept}
+    assert len(kept) == 3 and len(first_ids) == 3  # all three webhook events wait in the outbox
+    tried = [json.loads(h["body"]) for h in box.captures("webhook")]
+    assert tried and {t["id"] for t in tried} <= first_ids  # a sink that stays down is not hammered
+    attempts = {t["attemptId"] for t in tried}
+
+    httpx.delete(f"{box.url}/_sandbox/capture/fail").raise_for_status()
+    box.clear_captures()
+    retried = run("notify", "--retry", "-c", catalog)
+    assert retried.code == 0, retried.out + retried.err
+    delivered = [json.loads(h["body"]) for h in box.captures("webhook")]
+    assert {d["id"] for d in delivered} == first_ids  # the original ids
+    assert not {d["attemptId"] for d in delivered} & attempts  # new attempts
+    assert box.captures("usercom") == [] and box.captures("voucherify") == []  # those were delivered already
+
+    again = run("notify", "--retry", "-c", catalog)
+    assert again.code == 0
+    assert len(box.captures("webhook")) == 3  # nothing delivered twice
+    for text in (applied.out, applied.err, retried.out, retried.err):
+        assert SECRET not in text and "sandbox-usercom-token" not in text
+
+
+def test_failed_change_sends_no_event(box: Sandbox, run, write_catalog) -> None:  # type: ignore[no-untyped-def]
+    box.inject({"status": 400, "count": 1, "method": "PATCH"})
+    result = run("apply", "-c", write_catalog(CATALOG.format(url=box.url)), "--auto-approve")
+    assert result.code == 1
+    codes = sorted(json.loads(h["body"])["data"]["code"] for h in box.captures("webhook"))
+    assert codes == ["NEW", "OLD"]
+
+
+def test_bad_event_type_fails_validation_offline(box: Sandbox, run, write_catalog) -> None:  # type: ignore[no-untyped-def]
+    catalog = write_catalog(CATALOG.format(url=box.url).replace("event_type: view", "event_type: viewed"))
+    box.clear_requests()
+    result = run("validate", "-c", catalog)
+    assert result.code == 1
+    assert ":12: notify.usercom.event_type:" in result.err and "'view'" in result.err
+    assert box.requests() == []
