@@ -10,6 +10,7 @@ from typing import Any, Callable, Literal, Mapping
 
 from reconciler.errors import AuthError, ReconcilerError, SafetyError
 from reconciler.plan.model import Change, Plan
+from reconciler.progress import NULL, Progress
 from reconciler.providers.base import Provider
 
 Status = Literal["succeeded", "failed", "skipped"]
@@ -55,7 +56,7 @@ def phases(plan: Plan) -> list[list[Change]]:
 
 
 def apply_plan(plan: Plan, providers: Mapping[str, Provider], *, parallelism: int = 8,
-               on_result: Callable[[ChangeResult], None] | None = None) -> ApplyResult:
+               on_result: Callable[[ChangeResult], None] | None = None, progress: Progress = NULL) -> ApplyResult:
     """Apply every change of ``plan``. Raises :class:`SafetyError` before any
     call if the plan has errors; otherwise always returns the results."""
     if plan.errors:
@@ -64,6 +65,11 @@ def apply_plan(plan: Plan, providers: Mapping[str, Provider], *, parallelism: in
     missing = {c.vendor for c in plan.changes} - set(providers)
     if missing:
         raise SafetyError(f"no provider configured for {', '.join(sorted(missing))}")
+    per_vendor: dict[str, int] = {}
+    for change in plan.changes:
+        per_vendor[change.vendor] = per_vendor.get(change.vendor, 0) + 1
+    eta = max((providers[v].write_eta(n) for v, n in per_vendor.items()), default=0.0)
+    task = progress.task("Applying changes", len(plan.changes), eta_hint=eta)
     stop = threading.Event()
     lock = threading.Lock()
     results: dict[int, ChangeResult] = {}
@@ -81,11 +87,15 @@ def apply_plan(plan: Plan, providers: Mapping[str, Provider], *, parallelism: in
                 result = ChangeResult(change, "failed", str(exc))
         with lock:
             results[index] = result
+        task.advance()
         if on_result is not None:
             on_result(result)
 
     order = {id(c): i for i, c in enumerate(plan.changes)}
-    with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool:
-        for phase in phases(plan):
-            list(pool.map(lambda c: run(order[id(c)], c), phase))
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool:
+            for phase in phases(plan):
+                list(pool.map(lambda c: run(order[id(c)], c), phase))
+    finally:
+        task.close()
     return ApplyResult(tuple(results[i] for i in sorted(results)))

@@ -18,6 +18,8 @@ from reconciler.plan import Plan, planfile
 from reconciler.plan.select import Selection
 from reconciler.render import json as render_json
 from reconciler.render import markdown as render_markdown
+from reconciler.progress import Progress
+from reconciler.render.progress import BarProgress, LineProgress
 from reconciler.render import text as render_text
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -88,6 +90,7 @@ def _environment(sandbox: bool) -> Iterator[RunEnv]:
                    COBUILDER_CLIENT_ID=DEFAULT_COBUILDER_CLIENT_ID,
                    COBUILDER_CLIENT_SECRET=DEFAULT_COBUILDER_CLIENT_SECRET, **sandbox_notify_environ(box.url))
         env.pop("COBUILDER_TOKEN", None)
+        env.update(READYCLOUD_MAX_RPM="0", COBUILDER_MAX_RPM="0")  # the sandbox has no rate limit
         yield RunEnv(env, livemode=False, webhook_base_url=f"{box.url}/hooks", box=box)
 
 
@@ -114,7 +117,7 @@ def plan(catalog_path: str, fmt: str, sandbox: bool, targets: tuple[str, ...], e
     with _environment(sandbox) as run_env, ExitStack() as stack:
         catalog = load_catalog(catalog_path, run_env.environ)
         providers = engine.open_providers(catalog, stack, environ=run_env.environ)
-        the_plan = engine.refresh_and_plan(catalog, providers, selection)
+        the_plan = engine.refresh_and_plan(catalog, providers, selection, _progress())
     if out:
         planfile.save(the_plan, out, selection)
     click.echo(_render_plan(the_plan, fmt, selection, out))
@@ -122,6 +125,13 @@ def plan(catalog_path: str, fmt: str, sandbox: bool, targets: tuple[str, ...], e
         raise ExitCode(EXIT_ERROR)
     if detailed_exitcode and the_plan.has_changes:
         raise ExitCode(EXIT_CHANGES)
+
+
+def _progress() -> Progress:
+    """A bar on a terminal, periodic lines in CI logs; both on stderr."""
+    if sys.stderr.isatty():
+        return BarProgress(sys.stderr)
+    return LineProgress(lambda line: click.echo(line, err=True))
 
 
 def _render_plan(the_plan: Plan, fmt: str, selection: Selection, saved: str | None = None) -> str:
@@ -152,6 +162,7 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
         raise click.UsageError("--target/--exclude are fixed by the saved plan; give them to `plan`")
     saved = planfile.load(planfile_path) if planfile_path else None
     text = fmt == "text"
+    progress = _progress()
     with _environment(sandbox) as run_env, ExitStack() as stack:
         catalog = load_catalog(catalog_path, run_env.environ)
         if saved is not None and saved[0].catalog_digest != catalog.digest:
@@ -165,7 +176,7 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
                                       + "\n".join(f"  {s}" for s in stale) + "\nRun plan again and review it.")
         else:
             selection = Selection(targets, excludes)
-            the_plan = engine.refresh_and_plan(catalog, providers, selection)
+            the_plan = engine.refresh_and_plan(catalog, providers, selection, progress)
         if fmt != "json":
             click.echo(_render_plan(the_plan, fmt, selection))
         _check_applicable(the_plan, force)
@@ -176,7 +187,7 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
         if saved is None:
             _confirm(auto_approve)
         on_result = (lambda r: click.echo(render_text.render_result_line(r))) if text else None
-        result = engine.apply(the_plan, providers, parallelism=parallelism, on_result=on_result)
+        result = engine.apply(the_plan, providers, parallelism=parallelism, on_result=on_result, progress=progress)
         report = engine.announce(catalog, result, environ=run_env.environ, livemode=run_env.livemode,
                                  webhook_base_url=run_env.webhook_base_url)
         received = _sandbox_received(run_env) if report is not None and text else []

@@ -12,6 +12,7 @@ from reconciler.apply import ApplyResult, ChangeResult, apply_plan
 from reconciler.catalog.model import Catalog
 from reconciler.plan import Plan, build_plan, freshness
 from reconciler.plan.select import ALL, Selection
+from reconciler.progress import NULL, Progress
 from reconciler.providers.base import Provider
 from reconciler.providers.cobuilder import CobuilderProvider
 from reconciler.providers.http import RetryPolicy
@@ -35,9 +36,9 @@ def open_providers(catalog: Catalog, stack: ExitStack, *, environ: Mapping[str, 
 
 
 def refresh_and_plan(catalog: Catalog, providers: Mapping[str, Provider],
-                     selection: Selection = ALL) -> Plan:
+                     selection: Selection = ALL, progress: Progress = NULL) -> Plan:
     """Read the live state of every provider and diff it against the catalog."""
-    live: dict[str, Any] = {name: provider.refresh() for name, provider in providers.items()}
+    live: dict[str, Any] = {name: provider.refresh(progress) for name, provider in providers.items()}
     return build_plan(catalog, live.get("readycloud"), live.get("cobuilder"), selection)
 
 
@@ -94,5 +95,5 @@ def retry_notifications(catalog: Catalog, *, environ: Mapping[str, str] = os.env
 
 
 def apply(plan: Plan, providers: Mapping[str, Provider], *, parallelism: int = 8,
-          on_result: Callable[[ChangeResult], None] | None = None) -> ApplyResult:
-    return apply_plan(plan, providers, parallelism=parallelism, on_result=on_result)
+          on_result: Callable[[ChangeResult], None] | None = None, progress: Progress = NULL) -> ApplyResult:
+    return apply_plan(plan, providers, parallelism=parallelism, on_result=on_result, progress=progress)

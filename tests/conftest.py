@@ -34,6 +34,8 @@ def env(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     monkeypatch.setenv("COBUILDER_BASE_URL", sandbox.cobuilder_base_url)
     monkeypatch.setenv("COBUILDER_TOKEN", TOKEN)
     monkeypatch.setenv("RECONCILER_RETRY_BACKOFF", "0.01")
+    monkeypatch.setenv("READYCLOUD_MAX_RPM", "0")  # unpaced against the sandbox
+    monkeypatch.setenv("COBUILDER_MAX_RPM", "0")
     return sandbox
 
 

@@ -63,6 +63,20 @@ class Checker:
             return None
         return value
 
+    def rate(self, mapping: dict, key: str, path: str, default: float | None) -> float | None:  # type: ignore[type-arg]
+        """A requests-per-minute setting: a number >= 0 (0: unpaced) or null."""
+        if key not in mapping:
+            return default
+        value = mapping[key]
+        where = self.at(mapping, key, f"{path}.{key}")
+        if value is None:
+            return None
+        if not self.expect(value, (int, float), where, "requests per minute (0: unpaced)") or value < 0:
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                self.add(where, f"{key} must not be negative")
+            return default
+        return float(value) or None
+
     def expect(self, value: Any, kinds: tuple[type, ...], location: Location, what: str) -> bool:
         if isinstance(value, bool) and bool not in kinds:
             ok = False

@@ -16,6 +16,8 @@ class CobuilderSettings:
     token_url: str | None
     audience_url: str
     location: Location
+    max_reads_per_minute: float | None = None   # Cobuilder publishes no limit: unpaced by default
+    max_writes_per_minute: float | None = None
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,8 @@ def parse_settings(section: Any, location: Location, check: Checker) -> Cobuilde
         section = {}
     if not check.expect(section, (dict,), location, "a mapping"):
         return None
-    check.unknown_keys(section, ("base_url", "token_url", "audience_url"), "cobuilder")
+    check.unknown_keys(section, ("base_url", "token_url", "audience_url", "max_reads_per_minute",
+                                 "max_writes_per_minute"), "cobuilder")
     urls: dict[str, str | None] = {}
     for key, default in (("base_url", cb.DEFAULT_BASE_URL), ("token_url", None),
                          ("audience_url", cb.DEFAULT_AUDIENCE_URL)):
@@ -50,7 +53,9 @@ def parse_settings(section: Any, location: Location, check: Checker) -> Cobuilde
             if not value.startswith(("http://", "https://")):
                 check.add(loc, f"{key} must start with http:// or https://")
         urls[key] = value.rstrip("/") if isinstance(value, str) else None
-    return CobuilderSettings(str(urls["base_url"]), urls["token_url"], str(urls["audience_url"]), location)
+    return CobuilderSettings(str(urls["base_url"]), urls["token_url"], str(urls["audience_url"]), location,
+                             check.rate(section, "max_reads_per_minute", "cobuilder", None),
+                             check.rate(section, "max_writes_per_minute", "cobuilder", None))
 
 
 def parse_product(section: Any, path: str, location: Location, check: Checker) -> CobuilderProductSpec | None:

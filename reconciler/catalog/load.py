@@ -91,7 +91,7 @@ def _readycloud(data: dict, check: Checker) -> ReadyCloudSettings | None:  # typ
     loc = check.at(data, "readycloud", "readycloud")
     if not check.expect(section, (dict,), loc, "a mapping"):
         return None
-    check.unknown_keys(section, ("org", "base_url"), "readycloud")
+    check.unknown_keys(section, ("org", "base_url", "max_reads_per_minute", "max_writes_per_minute"), "readycloud")
     org = section.get("org")
     org_loc = check.at(section, "org", "readycloud.org")
     if "org" not in section:
@@ -104,8 +104,10 @@ def _readycloud(data: dict, check: Checker) -> ReadyCloudSettings | None:  # typ
         base_url, _ = substitute_env(base_url, url_loc, check)
         if not base_url.startswith(("http://", "https://")):
             check.add(url_loc, f"base_url must start with http:// or https://, got {base_url!r}")
-    return ReadyCloudSettings(org=org if isinstance(org, int) else 0,
-                              base_url=str(base_url).rstrip("/"), location=loc)
+    return ReadyCloudSettings(
+        org=org if isinstance(org, int) else 0, base_url=str(base_url).rstrip("/"), location=loc,
+        max_reads_per_minute=check.rate(section, "max_reads_per_minute", "readycloud", rc.MAX_READS_PER_MINUTE),
+        max_writes_per_minute=check.rate(section, "max_writes_per_minute", "readycloud", rc.MAX_WRITES_PER_MINUTE))
 
 
 def _products(data: dict, check: Checker) -> tuple[ProductSpec, ...]:  # type: ignore[type-arg]

@@ -19,6 +19,8 @@ class ReadyCloudSettings:
     org: int
     base_url: str
     location: Location
+    max_reads_per_minute: float | None = None   # None: unpaced
+    max_writes_per_minute: float | None = None
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from reconciler.plan.model import Change
+from reconciler.progress import NULL, Progress
 
 
 class Provider(ABC):
@@ -17,12 +18,16 @@ class Provider(ABC):
     name: str = ""
 
     @abstractmethod
-    def refresh(self) -> Any:
+    def refresh(self, progress: Progress = NULL) -> Any:
         """Read the live state this provider's part of the plan is computed from."""
 
     @abstractmethod
     def execute(self, change: Change) -> Any:
         """Apply one change. Raises :class:`reconciler.errors.ProviderError`."""
+
+    def write_eta(self, writes: int) -> float:
+        """Seconds ``writes`` changes need at this vendor's pace (0: unpaced)."""
+        return 0.0
 
     def close(self) -> None:
         """Release connections."""

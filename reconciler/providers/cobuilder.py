@@ -13,6 +13,8 @@ from reconciler.contracts import cobuilder as cb
 from reconciler.errors import AuthError, ConfigError, ProviderError
 from reconciler.plan.model import Change
 from reconciler.providers.base import Provider
+from reconciler.providers.pacing import Limits
+from reconciler.progress import NULL, Progress
 from reconciler.providers.http import (DEFAULT_RETRY, DEFAULT_TIMEOUT, Requester, RetryPolicy, build_client,
                                        raise_for_answer)
 
@@ -65,13 +67,13 @@ class CobuilderProvider(Provider):
 
     def __init__(self, base_url: str, *, token: str | None = None, auth: httpx.Auth | None = None,
                  transport: httpx.BaseTransport | None = None, retry: RetryPolicy = DEFAULT_RETRY,
-                 parallelism: int = 8) -> None:
+                 parallelism: int = 8, limits: Limits = Limits()) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         client = build_client(base_url.rstrip("/"), headers, transport=transport,
                               max_connections=max(parallelism, 4))
         if auth is not None:
             client.auth = auth
-        self.http = Requester(self.name, client, retry)
+        self.http = Requester(self.name, client, retry, pacers=limits.pacers())
         self.parallelism = parallelism
         self.product_ids: tuple[int, ...] = ()
 
@@ -92,7 +94,9 @@ class CobuilderProvider(Provider):
                                   "set COBUILDER_TOKEN_URL or cobuilder.token_url in the catalog")
             auth = ClientCredentialsAuth(token_url, client_id, secret, settings.audience_url,
                                          transport=kwargs.get("transport"))
-        provider = cls(base_url, token=token, auth=auth, **kwargs)
+        limits = Limits(settings.max_reads_per_minute, settings.max_writes_per_minute)
+        provider = cls(base_url, token=token, auth=auth, limits=limits.resolve(environ, "COBUILDER_MAX_RPM"),
+                       **kwargs)
         provider.product_ids = tuple(product_ids)
         return provider
 
@@ -112,10 +116,25 @@ class CobuilderProvider(Provider):
             return ProviderError(self.name, f"unexpected answer for product {product_id}")
         return answer
 
-    def refresh(self) -> dict[int, list[dict[str, Any]] | ProviderError]:
+    def refresh(self, progress: Progress = NULL) -> dict[int, list[dict[str, Any]] | ProviderError]:
         """Every declared product's values, read concurrently with a bound."""
-        with ThreadPoolExecutor(max_workers=max(1, self.parallelism), thread_name_prefix="cobuilder") as pool:
-            return dict(zip(self.product_ids, pool.map(self.read_values, self.product_ids)))
+        task = progress.task("Reading Cobuilder property values", len(self.product_ids),
+                             eta_hint=self.http.eta("read", len(self.product_ids)))
+
+        def read(product_id: int) -> list[dict[str, Any]] | ProviderError:
+            try:
+                return self.read_values(product_id)
+            finally:
+                task.advance()
+
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, self.parallelism), thread_name_prefix="cobuilder") as pool:
+                return dict(zip(self.product_ids, pool.map(read, self.product_ids)))
+        finally:
+            task.close()
+
+    def write_eta(self, writes: int) -> float:
+        return self.http.eta("write", writes)
 
     # -- writing -----------------------------------------------------------
     def execute(self, change: Change) -> Any:

@@ -17,6 +17,7 @@ import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from reconciler.errors import AuthError, ConfigError, ProviderError, TransientError
+from reconciler.providers.pacing import Pacer
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"})
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -133,11 +134,18 @@ class Requester:
     """Sends requests for one vendor with retries; one per provider."""
 
     def __init__(self, vendor: str, client: httpx.Client, retry: RetryPolicy = DEFAULT_RETRY,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, pacers: Mapping[str, Pacer] | None = None) -> None:
         self.vendor = vendor
         self.client = client
         self.retry = retry
         self.sleep = sleep
+        #: "read" paces GETs, "write" everything else; every attempt takes a slot.
+        self.pacers = dict(pacers or {})
+
+    def eta(self, kind: str, calls: int) -> float:
+        """Seconds that ``calls`` more "read" or "write" calls need at this vendor's pace."""
+        pacer = self.pacers.get(kind)
+        return pacer.eta(calls) if pacer is not None else 0.0
 
     def send(self, method: str, url: str, *, json: Any = None, params: Mapping[str, Any] | None = None,
              content: bytes | None = None, headers: Mapping[str, str] | None = None,
@@ -171,6 +179,9 @@ class Requester:
 
     def _send_once(self, method: str, url: str, json: Any, params: Any, content: bytes | None,
                    headers: Mapping[str, str] | None, safe: bool) -> httpx.Response:
+        pacer = self.pacers.get("read" if method in ("GET", "HEAD") else "write")
+        if pacer is not None:
+            pacer.wait()
         try:
             response = self.client.request(method, url, json=json, params=params, content=content,
                                            headers=headers)

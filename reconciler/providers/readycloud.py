@@ -11,7 +11,9 @@ from reconciler.catalog.model import ReadyCloudSettings
 from reconciler.contracts import readycloud as rc
 from reconciler.errors import ConfigError, ProviderError
 from reconciler.plan.model import Change
+from reconciler.progress import NULL, Progress
 from reconciler.providers.base import Provider
+from reconciler.providers.pacing import Limits
 from reconciler.providers.http import AmbiguousWriteError, Requester, RetryPolicy, DEFAULT_RETRY, build_client
 from reconciler.values import format_datetime, parse_datetime
 
@@ -24,12 +26,12 @@ class ReadyCloudProvider(Provider):
 
     def __init__(self, org: int, base_url: str, token: str, *,
                  transport: httpx.BaseTransport | None = None,
-                 retry: RetryPolicy = DEFAULT_RETRY, parallelism: int = 8) -> None:
+                 retry: RetryPolicy = DEFAULT_RETRY, parallelism: int = 8, limits: Limits = Limits()) -> None:
         self.org = org
         self.base_url = base_url.rstrip("/")
         client = build_client(self.base_url, {"Authorization": f"Bearer {token}"},
                               transport=transport, max_connections=max(parallelism, 4))
-        self.http = Requester(self.name, client, retry)
+        self.http = Requester(self.name, client, retry, pacers=limits.pacers())
         self.collection = f"/orgs/{org}/products/"
 
     @classmethod
@@ -39,14 +41,15 @@ class ReadyCloudProvider(Provider):
         if not token:
             raise ConfigError("READYCLOUD_TOKEN is not set (the ReadyCloud OAuth2 bearer token)")
         base_url = environ.get("READYCLOUD_BASE_URL") or settings.base_url
-        return cls(settings.org, base_url, token, **kwargs)
+        limits = Limits(settings.max_reads_per_minute, settings.max_writes_per_minute)
+        return cls(settings.org, base_url, token, limits=limits.resolve(environ, "READYCLOUD_MAX_RPM"), **kwargs)
 
     def close(self) -> None:
         self.http.client.close()
 
     # -- reading -----------------------------------------------------------
-    def iter_products(self, updated_since: datetime | None = None) -> Iterator[dict[str, Any]]:
-        """Every product of the org, following ``next`` links."""
+    def iter_pages(self, updated_since: datetime | None = None) -> Iterator[dict[str, Any]]:
+        """Every page of the org's product listing, following ``next`` links."""
         params: dict[str, Any] | None = {"limit": rc.PAGE_SIZE}
         if updated_since is not None and params is not None:
             params["updated_at__gte"] = format_datetime(updated_since)
@@ -55,15 +58,31 @@ class ReadyCloudProvider(Provider):
             page = self.http.send("GET", url, params=params).json()
             if not isinstance(page, dict) or not isinstance(page.get("results"), list):
                 raise ProviderError(self.name, f"unexpected list answer from {url}")
-            yield from page["results"]
+            yield page
             url, params = page.get("next"), None
 
-    def refresh(self) -> dict[str, list[dict[str, Any]]]:
+    def iter_products(self, updated_since: datetime | None = None) -> Iterator[dict[str, Any]]:
+        for page in self.iter_pages(updated_since):
+            yield from page["results"]
+
+    def refresh(self, progress: Progress = NULL) -> dict[str, list[dict[str, Any]]]:
         """All live products indexed by code (a list: codes are not unique)."""
         index: dict[str, list[dict[str, Any]]] = {}
-        for product in self.iter_products():
-            index.setdefault(str(product.get("code")), []).append(product)
+        task = None
+        for page in self.iter_pages():
+            if task is None:
+                pages = max(1, -(-int(page.get("count") or 0) // rc.PAGE_SIZE))
+                task = progress.task("Reading ReadyCloud products (pages)", pages,
+                                     eta_hint=self.http.eta("read", pages - 1))
+            for product in page["results"]:
+                index.setdefault(str(product.get("code")), []).append(product)
+            task.advance()
+        if task is not None:
+            task.close()
         return index
+
+    def write_eta(self, writes: int) -> float:
+        return self.http.eta("write", writes)
 
     def changed_since(self, watermark: str) -> list[dict[str, Any]]:
         """Products updated at or after ``watermark`` (one short listing)."""

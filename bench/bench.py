@@ -1,0 +1,239 @@
+"""Benchmark: plan and apply against the sandbox at several catalog sizes.
+
+    python bench/bench.py                       # 1,000 / 10,000 / 100,000 products
+    python bench/bench.py --sizes 1000 --cobuilder 1000
+
+For each size the sandbox (a separate `reconciler sandbox serve` process) is
+seeded with N live products; the catalog changes 5% of them, adds 1% new ones
+and tombstones 1%. Optionally the first K products also carry Cobuilder
+property values (3 properties each, 5% of them changed). Each size runs in its
+own process so that its peak memory is its own.
+
+Printed per size: wall time split into load / refresh / diff / render / apply,
+requests sent against the minimum possible, the time a bare sequential client
+needs just to list all the pages, the plan/listing ratio, the engine overhead
+per unchanged product and peak memory (ru_maxrss of the measuring process).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from reconciler import engine  # noqa: E402
+from reconciler.catalog.load import load_catalog  # noqa: E402
+from reconciler.render import text as render_text  # noqa: E402
+
+TOKEN = "bench-token"
+UNIT = "NoUnitGuid000000000001"
+PROPS = ("BenchPropertyGuid00001", "BenchPropertyGuid00002", "BenchPropertyGuid00003")
+
+
+class CountingTransport(httpx.HTTPTransport):
+    """Counts what the client actually sends, by method."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.counts: dict[str, int] = {}
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.counts[request.method] = self.counts.get(request.method, 0) + 1
+        return super().handle_request(request)
+
+    def take(self) -> dict[str, int]:
+        counts, self.counts = self.counts, {}
+        return counts
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_sandbox(state: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "reconciler.cli", "sandbox", "serve", "--port", str(port),
+                                "--state", str(state), "--token", TOKEN], cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            httpx.get(f"{url}/_sandbox/health", timeout=1)
+            return process, url
+        except httpx.TransportError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("the sandbox did not start")
+            time.sleep(0.1)
+
+
+def seed(url: str, n: int, cobuilder: int) -> None:
+    with httpx.Client(timeout=600) as client:
+        client.delete(f"{url}/_sandbox/state").raise_for_status()
+        for start in range(0, n, 20_000):
+            products = [{"code": f"P{i:06}", "kind": "goods", "description": f"Product {i}", "quantity": i % 50,
+                         "unit_price": f"{i % 90 + 10}.00 USD", "unit_weight": "170 g",
+                         "custom_fields": {"Color": {"value": "black"}}}
+                        for i in range(start, min(n, start + 20_000))]
+            client.post(f"{url}/_sandbox/seed", json={"readycloud": {"orgs": {"1": products}}}).raise_for_status()
+        if cobuilder:
+            products_cb = {str(1_000_000 + i): {"parentId": 0, "properties": [
+                {"propertyGuid": g, "unitGuid": UNIT, "values": [{"value": f"{g[-1]}-{i}"}]} for g in PROPS]}
+                for i in range(cobuilder)}
+            client.post(f"{url}/_sandbox/seed", json={"cobuilder": {"products": products_cb}}).raise_for_status()
+
+
+def write_catalog(path: Path, n: int, cobuilder: int) -> dict[str, int]:
+    rng = random.Random(n)
+    changed = set(rng.sample(range(n), n * 5 // 100))
+    tombstoned = set(rng.sample(sorted(set(range(n)) - changed), n // 100))
+    cb_changed = set(rng.sample(range(cobuilder), cobuilder * 5 // 100)) if cobuilder else set()
+    lines = ["readycloud: {org: 1}", "cobuilder: {}" if cobuilder else "", "products:"]
+    for i in range(n):
+        if i in tombstoned:
+            lines.append(f"  - {{code: P{i:06}, absent: true}}")
+            continue
+        quantity = i % 50 + (1 if i in changed else 0)
+        lines += [f"  - code: P{i:06}", "    kind: goods", f"    description: Product {i}",
+                  f"    quantity: {quantity}", f"    unit_price: {i % 90 + 10} USD", "    unit_weight: 170.0 g",
+                  "    custom_fields: {Color: {value: black}}"]
+        if i < cobuilder:
+            lines += ["    cobuilder:", f"      id: {1_000_000 + i}", "      properties:"]
+            for g in PROPS:
+                value = f"{g[-1]}-{i}" + ("x" if i in cb_changed and g == PROPS[0] else "")
+                lines.append(f"        - {{propertyGuid: {g}, unitGuid: {UNIT}, values: [{{value: \"{value}\"}}]}}")
+    for j in range(n // 100):
+        lines.append(f"  - {{code: NEW{j:06}, kind: goods, description: New {j}, quantity: 1}}")
+    path.write_text("\n".join(lines) + "\n")
+    return {"changes": len(changed) + len(tombstoned) + n // 100 + len(cb_changed)}
+
+
+def bare_listing(url: str) -> float:
+    """A bare sequential client listing every page, nothing else."""
+    started = time.perf_counter()
+    with httpx.Client(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60) as client:
+        next_url: str | None = f"{url}/api/v2/orgs/1/products/?limit=100"
+        while next_url:
+            next_url = client.get(next_url).json()["next"]
+    return time.perf_counter() - started
+
+
+def measure(n: int, cobuilder: int, parallelism: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        process, url = start_sandbox(Path(tmp) / "state.sqlite3")
+        try:
+            seed(url, n, cobuilder)
+            catalog_path = Path(tmp) / "catalog.yaml"
+            expected = write_catalog(catalog_path, n, cobuilder)
+            env = {**os.environ, "READYCLOUD_BASE_URL": f"{url}/api/v2", "READYCLOUD_TOKEN": TOKEN,
+                   "COBUILDER_BASE_URL": f"{url}/products-management/api/v3", "COBUILDER_TOKEN": TOKEN,
+                   "READYCLOUD_MAX_RPM": "0", "COBUILDER_MAX_RPM": "0"}
+            bare = min(bare_listing(url) for _ in range(2))
+            transport = CountingTransport()
+            times: dict[str, float] = {}
+            t = time.perf_counter()
+            catalog = load_catalog(catalog_path)
+            times["load"] = time.perf_counter() - t
+            with ExitStack() as stack:
+                providers = engine.open_providers(catalog, stack, environ=env, transport=transport,
+                                                  parallelism=parallelism)
+                t = time.perf_counter()
+                live = {name: provider.refresh() for name, provider in providers.items()}
+                times["refresh"] = time.perf_counter() - t
+                t = time.perf_counter()
+                from reconciler.plan import build_plan
+                plan = build_plan(catalog, live.get("readycloud"), live.get("cobuilder"))
+                times["diff"] = time.perf_counter() - t
+                t = time.perf_counter()
+                render_text.render_plan(plan)
+                times["render"] = time.perf_counter() - t
+                plan_requests = transport.take()
+                t = time.perf_counter()
+                result = engine.apply(plan, providers, parallelism=parallelism)
+                times["apply"] = time.perf_counter() - t
+                apply_requests = transport.take()
+            plan_total = times["load"] + times["refresh"] + times["diff"] + times["render"]
+            live_after = n + n // 100 - n // 100
+            return {
+                "size": n, "cobuilder_products": cobuilder, "parallelism": parallelism, "times": times,
+                "plan_seconds": plan_total, "bare_listing_seconds": bare, "ratio": plan_total / bare,
+                "overhead_us_per_product": 1e6 * (times["load"] + times["diff"] + times["render"]) / (n + n // 100),
+                "plan_requests": plan_requests, "plan_requests_min": math.ceil(n / 100) + cobuilder,
+                "apply_requests": apply_requests, "apply_requests_min": len(plan.changes),
+                "changes": plan.counts, "expected_changes": expected["changes"],
+                "failed": len(result.failed), "live_after": live_after,
+                "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
+    parser.add_argument("--cobuilder", type=int, default=1000, help="products that carry Cobuilder values")
+    parser.add_argument("--parallelism", type=int, default=8)
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--json", action="store_true", help="print one JSON object per size")
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(measure(args.one, min(args.cobuilder, args.one), args.parallelism)))
+        return
+    rows = []
+    for size in args.sizes:
+        out = subprocess.run([sys.executable, __file__, "--one", str(size), "--cobuilder", str(args.cobuilder),
+                              "--parallelism", str(args.parallelism)], check=True, capture_output=True, text=True)
+        row = json.loads(out.stdout.strip().splitlines()[-1])
+        rows.append(row)
+        print(json.dumps(row) if args.json else report(row), flush=True)
+    if not args.json:
+        print(table(rows))
+
+
+def report(r: dict[str, Any]) -> str:
+    t = r["times"]
+    return (f"\n== {r['size']:,} products ({r['cobuilder_products']:,} with Cobuilder values), "
+            f"parallelism {r['parallelism']}\n"
+            f"  load {t['load']:.2f}s  refresh {t['refresh']:.2f}s  diff {t['diff']:.2f}s  "
+            f"render {t['render']:.2f}s  apply {t['apply']:.2f}s\n"
+            f"  plan {r['plan_seconds']:.2f}s vs bare listing {r['bare_listing_seconds']:.2f}s: ratio {r['ratio']:.2f}\n"
+            f"  engine overhead {r['overhead_us_per_product']:.1f} µs/product; peak RSS {r['peak_rss_mib']:.0f} MiB\n"
+            f"  plan requests {r['plan_requests']} (minimum {r['plan_requests_min']}); "
+            f"apply requests {r['apply_requests']} (minimum {r['apply_requests_min']}); "
+            f"changes {r['changes']}; failed {r['failed']}")
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    head = ("| products | load | refresh | diff | render | apply | plan / bare listing | µs/product | "
+            "plan requests (min) | apply requests (min) | peak RSS |")
+    lines = ["", head, "|" + " ---: |" * 11]
+    for r in rows:
+        t = r["times"]
+        lines.append(
+            f"| {r['size']:,} | {t['load']:.2f}s | {t['refresh']:.2f}s | {t['diff']:.2f}s | {t['render']:.2f}s | "
+            f"{t['apply']:.2f}s | {r['plan_seconds']:.2f}s / {r['bare_listing_seconds']:.2f}s = {r['ratio']:.2f}× | "
+            f"{r['overhead_us_per_product']:.0f} | {sum(r['plan_requests'].values()):,} ({r['plan_requests_min']:,}) | "
+            f"{sum(r['apply_requests'].values()):,} ({r['apply_requests_min']:,}) | {r['peak_rss_mib']:.0f} MiB |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
