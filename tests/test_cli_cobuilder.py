@@ -119,14 +119,18 @@ def test_unknown_product_is_reported_with_title_and_detail(env: Sandbox, run, wr
 
 def test_one_failing_product_does_not_stop_the_others(env: Sandbox, run, write_catalog) -> None:  # type: ignore[no-untyped-def]
     seed(env)
-    env.inject({"status": 500, "count": 5, "method": "POST", "path_contains": "/products/300/"})
+    env.inject({"status": 500, "count": 100, "method": "POST", "path_contains": "/products/300/"})
     result = run("apply", "-c", write_catalog(CATALOG), "--auto-approve")
     assert result.code == 1
     assert "failed: create property values of B (Cobuilder product 300): cobuilder: HTTP 500" in result.out
     assert f"Cobuilder product 300, properties {THICK}" in result.out
     assert "4 succeeded, 1 failed, 0 skipped" in result.out
-    posts = [r for r in env.requests() if r["method"] == "POST" and "/products/300/" in r["path"]]
-    assert len(posts) == 1  # a create of values is never retried blindly
+    calls = [r["method"] for r in env.requests() if "/products/300/" in r["path"]]
+    assert calls[0] == "GET" and calls.count("POST") == 6  # the retry budget
+    for i, method in enumerate(calls[1:-1], start=1):
+        if method == "POST":  # never retried blindly: every POST is followed by a read-back
+            assert calls[i + 1] == "GET"
+    assert not env.cobuilder_values(300) or all(p["propertyGuid"] != THICK for p in env.cobuilder_values(300))
 
 
 def test_client_credentials_token_and_expiry(env: Sandbox, run, write_catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -11,12 +11,13 @@ import httpx
 from reconciler.catalog.cobuilder import CobuilderSettings
 from reconciler.contracts import cobuilder as cb
 from reconciler.errors import AuthError, ConfigError, ProviderError
+from reconciler.plan.cobuilder import normalise_values
 from reconciler.plan.model import Change
 from reconciler.providers.base import Provider
 from reconciler.providers.pacing import Limits
 from reconciler.progress import NULL, Progress
-from reconciler.providers.http import (DEFAULT_RETRY, DEFAULT_TIMEOUT, Requester, RetryPolicy, build_client,
-                                       raise_for_answer)
+from reconciler.providers.http import (DEFAULT_RETRY, DEFAULT_TIMEOUT, AmbiguousWriteError, Requester, RetryPolicy,
+                                       build_client, raise_for_answer)
 
 
 class ClientCredentialsAuth(httpx.Auth):
@@ -70,7 +71,7 @@ class CobuilderProvider(Provider):
                  parallelism: int = 8, limits: Limits = Limits()) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         client = build_client(base_url.rstrip("/"), headers, transport=transport,
-                              max_connections=max(parallelism, 4))
+                              max_connections=max(parallelism, 4), timeout=retry.httpx_timeout)
         if auth is not None:
             client.auth = auth
         self.http = Requester(self.name, client, retry, pacers=limits.pacers())
@@ -137,13 +138,36 @@ class CobuilderProvider(Provider):
         return self.http.eta("write", writes)
 
     # -- writing -----------------------------------------------------------
+    def _create(self, product_id: int, body: Any) -> None:
+        """POST new values; a lost answer is resolved by reading the values back
+        before anything is sent again, so values are never created twice."""
+        wanted = {p["propertyGuid"]: normalise_values(p["values"]) for p in body["properties"]}
+        last: AmbiguousWriteError | None = None
+        for _ in range(self.http.retry.attempts):
+            try:
+                self.http.send("POST", cb.create_path(product_id), json=body)
+                return
+            except AmbiguousWriteError as exc:
+                last = exc
+                now = self.read_values(product_id)
+                if isinstance(now, ProviderError):
+                    raise exc from None
+                own = {p.get("propertyGuid"): normalise_values(p.get("values")) for p in now if not p.get("parentId")}
+                if all(own.get(guid) == values for guid, values in wanted.items()):
+                    return  # the lost create did happen
+                if any(guid in own for guid in wanted):
+                    raise ProviderError(self.name, f"a create of values was interrupted and only partly applied "
+                                        f"({exc.detail}); run plan again") from None
+        assert last is not None
+        raise last
+
+
     def execute(self, change: Change) -> Any:
         product_id = int(str(change.resource_id))
         guids = ", ".join(f.field for f in change.fields if "." not in f.field)
         try:
             if change.action == "create":
-                # Creating values twice would duplicate them: never retried blindly.
-                self.http.send("POST", cb.create_path(product_id), json=change.body)
+                self._create(product_id, change.body)
             elif change.action == "update":
                 self.http.send("PUT", cb.update_path(product_id), json=change.body)
             else:

@@ -31,18 +31,27 @@ class RetryPolicy:
     retry_after_max: float = 120.0
 
 
+    timeout: float = 30.0      # seconds per request (connect: at most 10)
+
+    @property
+    def httpx_timeout(self) -> httpx.Timeout:
+        return httpx.Timeout(self.timeout, connect=min(10.0, self.timeout))
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "RetryPolicy":
-        """``RECONCILER_RETRY_ATTEMPTS`` and ``RECONCILER_RETRY_BACKOFF`` (seconds)."""
+        """``RECONCILER_RETRY_ATTEMPTS``, ``RECONCILER_RETRY_BACKOFF`` and
+        ``RECONCILER_TIMEOUT`` (seconds)."""
         try:
             attempts = int(environ.get("RECONCILER_RETRY_ATTEMPTS", cls.attempts))
             backoff = float(environ.get("RECONCILER_RETRY_BACKOFF", cls.backoff_initial))
+            timeout = float(environ.get("RECONCILER_TIMEOUT", cls.timeout))
         except ValueError:
-            raise ConfigError("RECONCILER_RETRY_ATTEMPTS must be an integer and "
-                              "RECONCILER_RETRY_BACKOFF a number of seconds") from None
-        if attempts < 1 or backoff < 0:
-            raise ConfigError("RECONCILER_RETRY_ATTEMPTS must be at least 1 and RECONCILER_RETRY_BACKOFF >= 0")
-        return cls(attempts=attempts, backoff_initial=backoff)
+            raise ConfigError("RECONCILER_RETRY_ATTEMPTS must be an integer, RECONCILER_RETRY_BACKOFF and "
+                              "RECONCILER_TIMEOUT numbers of seconds") from None
+        if attempts < 1 or backoff < 0 or timeout <= 0:
+            raise ConfigError("RECONCILER_RETRY_ATTEMPTS must be at least 1, RECONCILER_RETRY_BACKOFF >= 0 "
+                              "and RECONCILER_TIMEOUT > 0")
+        return cls(attempts=attempts, backoff_initial=backoff, timeout=timeout)
 
 
 DEFAULT_RETRY = RetryPolicy()
@@ -61,7 +70,11 @@ def build_client(base_url: str, headers: Mapping[str, str], *,
 
 class AmbiguousWriteError(TransientError):
     """A non-idempotent request may or may not have acted (timeout, dropped
-    connection, 5xx). The caller must check the live state before retrying."""
+    connection, 5xx). The caller must check the live state before retrying.
+    ``in_flight``: no answer came (timeout, connection lost), so the server may
+    still be working on it; after a 5xx answer it is done."""
+
+    in_flight: bool = False
 
 
 def vendor_message(response: httpx.Response) -> str:
@@ -191,7 +204,9 @@ class Requester:
             kind = "timed out" if isinstance(exc, httpx.TimeoutException) else f"connection lost: {exc}"
             if safe:
                 raise TransientError(self.vendor, f"{method} {kind}") from None
-            raise AmbiguousWriteError(self.vendor, f"{method} {kind}; it may have been applied") from None
+            error = AmbiguousWriteError(self.vendor, f"{method} {kind}; it may have been applied")
+            error.in_flight = True
+            raise error from None
         if response.status_code in TRANSIENT_STATUSES and response.status_code != 429 and not safe:
             raise AmbiguousWriteError(self.vendor, vendor_message(response), response.status_code,
                                       retry_after_seconds(response))

@@ -30,7 +30,7 @@ class ReadyCloudProvider(Provider):
         self.org = org
         self.base_url = base_url.rstrip("/")
         client = build_client(self.base_url, {"Authorization": f"Bearer {token}"},
-                              transport=transport, max_connections=max(parallelism, 4))
+                              transport=transport, max_connections=max(parallelism, 4), timeout=retry.httpx_timeout)
         self.http = Requester(self.name, client, retry, pacers=limits.pacers())
         self.collection = f"/orgs/{org}/products/"
 
@@ -106,8 +106,13 @@ class ReadyCloudProvider(Provider):
         return None
 
     def create(self, code: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        """POST a product; a lost answer is resolved by looking the code up
-        before anything is sent again, so no fault creates a duplicate."""
+        """POST a product. A lost answer is resolved by looking the code up
+        before anything is sent again, so no fault creates a duplicate: after a
+        5xx answer the server is done, so a product that is not there is posted
+        again; after a timeout or a dropped connection the server may still be
+        working, so reconciler looks again for a while and, if the product has
+        still not appeared, reports the outcome as unknown instead of risking a
+        second POST (the next apply finishes it)."""
         last: AmbiguousWriteError | None = None
         for _ in range(self.http.retry.attempts):
             started = datetime.now(timezone.utc)
@@ -116,10 +121,27 @@ class ReadyCloudProvider(Provider):
             except AmbiguousWriteError as exc:
                 last = exc
                 found = self.find_created(code, started - CREATE_LOOKUP_SKEW)
+                if found is None and exc.in_flight:
+                    found = self._wait_for_created(code, started - CREATE_LOOKUP_SKEW)
+                    if found is None:
+                        raise ProviderError(self.name, f"creating {code}: {exc.detail}, and the product has not "
+                                            "appeared since; it was not sent again to avoid a duplicate. Run "
+                                            "apply again to finish it.") from None
                 if found is not None:
                     return found
         assert last is not None
         raise last
+
+    def _wait_for_created(self, code: str, since: datetime) -> dict[str, Any] | None:
+        """Look for a create that may still be in flight, over about twice the request timeout."""
+        waited, step = 0.0, max(0.1, self.http.retry.timeout / 4)
+        while waited < 2 * self.http.retry.timeout:
+            self.http.sleep(step)
+            waited += step
+            found = self.find_created(code, since)
+            if found is not None:
+                return found
+        return None
 
     def find_created(self, code: str, since: datetime) -> dict[str, Any] | None:
         """The product with ``code`` updated since ``since``, if one exists."""
