@@ -9,7 +9,7 @@ import threading
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Iterable, Mapping
 
 import httpx
 import uvicorn
@@ -221,12 +221,16 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
           state_path: str | Path = DEFAULT_STATE_PATH, token: str = DEFAULT_TOKEN, *,
           cobuilder_client_id: str = DEFAULT_CLIENT_ID,
           cobuilder_client_secret: str = DEFAULT_CLIENT_SECRET,
-          seed_path: str | Path | None = None, log_level: str = "info") -> None:
+          seed_path: str | Path | None = None, log_level: str = "info",
+          faults: Iterable[Mapping[str, Any]] = ()) -> None:
     """Serve the sandbox until interrupted (Ctrl-C). Blocking.
 
     ``seed_path`` is loaded only when the state file holds nothing yet, so a
     restarted sandbox keeps what earlier runs changed. Raises SeedError for an
-    invalid seed file.
+    invalid seed file, ValueError for an invalid fault. ``faults`` are active
+    from the start (see :func:`reconciler.sandbox.faults.parse_fault`); more can
+    be added at ``POST /_sandbox/faults``. The access log is off: it would show
+    query strings, and a client may put a token there.
     """
     store = Store(state_path)
     try:
@@ -236,7 +240,9 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
                 logger.info("seeded %s from %s", summary, seed_path)
         app = build_app(store, token=token, cobuilder_client_id=cobuilder_client_id,
                         cobuilder_client_secret=cobuilder_client_secret)
-        uvicorn.run(app, host=host, port=port, log_level=log_level, lifespan="off")
+        for fault in faults:
+            app.state.sandbox.faults.add(fault)
+        uvicorn.run(app, host=host, port=port, log_level=log_level, lifespan="off", access_log=False)
     finally:
         store.close()
 
