@@ -33,6 +33,12 @@ format_option = click.option("--format", "fmt", type=click.Choice(["text", "mark
                              show_default=True, help="Output format (json: schemas/plan.v1.json).")
 
 
+refresh_option = click.option("--refresh", type=click.Choice(["full", "incremental"]), default="full",
+                              show_default=True,
+                              help="incremental: list only what changed in ReadyCloud since the last listing, "
+                                   "kept in .reconciler/cache (a full listing whenever in doubt).")
+
+
 def selection_options(command):  # type: ignore[no-untyped-def]
     command = click.option("--exclude", "excludes", multiple=True, metavar="CODE",
                            help="Leave out products whose code matches (glob; repeatable).")(command)
@@ -108,16 +114,18 @@ def validate(catalog_path: str) -> None:
 @format_option
 @sandbox_option
 @selection_options
+@refresh_option
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Also save the plan (versioned JSON) for a later `apply PLANFILE`.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when there are none.")
 def plan(catalog_path: str, fmt: str, sandbox: bool, targets: tuple[str, ...], excludes: tuple[str, ...],
-         out: str | None, detailed_exitcode: bool) -> None:
+         refresh: str, out: str | None, detailed_exitcode: bool) -> None:
     """Show what apply would change."""
     selection = Selection(targets, excludes)
     with _environment(sandbox) as run_env, ExitStack() as stack:
         catalog = load_catalog(catalog_path, run_env.environ)
-        providers = engine.open_providers(catalog, stack, environ=run_env.environ)
+        providers = engine.open_providers(catalog, stack, environ=run_env.environ,
+                                          incremental=refresh == "incremental")
         the_plan = engine.refresh_and_plan(catalog, providers, selection, _progress())
     if out:
         planfile.save(the_plan, out, selection)
@@ -150,10 +158,11 @@ def _render_plan(the_plan: Plan, fmt: str, selection: Selection, saved: str | No
 @sandbox_option
 @selection_options
 @parallelism_option
+@refresh_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
 @click.option("--force", is_flag=True, help="Apply even though the plan crosses a safety threshold.")
 def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool, targets: tuple[str, ...],
-          excludes: tuple[str, ...], parallelism: int, auto_approve: bool, force: bool) -> None:
+          excludes: tuple[str, ...], parallelism: int, refresh: str, auto_approve: bool, force: bool) -> None:
     """Make the live state match the catalog.
 
     With PLANFILE (from `plan --out`), apply exactly that reviewed plan after
@@ -168,7 +177,8 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
         catalog = load_catalog(catalog_path, run_env.environ)
         if saved is not None and saved[0].catalog_digest != catalog.digest:
             raise ReconcilerError(f"{catalog_path} changed since {planfile_path} was made; run plan again")
-        providers = engine.open_providers(catalog, stack, environ=run_env.environ, parallelism=parallelism)
+        providers = engine.open_providers(catalog, stack, environ=run_env.environ, parallelism=parallelism,
+                                          incremental=refresh == "incremental" and saved is None)
         if saved is not None:
             the_plan, selection = planfile.resolve_sensitive(saved[0], catalog), saved[1]
             stale = engine.stale_objects(the_plan, providers)

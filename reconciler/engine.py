@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import httpx
 
 from reconciler.apply import ApplyResult, ChangeResult, apply_plan
 from reconciler.catalog.model import Catalog
-from reconciler.plan import Plan, build_plan, freshness
+from reconciler.plan import Plan, Prediff, build_plan, freshness
 from reconciler.plan.select import ALL, Selection
 from reconciler.progress import NULL, Progress
 from reconciler.providers.base import Provider
@@ -20,14 +21,25 @@ from reconciler.providers.readycloud import ReadyCloudProvider
 from reconciler.sinks import DeliveryReport, build_events, default_outbox_path, deliver, retry_outbox
 
 
+def cache_dir(catalog: Catalog) -> Path:
+    """Where incremental refresh keeps the last listing: ``.reconciler/cache`` next to the catalog."""
+    return Path(catalog.path).resolve().parent / ".reconciler" / "cache"
+
+
 def open_providers(catalog: Catalog, stack: ExitStack, *, environ: Mapping[str, str] = os.environ,
-                   transport: httpx.BaseTransport | None = None, parallelism: int = 8) -> dict[str, Provider]:
-    """One provider per vendor the catalog configures; closed with ``stack``."""
+                   transport: httpx.BaseTransport | None = None, parallelism: int = 8,
+                   incremental: bool = False) -> dict[str, Provider]:
+    """One provider per vendor the catalog configures; closed with ``stack``.
+    ``incremental``: ReadyCloud refreshes from a local cache of its last
+    listing plus what changed since (a full listing whenever in doubt)."""
     providers: dict[str, Provider] = {}
     retry = RetryPolicy.from_env(environ)
     if catalog.readycloud is not None:
         providers["readycloud"] = stack.enter_context(ReadyCloudProvider.from_settings(
             catalog.readycloud, environ, transport=transport, parallelism=parallelism, retry=retry))
+        readycloud = providers["readycloud"]
+        assert isinstance(readycloud, ReadyCloudProvider)
+        readycloud.cache_dir, readycloud.incremental = cache_dir(catalog), incremental
     cobuilder_ids = [p.cobuilder.id for p in catalog.products if p.cobuilder is not None]
     if catalog.cobuilder is not None and cobuilder_ids:
         providers["cobuilder"] = stack.enter_context(CobuilderProvider.from_settings(
@@ -37,9 +49,12 @@ def open_providers(catalog: Catalog, stack: ExitStack, *, environ: Mapping[str, 
 
 def refresh_and_plan(catalog: Catalog, providers: Mapping[str, Provider],
                      selection: Selection = ALL, progress: Progress = NULL) -> Plan:
-    """Read the live state of every provider and diff it against the catalog."""
-    live: dict[str, Any] = {name: provider.refresh(progress) for name, provider in providers.items()}
-    return build_plan(catalog, live.get("readycloud"), live.get("cobuilder"), selection)
+    """Read the live state of every provider and diff it against the catalog
+    (ReadyCloud products as their pages arrive, overlapping the listing)."""
+    prediff = Prediff(catalog, selection)
+    live: dict[str, Any] = {name: provider.refresh(progress, prediff.observe if name == "readycloud" else None)
+                            for name, provider in providers.items()}
+    return build_plan(catalog, live.get("readycloud"), live.get("cobuilder"), selection, prediff)
 
 
 def stale_objects(plan: Plan, providers: Mapping[str, Provider]) -> list[str]:
@@ -60,7 +75,8 @@ def stale_objects(plan: Plan, providers: Mapping[str, Provider]) -> list[str]:
         else:
             recent = readycloud.changed_since(watermark)
             problems += freshness.stale_readycloud(plan, recent, complete=False)
-            expected = int(context.get("count", 0)) + freshness.new_since(recent, watermark)
+            expected = int(context.get("count", 0)) + freshness.new_since(recent, watermark,
+                                                                          context.get("recent", ()))
             if touched and readycloud.total_count() != expected:
                 problems += [p for p in _stale_full(plan, readycloud) if p not in problems]
     cobuilder = providers.get("cobuilder")

@@ -3,6 +3,7 @@ catalog validation and plan normalisation. Pure functions, no I/O."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 
@@ -26,6 +27,7 @@ def canonical_decimal(amount: Decimal) -> str:
     return "0" if text in ("-0", "+0") else text
 
 
+@lru_cache(maxsize=1 << 16)  # catalogs repeat prices; the result is immutable
 def parse_money(text: str) -> tuple[Decimal, str]:
     """``"88.00 USD"`` -> ``(Decimal("88.00"), "USD")``. Raises ValueError."""
     if not isinstance(text, str):
@@ -36,6 +38,7 @@ def parse_money(text: str) -> tuple[Decimal, str]:
     return amount, currency.upper()
 
 
+@lru_cache(maxsize=1 << 16)
 def parse_weight(text: str) -> tuple[Decimal, str]:
     """``"180 g"`` -> ``(Decimal("180"), "g")``. Raises ValueError."""
     if not isinstance(text, str):

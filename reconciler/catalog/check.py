@@ -46,7 +46,7 @@ class Checker:
         self.problems.append(Problem(location, message))
 
     def unknown_keys(self, mapping: dict, allowed: Iterable[str], path: str) -> None:  # type: ignore[type-arg]
-        allowed = list(allowed)
+        allowed = sorted(allowed) if isinstance(allowed, (set, frozenset)) else list(allowed)
         for key in mapping:
             if key not in allowed:
                 self.add(self.at(mapping, key, f"{path}.{key}" if path else str(key)),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Mapping
 
 from reconciler.catalog.check import Checker, did_you_mean, substitute_env
@@ -15,14 +16,21 @@ from reconciler.catalog import cobuilder as cobuilder_catalog
 from reconciler.catalog.notify import parse_notify
 from reconciler.catalog.policy import parse_policy
 from reconciler.catalog.model import Catalog, ProductSpec, ReadyCloudSettings, frozen
-from reconciler.catalog.yamlload import LocDict, load_yaml
+from reconciler.catalog import fastyaml
+from reconciler.catalog.yamlload import LineFinder, LocDict, load_yaml
 from reconciler.contracts import readycloud as rc
 from reconciler.errors import CatalogError, Location, Problem
 from reconciler import values
 
 TOP_LEVEL_KEYS = ("readycloud", "cobuilder", "products", "policy", "notify")
 PRODUCT_META_KEYS = ("absent", "sensitive", "cobuilder")
-PRODUCT_KEYS = tuple(rc.WRITABLE_FIELDS) + PRODUCT_META_KEYS
+PRODUCT_KEYS = frozenset(rc.WRITABLE_FIELDS) | frozenset(PRODUCT_META_KEYS)
+_CUSTOM_FIELD_KEYS = frozenset(("value", "type"))
+_NONE: frozenset[str] = frozenset()
+#: Field kinds whose value needs no further check when it has one of these
+#: types (and no ``${VAR}``): the common case, kept off the slow path below.
+_PLAIN: dict[str, tuple[type, ...]] = {"str": (str, type(None)), "int": (int, type(None)),
+                                       "bool": (bool, type(None))}
 
 _TYPE_CHECKS: dict[str, tuple[tuple[type, ...], str]] = {
     "str": ((str, type(None)), "a string or null"),
@@ -48,11 +56,19 @@ def load_catalog(path: str | os.PathLike[str], environ: Mapping[str, str] | None
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise CatalogError([Problem(Location(filename), f"not UTF-8 text ({exc.reason})")]) from None
+    digest = hashlib.sha256(raw).hexdigest()
+    parsed, data = fastyaml.parse_fast(text)
+    if parsed:  # the fast path: no line numbers, found later only if a message needs one
+        try:
+            return build_catalog(data, filename, digest, environ, LineFinder(text, filename))
+        except CatalogError:
+            pass  # validate again below, on the located parse, so every problem has its line
     data = load_yaml(text, filename)
-    return build_catalog(data, filename, hashlib.sha256(raw).hexdigest(), environ)
+    return build_catalog(data, filename, digest, environ, LineFinder(text, filename, data))
 
 
-def build_catalog(data: Any, filename: str, digest: str, environ: Mapping[str, str] | None = None) -> Catalog:
+def build_catalog(data: Any, filename: str, digest: str, environ: Mapping[str, str] | None = None,
+                  lines: LineFinder | None = None) -> Catalog:
     check = Checker(filename, environ)
     if data is None:
         data = LocDict()
@@ -70,7 +86,7 @@ def build_catalog(data: Any, filename: str, digest: str, environ: Mapping[str, s
     if check.problems:
         raise CatalogError(check.problems)
     return Catalog(path=filename, digest=digest, readycloud=readycloud, products=products, notify=notify,
-                   cobuilder=cobuilder, policy=policy)
+                   cobuilder=cobuilder, policy=policy, lines=lines)
 
 
 def _unique_cobuilder_ids(products: tuple[ProductSpec, ...], check: Checker) -> None:
@@ -136,7 +152,8 @@ def _products(data: dict, check: Checker) -> tuple[ProductSpec, ...]:  # type: i
 
 
 def _product(entry: dict, path: str, loc: Location, check: Checker) -> ProductSpec | None:  # type: ignore[type-arg]
-    check.unknown_keys(entry, PRODUCT_KEYS, path)
+    if not PRODUCT_KEYS.issuperset(entry):
+        check.unknown_keys(entry, PRODUCT_KEYS, path)
     code = entry.get("code")
     if "code" not in entry:
         check.add(loc, "missing required key 'code'")
@@ -145,30 +162,31 @@ def _product(entry: dict, path: str, loc: Location, check: Checker) -> ProductSp
         check.add(check.at(entry, "code", f"{path}.code"), "code must be a non-empty string")
         return None
     absent = entry.get("absent", False)
-    if not check.expect(absent, (bool,), check.at(entry, "absent", f"{path}.absent"), "true or false"):
+    if absent is not False and not check.expect(absent, (bool,), check.at(entry, "absent", f"{path}.absent"),
+                                                "true or false"):
         absent = False
     if absent:
         extra = [k for k in entry if k not in ("code", "absent")]
         if extra:
             check.add(check.at(entry, extra[0], f"{path}.{extra[0]}"),
                       "a tombstone (absent: true) takes no other fields than code")
-    sensitive = set(_sensitive_list(entry, path, check))
+    sensitive = set(_sensitive_list(entry, path, check)) if "sensitive" in entry else set()
     fields: dict[str, Any] = {}
     for name, value in entry.items():
-        if name in PRODUCT_META_KEYS or name not in rc.WRITABLE_FIELDS:
+        kind = rc.WRITABLE_FIELDS.get(name)
+        if kind is None:
             continue
-        field_loc = check.at(entry, name, f"{path}.{name}")
-        value, from_env = _field_value(rc.WRITABLE_FIELDS[name], value, field_loc, check)
-        if from_env:
-            sensitive.add(name)
+        if type(value) not in _PLAIN.get(kind, ()) or (type(value) is str and "${" in value):
+            value, from_env = _field_value(kind, value, entry, name, path, check)
+            if from_env:
+                sensitive.add(name)
         fields[name] = value
-    lines = {k: v for k, v in getattr(entry, "key_lines", {}).items() if isinstance(k, str)}
     cobuilder = None
     if "cobuilder" in entry:
         cobuilder = cobuilder_catalog.parse_product(entry["cobuilder"], f"{path}.cobuilder",
                                                     check.at(entry, "cobuilder", f"{path}.cobuilder"), check)
-    return ProductSpec(code=code, location=loc, absent=bool(absent), fields=frozen(fields),
-                       field_lines=frozen(lines), sensitive=frozenset(sensitive), cobuilder=cobuilder)
+    return ProductSpec(code=code, location=loc, absent=bool(absent), fields=MappingProxyType(fields),
+                       sensitive=frozenset(sensitive) if sensitive else _NONE, cobuilder=cobuilder)
 
 
 def _sensitive_list(entry: dict, path: str, check: Checker) -> list[str]:  # type: ignore[type-arg]
@@ -185,13 +203,16 @@ def _sensitive_list(entry: dict, path: str, check: Checker) -> list[str]:  # typ
     return list(value)
 
 
-def _field_value(kind: str, value: Any, loc: Location, check: Checker) -> tuple[Any, bool]:
+def _field_value(kind: str, value: Any, entry: dict, name: str, path: str,  # type: ignore[type-arg]
+                 check: Checker) -> tuple[Any, bool]:
+    """Check one product field. Its location is worked out only for a problem
+    (this runs for every field of every product)."""
     kinds, what = _TYPE_CHECKS[kind]
-    if not check.expect(value, kinds, loc, what):
+    if type(value) not in kinds and not check.expect(value, kinds, check.at(entry, name, f"{path}.{name}"), what):
         return value, False
     from_env = False
-    if isinstance(value, str):
-        value, from_env = substitute_env(value, loc, check)
+    if isinstance(value, str) and "${" in value:
+        value, from_env = substitute_env(value, check.at(entry, name, f"{path}.{name}"), check)
     try:
         if kind == "kind" and value not in rc.KINDS:
             raise ValueError(f"kind must be one of {', '.join(rc.KINDS)}, got {value!r}{did_you_mean(value, rc.KINDS)}")
@@ -202,29 +223,31 @@ def _field_value(kind: str, value: Any, loc: Location, check: Checker) -> tuple[
         elif value is not None and kind == "datetime":
             values.parse_datetime(value)
         elif kind == "object":
-            value, used = _custom_fields(value, loc, check)
+            value, used = _custom_fields(value, f"{path}.{name}", check)
             from_env = from_env or used
     except ValueError as exc:
-        check.add(loc, str(exc))
+        check.add(check.at(entry, name, f"{path}.{name}"), str(exc))
     return value, from_env
 
 
-def _custom_fields(value: dict, loc: Location, check: Checker) -> tuple[dict, bool]:  # type: ignore[type-arg]
+def _custom_fields(value: dict, path: str, check: Checker) -> tuple[dict, bool]:  # type: ignore[type-arg]
     result: dict[str, Any] = {}
     used_env = False
     for name, item in value.items():
-        item_loc = check.at(value, name, f"{loc.path}.{name}")
+        item_path = f"{path}.{name}"
         if not isinstance(name, str):
-            check.add(item_loc, "custom field names must be strings")
+            check.add(check.at(value, name, item_path), "custom field names must be strings")
             continue
         if not isinstance(item, dict) or "value" not in item:
-            check.add(item_loc, "expected a mapping with 'value' (and optional 'type')")
+            check.add(check.at(value, name, item_path), "expected a mapping with 'value' (and optional 'type')")
             continue
-        check.unknown_keys(item, ("value", "type"), item_loc.path)
+        if not _CUSTOM_FIELD_KEYS.issuperset(item):
+            check.unknown_keys(item, _CUSTOM_FIELD_KEYS, item_path)
         entry = dict(item)
         for key in ("value", "type"):
-            if isinstance(entry.get(key), str):
-                entry[key], used = substitute_env(entry[key], check.at(item, key, f"{item_loc.path}.{key}"), check)
+            text = entry.get(key)
+            if isinstance(text, str) and "${" in text:
+                entry[key], used = substitute_env(text, check.at(item, key, f"{item_path}.{key}"), check)
                 used_env = used_env or used
         result[name] = entry
     return result, used_env

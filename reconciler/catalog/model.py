@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Mapping
 
 from reconciler.catalog.cobuilder import CobuilderProductSpec, CobuilderSettings
 from reconciler.catalog.policy import Policy
+from reconciler.catalog.yamlload import LineFinder
 from reconciler.errors import Location
 
 
@@ -36,18 +38,13 @@ class ProductSpec:
     location: Location
     absent: bool = False
     fields: Mapping[str, Any] = field(default_factory=lambda: frozen({}))
-    field_lines: Mapping[str, int] = field(default_factory=lambda: frozen({}))
     sensitive: frozenset[str] = frozenset()
     cobuilder: CobuilderProductSpec | None = None
 
-    @property
+    @cached_property
     def manages_readycloud(self) -> bool:
         """False for an entry that only declares Cobuilder values (code alone)."""
         return self.absent or any(name != "code" for name in self.fields)
-
-    def field_location(self, name: str) -> Location:
-        line = self.field_lines.get(name, self.location.line)
-        return Location(self.location.file, line, f"products[{self.code}].{name}")
 
 
 @dataclass(frozen=True)
@@ -59,6 +56,14 @@ class Catalog:
     notify: Any = None  # reconciler.catalog.notify.NotifySettings
     cobuilder: CobuilderSettings | None = None
     policy: Policy = Policy()
+    #: finds the line of a location made without one (the fast, unlocated parse)
+    lines: LineFinder | None = field(default=None, compare=False, repr=False)
+
+    def locate(self, location: Location) -> Location:
+        """``location`` with its line, looked up in the file if it was loaded without lines."""
+        if location.line is not None or self.lines is None:
+            return location
+        return Location(location.file, self.lines.line(location.path), location.path)
 
     def by_code(self) -> dict[str, ProductSpec]:
         return {p.code: p for p in self.products}

@@ -8,7 +8,7 @@ and date-times stay strings (we parse them ourselves, per field).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Iterator
 
 import yaml
 
@@ -87,3 +87,38 @@ def load_yaml(text: str, filename: str) -> Any:
         raise CatalogError([Problem(Location(filename, line), f"YAML syntax: {message}")]) from None
     except yaml.YAMLError as exc:
         raise CatalogError([Problem(Location(filename), f"YAML syntax: {exc}")]) from None
+    except ValueError as exc:  # e.g. an integer past Python's digit limit
+        raise CatalogError([Problem(Location(filename), f"YAML value: {exc}")]) from None
+
+
+_STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+class LineFinder:
+    """Finds the line of a validation path (``products[3].cobuilder.properties[0]``)
+    in a catalog's text. A catalog parsed without line numbers (the fast path)
+    is parsed again, with them, the first time a line is asked for."""
+
+    def __init__(self, text: str, filename: str, located: Any = None) -> None:
+        self._text = text
+        self._filename = filename
+        self._located = located
+
+    def line(self, path: str) -> int | None:
+        if self._located is None:
+            self._located = load_yaml(self._text, self._filename)
+        node, line = self._located, getattr(self._located, "line", None)
+        for key in _steps(path):
+            if isinstance(node, dict) and key in node:
+                line = node.key_lines.get(key, line) if isinstance(node, LocDict) else line
+            elif isinstance(node, list) and isinstance(key, int) and key < len(node):
+                line = node.item_lines[key] if isinstance(node, LocList) else line
+            else:
+                break
+            node = node[key]
+        return line
+
+
+def _steps(path: str) -> Iterator[str | int]:
+    for match in _STEP.finditer(path):
+        yield match.group(1) if match.group(1) is not None else int(match.group(2))

@@ -6,19 +6,20 @@ from typing import Any
 from reconciler.catalog.model import Catalog
 from reconciler.plan.cobuilder import plan_cobuilder
 from reconciler.plan.model import ACTIONS, Change, FieldChange, Plan, PlanIssue
-from reconciler.plan.readycloud import plan_readycloud
+from reconciler.plan.readycloud import Prediff, plan_readycloud
 from reconciler.plan.safety import violations
 from reconciler.plan.select import ALL, Selection
 
-__all__ = ["ACTIONS", "Change", "FieldChange", "Plan", "PlanIssue", "Selection", "build_plan"]
+__all__ = ["ACTIONS", "Change", "FieldChange", "Plan", "PlanIssue", "Prediff", "Selection", "build_plan"]
 
 
 def build_plan(catalog: Catalog, readycloud_live: Any = None, cobuilder_live: Any = None,
-               selection: Selection = ALL) -> Plan:
-    """Combine every vendor's part into one plan; a product's changes stay together."""
+               selection: Selection = ALL, prediff: Prediff | None = None) -> Plan:
+    """Combine every vendor's part into one plan; a product's changes stay together.
+    ``prediff``: ReadyCloud comparisons already made while the listing was read."""
     parts = {}
     if catalog.readycloud is not None:
-        parts["readycloud"] = plan_readycloud(catalog, readycloud_live or {}, selection)
+        parts["readycloud"] = plan_readycloud(catalog, readycloud_live or {}, selection, prediff)
     if any(p.cobuilder for p in catalog.products):
         parts["cobuilder"] = plan_cobuilder(catalog, cobuilder_live or {}, selection)
     order = {p.code: i for i, p in enumerate(catalog.products)}

@@ -16,7 +16,7 @@ from deepdiff import DeepDiff
 from reconciler.catalog.cobuilder import CobuilderProductSpec, PropertySpec
 from reconciler.catalog.model import Catalog
 from reconciler.contracts import cobuilder as cb
-from reconciler.errors import ProviderError
+from reconciler.errors import Location, ProviderError
 from reconciler.plan.model import Change, FieldChange, PlanIssue, fingerprint
 from reconciler.plan.readycloud import VendorPlan
 
@@ -63,11 +63,12 @@ def plan_cobuilder(catalog: Catalog, live: LiveValues, selected: Callable[[str],
             result.errors.append(PlanIssue(VENDOR, product.code,
                                            f"Cobuilder product {spec.id}: cannot read property values: {reason}"))
             continue
-        _plan_product(product.code, spec, answer, result)
+        _plan_product(product.code, spec, answer, result, catalog.locate)
     return result
 
 
-def _plan_product(code: str, spec: CobuilderProductSpec, answer: list[dict[str, Any]], result: VendorPlan) -> None:
+def _plan_product(code: str, spec: CobuilderProductSpec, answer: list[dict[str, Any]], result: VendorPlan,
+                  locate: Callable[[Location], Location]) -> None:
     own = {p.get("propertyGuid"): p for p in answer if not p.get("parentId")}
     inherited = {p.get("propertyGuid"): p for p in answer if p.get("parentId")}
     creates: list[PropertySpec] = []
@@ -79,7 +80,7 @@ def _plan_product(code: str, spec: CobuilderProductSpec, answer: list[dict[str, 
                 parent = inherited[prop.guid].get("parentId")
                 result.notes.append(f"{code}: Cobuilder property {prop.guid} is inherited from parent "
                                     f"product {parent}; it is not this product's to change (declared at "
-                                    f"{prop.location})")
+                                    f"{locate(prop.location)})")
                 continue
             creates.append(prop)
         elif (prop.unit_guid != current.get("unitGuid")

@@ -41,10 +41,23 @@ def stale_readycloud(plan: Plan, products: Iterable[Mapping[str, Any]], *, compl
     return problems
 
 
-def new_since(products: Iterable[Mapping[str, Any]], watermark: str) -> int:
-    """How many of ``products`` were created after the watermark."""
+def new_since(products: Iterable[Mapping[str, Any]], watermark: str, known_recent: Iterable[str]) -> int:
+    """How many of ``products`` (listed with ``updated_at__gte=watermark``) did
+    not exist when the plan was made: not among the products the plan saw
+    stamped at or after the watermark, and created at or after it (a product
+    that existed then with an older creation date was counted by the plan)."""
     mark = parse_datetime(watermark)
-    return sum(1 for p in products if p.get("created_at") and parse_datetime(str(p["created_at"])) > mark)
+    known = set(known_recent)
+    new = 0
+    for product in products:
+        if rc.product_pk_from_url(str(product.get("url", ""))) in known:
+            continue
+        try:
+            created = parse_datetime(str(product.get("created_at")))
+        except ValueError:
+            continue
+        new += created >= mark
+    return new
 
 
 def stale_cobuilder(plan: Plan, answers: Mapping[int, Any]) -> list[str]:

@@ -22,6 +22,8 @@ class FieldChange:
     before: Any
     after: Any
     sensitive: bool = False
+    #: for a structured value, where inside it the two differ (DeepDiff paths, like ``['Top color']['value']``)
+    detail: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,8 @@ class Change:
             "vendor": self.vendor, "action": self.action, "key": self.key, "resource_id": self.resource_id,
             "fingerprint": self.fingerprint,
             "fields": [{"field": f.field, "before": SENSITIVE if f.sensitive else f.before,
-                        "after": SENSITIVE if f.sensitive else f.after, "sensitive": f.sensitive}
+                        "after": SENSITIVE if f.sensitive else f.after, "sensitive": f.sensitive,
+                        **({"detail": list(f.detail)} if f.detail and not f.sensitive else {})}
                        for f in self.fields],
             "body": body, "patch": patch,
         }

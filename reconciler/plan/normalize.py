@@ -3,22 +3,26 @@ compare equal: amounts numerically with their currency/unit, date-times as
 instants, ``custom_fields`` as a whole object."""
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Callable, Mapping
 
 from reconciler import values
 from reconciler.contracts import readycloud as rc
 
 
+@lru_cache(maxsize=1 << 16)  # live listings repeat values; strings are hashable
 def _money(value: Any) -> Any:
     amount, currency = values.parse_money(value)
     return f"{values.canonical_decimal(amount)} {currency}"
 
 
+@lru_cache(maxsize=1 << 16)
 def _weight(value: Any) -> Any:
     amount, unit = values.parse_weight(value)
     return f"{values.canonical_decimal(amount)} {unit}"
 
 
+@lru_cache(maxsize=1 << 16)
 def _datetime(value: Any) -> Any:
     return values.format_datetime(values.parse_datetime(value))
 
@@ -26,6 +30,8 @@ def _datetime(value: Any) -> Any:
 def _custom_fields(value: Any) -> Any:
     if not isinstance(value, dict):
         return value
+    if all(isinstance(entry, dict) and None not in entry.values() for entry in value.values()):
+        return value  # nothing to drop (the usual case): no copy
     return {name: {k: v for k, v in entry.items() if v is not None} if isinstance(entry, dict) else entry
             for name, entry in value.items()}
 
@@ -45,8 +51,12 @@ def normalise_field(name: str, value: Any) -> Any:
         return value
     try:
         return normaliser(value)
-    except ValueError:
+    except (ValueError, TypeError):  # TypeError: an unhashable live value (not one we would send)
         return value
+
+
+#: the fields whose values are normalised before they are compared
+NORMALISED = frozenset(name for name, kind in rc.WRITABLE_FIELDS.items() if kind in _NORMALISERS)
 
 
 def normalise_fields(fields: Mapping[str, Any], names: Any) -> dict[str, Any]:

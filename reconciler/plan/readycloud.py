@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import jsonpatch
 from deepdiff import DeepDiff
@@ -10,8 +10,7 @@ from deepdiff import DeepDiff
 from reconciler.catalog.model import Catalog, ProductSpec
 from reconciler.contracts import readycloud as rc
 from reconciler.plan.model import Change, FieldChange, PlanIssue, fingerprint
-from reconciler.plan.normalize import normalise_fields
-from reconciler.values import parse_datetime
+from reconciler.plan.normalize import NORMALISED, normalise_field
 
 VENDOR = "readycloud"
 LiveIndex = Mapping[str, list[dict[str, Any]]]
@@ -33,20 +32,55 @@ class VendorPlan:
 def changed_fields(live: Mapping[str, Any], spec: ProductSpec) -> list[str]:
     """The managed fields whose normalised live value differs from the desired one.
 
-    Plain equality first (cheap); DeepDiff only for products that differ.
+    Plain equality, field by field, on the normalised values: all that an
+    unchanged product costs. (DeepDiff then describes, for the structured
+    fields that differ, where inside them: see :func:`detail`.)
     """
-    names = [n for n in spec.fields if n != "code"]
-    want = normalise_fields(spec.fields, names)
-    have = normalise_fields(live, names)
-    if want == have:
-        return []
-    diff = DeepDiff(have, want, ignore_order=False, verbose_level=0)
-    roots = {str(k) for k in diff.affected_root_keys}
-    return [n for n in names if n in roots]
+    differing = []
+    for name, want in spec.fields.items():
+        have = live.get(name)
+        if name in NORMALISED:
+            have, want = normalise_field(name, have), normalise_field(name, want)
+        if have != want and name != "code":
+            differing.append(name)
+    return differing
 
 
-def plan_readycloud(catalog: Catalog, live: LiveIndex, selected: Callable[[str], bool]) -> VendorPlan:
+def detail(before: Any, after: Any) -> tuple[str, ...]:
+    """Where two structured values (``custom_fields``) differ, as DeepDiff paths."""
+    if not isinstance(before, (dict, list)) or not isinstance(after, (dict, list)):
+        return ()
+    diff = DeepDiff(before, after, ignore_order=False, verbose_level=0)
+    return tuple(sorted(path.removeprefix("root") for path in diff.affected_paths))
+
+
+class Prediff:
+    """Compares live products with the catalog while a listing is still being
+    read (see ``Provider.refresh``'s ``observe``), so that the comparison
+    overlaps the I/O; :func:`plan_readycloud` then uses what it found."""
+
+    def __init__(self, catalog: Catalog, selected: Callable[[str], bool]) -> None:
+        self._specs = {s.code: s for s in catalog.products
+                       if s.manages_readycloud and not s.absent and selected(s.code)}
+        self._found: dict[int, tuple[Mapping[str, Any], list[str]]] = {}
+
+    def observe(self, products: Sequence[Mapping[str, Any]]) -> None:
+        for product in products:
+            spec = self._specs.get(str(product.get("code")))
+            if spec is not None:
+                self._found[id(product)] = (product, changed_fields(product, spec))
+
+    def changed_fields(self, live: Mapping[str, Any], spec: ProductSpec) -> list[str]:
+        found = self._found.get(id(live))
+        if found is not None and found[0] is live and self._specs.get(spec.code) is spec:
+            return found[1]
+        return changed_fields(live, spec)
+
+
+def plan_readycloud(catalog: Catalog, live: LiveIndex, selected: Callable[[str], bool],
+                    prediff: Prediff | None = None) -> VendorPlan:
     result = VendorPlan(context=_context(live))
+    compare = prediff.changed_fields if prediff is not None else changed_fields
     policy = catalog.policy
     declared: set[str] = set()
     for spec in catalog.products:
@@ -63,14 +97,14 @@ def plan_readycloud(catalog: Catalog, live: LiveIndex, selected: Callable[[str],
             if current is None:
                 result.unchanged += 1
             elif policy.protected(spec.code):
-                result.errors.append(_protected(spec.code, f"the tombstone at {spec.location}"))
+                result.errors.append(_protected(spec.code, f"the tombstone at {catalog.locate(spec.location)}"))
             else:
                 result.changes.append(_delete(spec.code, current))
             continue
         if current is None:
-            _create(spec, result)
+            _create(spec, catalog, result)
             continue
-        names = changed_fields(current, spec)
+        names = compare(current, spec)
         if not names:
             result.unchanged += 1
             continue
@@ -92,18 +126,18 @@ def plan_readycloud(catalog: Catalog, live: LiveIndex, selected: Callable[[str],
 
 
 def _context(live: LiveIndex) -> dict[str, Any]:
-    stamps = [str(p["updated_at"]) for ps in live.values() for p in ps if p.get("updated_at")]
-    try:
-        watermark = max(stamps, key=parse_datetime) if stamps else None
-    except ValueError:
-        watermark = None  # unparseable stamps: a saved plan then checks with a full listing
-    return {"count": sum(len(ps) for ps in live.values()), "watermark": watermark}
+    """What a saved plan needs to check its freshness cheaply: the count, the
+    listing's watermark (None: the check lists everything), and the products
+    already stamped at or after it (to tell new products from known ones)."""
+    watermark = getattr(live, "watermark", None)
+    return {"count": sum(len(ps) for ps in live.values()), "watermark": watermark,
+            "recent": list(getattr(live, "recent", ())) if watermark is not None else []}
 
 
-def _create(spec: ProductSpec, result: VendorPlan) -> None:
+def _create(spec: ProductSpec, catalog: Catalog, result: VendorPlan) -> None:
     if "kind" not in spec.fields:
         result.errors.append(PlanIssue(VENDOR, spec.code,
-            f"{spec.location}: 'kind' is required to create product {spec.code!r} (one of {', '.join(rc.KINDS)})"))
+            f"{catalog.locate(spec.location)}: 'kind' is required to create product {spec.code!r} (one of {', '.join(rc.KINDS)})"))
         return
     body = dict(spec.fields)
     fields = tuple(FieldChange(n, None, v, n in spec.sensitive) for n, v in body.items())
@@ -111,10 +145,15 @@ def _create(spec: ProductSpec, result: VendorPlan) -> None:
 
 
 def _update(spec: ProductSpec, current: dict[str, Any], names: list[str]) -> Change:
-    fields = tuple(FieldChange(n, current.get(n), spec.fields[n], n in spec.sensitive) for n in names)
+    fields = tuple(FieldChange(n, current.get(n), spec.fields[n], n in spec.sensitive,
+                               () if n in spec.sensitive else detail(normalise_field(n, current.get(n)),
+                                                                     normalise_field(n, spec.fields[n])))
+                   for n in names)
     body = {n: spec.fields[n] for n in names}
-    writable = {k: v for k, v in current.items() if k not in rc.READ_ONLY_FIELDS}
-    patch = jsonpatch.make_patch(writable, {**writable, **body}).patch
+    # The patch from the live state to the desired one touches only the changed
+    # fields, so it is made from them alone (the rest of the product is equal).
+    before = {n: current[n] for n in names if n in current}
+    patch = jsonpatch.make_patch(before, body).patch
     return Change(VENDOR, "update", spec.code, _pk(current), fields, body, live=current,
                   fingerprint=fingerprint(current), patch=tuple(patch))
 

@@ -3,7 +3,7 @@ writing one change at a time (modelled on octoDNS's populate/apply)."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, Callable, Sequence
 
 from reconciler.plan.model import Change
 from reconciler.progress import NULL, Progress
@@ -18,8 +18,10 @@ class Provider(ABC):
     name: str = ""
 
     @abstractmethod
-    def refresh(self, progress: Progress = NULL) -> Any:
-        """Read the live state this provider's part of the plan is computed from."""
+    def refresh(self, progress: Progress = NULL, observe: Callable[[Sequence[Any]], None] | None = None) -> Any:
+        """Read the live state this provider's part of the plan is computed from.
+        A provider that reads in batches may hand each batch to ``observe`` as
+        it arrives, so that planning work overlaps the reading."""
 
     @abstractmethod
     def execute(self, change: Change) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Generator, Iterable, Mapping
+from typing import Any, Callable, Generator, Iterable, Mapping, Sequence
 
 import httpx
 
@@ -117,7 +117,8 @@ class CobuilderProvider(Provider):
             return ProviderError(self.name, f"unexpected answer for product {product_id}")
         return answer
 
-    def refresh(self, progress: Progress = NULL) -> dict[int, list[dict[str, Any]] | ProviderError]:
+    def refresh(self, progress: Progress = NULL,
+                observe: Callable[[Sequence[Any]], None] | None = None) -> dict[int, list[dict[str, Any]] | ProviderError]:
         """Every declared product's values, read concurrently with a bound."""
         task = progress.task("Reading Cobuilder property values", len(self.product_ids),
                              eta_hint=self.http.eta("read", len(self.product_ids)))

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import os
+import threading
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator, Mapping
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import httpx
 
@@ -12,13 +15,46 @@ from reconciler.contracts import readycloud as rc
 from reconciler.errors import ConfigError, ProviderError
 from reconciler.plan.model import Change
 from reconciler.progress import NULL, Progress
+from reconciler.providers import cache
 from reconciler.providers.base import Provider
+from reconciler.providers.prefetch import prefetch
 from reconciler.providers.pacing import Limits
 from reconciler.providers.http import AmbiguousWriteError, Requester, RetryPolicy, DEFAULT_RETRY, build_client
 from reconciler.values import format_datetime, parse_datetime
 
-#: How far back a lost-create lookup lists, to absorb clock skew with the server.
-CREATE_LOOKUP_SKEW = timedelta(minutes=10)
+class LiveIndex(dict):  # type: ignore[type-arg]
+    """Live products by code (a list each: codes are not unique), plus what a
+    later ``updated_at__gte`` listing needs to see every change since this one:
+    ``watermark`` (None: unknown, list everything) and ``recent``, the ids of the
+    products already stamped at or after it."""
+
+    watermark: str | None = None
+    recent: tuple[str, ...] = ()
+
+
+def _server_time(header: str | None) -> datetime | None:
+    if not header:
+        return None
+    try:
+        return parsedate_to_datetime(header).astimezone(timezone.utc)
+    except (TypeError, ValueError):
+        return None
+
+
+def _stamp(product: Mapping[str, Any]) -> datetime:
+    """A product's ``updated_at`` (ValueError if missing or not a date-time)."""
+    text = product.get("updated_at")
+    if not isinstance(text, str):
+        raise ValueError("no updated_at")
+    stamp = datetime.fromisoformat(text)  # the server's "...Z" form; others through parse_datetime
+    return stamp if stamp.tzinfo is not None else parse_datetime(text)
+
+
+#: How far our idea of the server's clock may be off: a lost-create lookup
+#: lists this far back, and an incremental refresh re-reads what changed this
+#: long before the previous listing began (the server's clock and the stamps
+#: in its database need not agree to the second).
+CLOCK_SKEW = timedelta(minutes=10)
 
 
 class ReadyCloudProvider(Provider):
@@ -33,6 +69,13 @@ class ReadyCloudProvider(Provider):
                               transport=transport, max_connections=max(parallelism, 4), timeout=retry.httpx_timeout)
         self.http = Requester(self.name, client, retry, pacers=limits.pacers())
         self.collection = f"/orgs/{org}/products/"
+        self.cache_dir: Path | None = None  # where the last listing is kept (see refresh)
+        self.incremental = False  # refresh from that cache (else it is only kept up to date)
+        self._deleted: set[str] = set()
+        self._lock = threading.Lock()
+        self._changed, self._cached_mark = 0, ""  # what the last incremental refresh found
+        self.refresh_mode = "full"
+        self.listing_started: datetime | None = None
 
     @classmethod
     def from_settings(cls, settings: ReadyCloudSettings, environ: Mapping[str, str] = os.environ,
@@ -46,16 +89,24 @@ class ReadyCloudProvider(Provider):
 
     def close(self) -> None:
         self.http.client.close()
+        if self._deleted and self.cache_dir is not None:
+            cache.forget(self._cache_file(), self.base_url, self.org, self._deleted)
 
     # -- reading -----------------------------------------------------------
     def iter_pages(self, updated_since: datetime | None = None) -> Iterator[dict[str, Any]]:
-        """Every page of the org's product listing, following ``next`` links."""
+        """Every page of the org's product listing, following ``next`` links.
+        ``self.listing_started`` is set to the server's clock at the first page."""
         params: dict[str, Any] | None = {"limit": rc.PAGE_SIZE}
         if updated_since is not None and params is not None:
             params["updated_at__gte"] = format_datetime(updated_since)
         url: str | None = self.collection
+        first = True
         while url:
-            page = self.http.send("GET", url, params=params).json()
+            response = self.http.send("GET", url, params=params)
+            if first:
+                self.listing_started = _server_time(response.headers.get("Date"))
+                first = False
+            page = response.json()
             if not isinstance(page, dict) or not isinstance(page.get("results"), list):
                 raise ProviderError(self.name, f"unexpected list answer from {url}")
             yield page
@@ -65,21 +116,87 @@ class ReadyCloudProvider(Provider):
         for page in self.iter_pages(updated_since):
             yield from page["results"]
 
-    def refresh(self, progress: Progress = NULL) -> dict[str, list[dict[str, Any]]]:
-        """All live products indexed by code (a list: codes are not unique)."""
-        index: dict[str, list[dict[str, Any]]] = {}
+    def refresh(self, progress: Progress = NULL,
+                observe: Callable[[Sequence[Any]], None] | None = None) -> LiveIndex:
+        """All live products indexed by code (a list: codes are not unique).
+
+        A full listing hands each page to ``observe`` while the next one is
+        being fetched. With a ``cache_dir`` and ``incremental``, only what
+        changed since the cached listing is asked for (one ``updated_at__gte``
+        listing and one count); any doubt about the cache means a full listing."""
+        products = self._incremental() if self.incremental else None
+        if products is None:
+            products = self._full(progress, observe)
+        index = LiveIndex()
+        for product in products:
+            index.setdefault(str(product.get("code")), []).append(product)
+        self._mark(index, products)
+        if self.incremental and self.cache_dir is not None and index.watermark is not None \
+                and (self.refresh_mode == "full" or self._changed or index.watermark != self._cached_mark):
+            cache.save(self._cache_file(), self.base_url, self.org, index.watermark, products)
+        return index
+
+    def _full(self, progress: Progress, observe: Callable[[Sequence[Any]], None] | None) -> list[dict[str, Any]]:
+        self.refresh_mode = "full"
+        products: list[dict[str, Any]] = []
         task = None
-        for page in self.iter_pages():
+        for page in prefetch(self.iter_pages()):
             if task is None:
                 pages = max(1, -(-int(page.get("count") or 0) // rc.PAGE_SIZE))
                 task = progress.task("Reading ReadyCloud products (pages)", pages,
                                      eta_hint=self.http.eta("read", pages - 1))
-            for product in page["results"]:
-                index.setdefault(str(product.get("code")), []).append(product)
+            products.extend(page["results"])
+            if observe is not None:
+                observe(page["results"])
             task.advance()
         if task is not None:
             task.close()
-        return index
+        return products
+
+    def _incremental(self) -> list[dict[str, Any]] | None:
+        """The cached listing brought up to date, or None if that cannot be trusted."""
+        if self.cache_dir is None:
+            return None
+        snapshot = cache.load(self._cache_file(), self.base_url, self.org)
+        if snapshot is None:
+            return None
+        try:
+            since = parse_datetime(snapshot.watermark)
+        except ValueError:
+            return None
+        changed = list(self.iter_products(updated_since=since))
+        self._changed, self._cached_mark = len(changed), snapshot.watermark
+        by_pk = {rc.product_pk_from_url(str(p.get("url", ""))): p for p in snapshot.products}
+        for product in changed:
+            by_pk[rc.product_pk_from_url(str(product.get("url", "")))] = product
+        if len(by_pk) != self.total_count():
+            return None  # something was deleted since: only a full listing can say what
+        self.refresh_mode = "incremental"
+        return list(by_pk.values())
+
+    def _cache_file(self) -> Path:
+        assert self.cache_dir is not None
+        return cache.cache_path(self.cache_dir, self.base_url, self.org)
+
+    def _mark(self, index: LiveIndex, products: list[dict[str, Any]]) -> None:
+        """Set the index's watermark: from when a later listing must ask to see
+        every change since this one. That is the newest ``updated_at`` seen, but
+        no later than the server's clock when the listing began less
+        :data:`CLOCK_SKEW` (a product changed while the pages were being read
+        may carry an older stamp than one listed after it). Unknown (None) if
+        the server sent no ``Date`` or a product has no readable stamp."""
+        if self.listing_started is None:
+            return
+        try:
+            stamps = [_stamp(product) for product in products]
+        except ValueError:
+            return
+        mark = self.listing_started - CLOCK_SKEW
+        if stamps:
+            mark = min(mark, max(stamps))
+        index.watermark = format_datetime(mark)
+        index.recent = tuple(sorted(rc.product_pk_from_url(str(p.get("url", "")))
+                                    for p, stamp in zip(products, stamps) if stamp >= mark))
 
     def write_eta(self, writes: int) -> float:
         return self.http.eta("write", writes)
@@ -103,6 +220,8 @@ class ReadyCloudProvider(Provider):
         if change.action == "update":
             return self.http.send("PATCH", self._item(str(change.resource_id)), json=change.body).json()
         self.http.send("DELETE", self._item(str(change.resource_id)))
+        with self._lock:
+            self._deleted.add(str(change.resource_id))  # a cached listing forgets it (see close)
         return None
 
     def create(self, code: str, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -120,9 +239,9 @@ class ReadyCloudProvider(Provider):
                 return self.http.send("POST", self.collection, json=dict(body)).json()
             except AmbiguousWriteError as exc:
                 last = exc
-                found = self.find_created(code, started - CREATE_LOOKUP_SKEW)
+                found = self.find_created(code, started - CLOCK_SKEW)
                 if found is None and exc.in_flight:
-                    found = self._wait_for_created(code, started - CREATE_LOOKUP_SKEW)
+                    found = self._wait_for_created(code, started - CLOCK_SKEW)
                     if found is None:
                         raise ProviderError(self.name, f"creating {code}: {exc.detail}, and the product has not "
                                             "appeared since; it was not sent again to avoid a duplicate. Run "

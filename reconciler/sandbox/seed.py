@@ -3,7 +3,11 @@
 A seed document looks like::
 
     {"readycloud": {"orgs": {"1": [product, ...]}},
-     "cobuilder": {"products": {"1000000": {"parentId": 0, "properties": [...]}}}}
+     "cobuilder": {"products": {"1000000": {"parentId": 0, "properties": [...]}}},
+     "as_of": "2026-01-01T00:00:00Z"}
+
+``as_of`` (optional) backdates the ReadyCloud products' ``created_at`` and
+``updated_at``, as for a catalog that has been live for a while.
 
 ReadyCloud products are normalised like a POST (unknown and read-only fields
 dropped, ``kind`` optional); Cobuilder properties use the create body's shape.
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +47,12 @@ def _prepare_cobuilder(product_id: Any, properties: Any) -> list[PropertyWrite]:
         raise SeedError(f"cobuilder product {product_id}: {exc}") from exc
 
 
-def seed_readycloud(store: Store, org: int, products: Iterable[Any]) -> list[dict[str, Any]]:
-    """Insert products (all or none) and return their representations."""
+def seed_readycloud(store: Store, org: int, products: Iterable[Any],
+                    as_of: datetime | None = None) -> list[dict[str, Any]]:
+    """Insert products (all or none) and return their representations;
+    ``as_of``: when they were created and last updated (default now)."""
     prepared = _prepare_readycloud(org, products)
-    return [represent(row) for row in store.rc_insert(int(org), prepared)]
+    return [represent(row) for row in store.rc_insert(int(org), prepared, as_of)]
 
 
 def seed_cobuilder(store: Store, product_id: int, properties: Any = None,
@@ -64,6 +71,7 @@ def apply_seed(store: Store, document: Any, *, only_if_empty: bool = False) -> d
         raise SeedError("a seed document is a JSON object")
     if only_if_empty and not store.is_empty():
         return {"seeded": False, "readycloud_products": 0, "cobuilder_products": 0}
+    as_of = _as_of(document.get("as_of"))
     rc_batches: list[tuple[int, list[dict[str, Any]]]] = []
     for org, items in _section(document, "readycloud", "orgs").items():
         if not isinstance(items, list):
@@ -78,7 +86,7 @@ def apply_seed(store: Store, document: Any, *, only_if_empty: bool = False) -> d
                            _integer(spec.get("parentId") or 0, "parentId"),
                            _prepare_cobuilder(key, spec.get("properties"))))
     for org_pk, fields in rc_batches:
-        store.rc_insert(org_pk, fields)
+        store.rc_insert(org_pk, fields, as_of)
     for product_id, parent_id, writes in cb_batches:
         store.cb_replace_all(product_id, parent_id, writes)
     return {"seeded": True, "readycloud_products": sum(len(f) for _, f in rc_batches),
@@ -92,6 +100,21 @@ def load_seed_file(store: Store, path: str | Path, *, only_if_empty: bool = True
     except ValueError as exc:
         raise SeedError(f"{path}: not valid JSON: {exc}") from exc
     return apply_seed(store, document, only_if_empty=only_if_empty)
+
+
+def _as_of(value: Any) -> datetime | None:
+    """A seed's ``as_of``: an ISO 8601 date-time in the past, when the seeded
+    ReadyCloud products were created and last updated."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise SeedError(f"as_of must be an ISO 8601 date-time, got {value!r}") from None
+    moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    if moment > datetime.now(timezone.utc):
+        raise SeedError("as_of must not be in the future")
+    return moment
 
 
 def _section(document: Mapping[str, Any], vendor: str, key: str) -> Mapping[str, Any]:

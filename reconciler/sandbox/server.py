@@ -7,6 +7,7 @@ import socket
 import tempfile
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Iterable, Mapping
@@ -136,9 +137,11 @@ class Sandbox:
         return f"{self.url}{TOKEN_PATH}"
 
     # -- ReadyCloud state ---------------------------------------------------------
-    def seed_readycloud(self, org: int = 1, products: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-        """Insert products as a POST would store them (kind optional); their representations."""
-        return seed_readycloud(self.state.store, org, products or [])
+    def seed_readycloud(self, org: int = 1, products: list[dict[str, Any]] | None = None,
+                        as_of: datetime | None = None) -> list[dict[str, Any]]:
+        """Insert products as a POST would store them (kind optional); their
+        representations. ``as_of`` backdates their stamps (default now)."""
+        return seed_readycloud(self.state.store, org, products or [], as_of)
 
     def readycloud_products(self, org: int = 1) -> list[dict[str, Any]]:
         """Every product of the org as the API represents it, ordered by pk."""

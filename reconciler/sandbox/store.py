@@ -143,12 +143,14 @@ class Store:
                 db.execute(f"DELETE FROM {table}")
 
     # -- ReadyCloud ------------------------------------------------------------
-    def rc_insert(self, org: int, items: Iterable[Mapping[str, Any]]) -> list[ProductRow]:
-        """Create products from already normalised writable fields, in order."""
+    def rc_insert(self, org: int, items: Iterable[Mapping[str, Any]],
+                  as_of: datetime | None = None) -> list[ProductRow]:
+        """Create products from already normalised writable fields, in order;
+        stamped now, or (seeding) a microsecond apart from ``as_of`` on."""
         rows: list[ProductRow] = []
         with self._transaction() as db:
-            for data in items:
-                stamp = self._stamp()
+            for offset, data in enumerate(items):
+                stamp = self._stamp() if as_of is None else format_stamp(as_of + timedelta(microseconds=offset))
                 cursor = db.execute(
                     "INSERT INTO rc_products (org, created_at, updated_at, data) VALUES (?, ?, ?, ?)",
                     (org, stamp, stamp, json.dumps(data)))

@@ -1,0 +1,254 @@
+"""A fast, unlocated YAML parse for the valid-catalog path, via ``yaml-rs``.
+
+:func:`parse_fast` returns ``(True, data)`` only when ``data`` is exactly what
+:func:`reconciler.catalog.yamlload.load_yaml` would return (as plain dicts and
+lists, keys in the same order); otherwise ``(False, None)`` and the caller uses
+the located PyYAML path. No line numbers here: they are only needed for errors,
+and the caller re-parses with ``load_yaml`` when there is one.
+
+yaml-rs (0.1.x) resolves plain scalars by the YAML 1.2 core schema, while our
+loader is PyYAML's YAML 1.1 resolver with booleans narrowed to true/false and
+timestamps dropped. The two agree on: strings (``NO``, ``yes``, ``on``, ``y``
+stay strings), ``true``/``True``/``TRUE``/``false``/..., ``~``/``null``/``Null``/
+``NULL``/empty (None), decimal integers without leading zeros (``+5``, ``-0``,
+big ones), decimals like ``1.0``/``-2.50``/``5.``, quoted and block scalars,
+escapes, and duplicate keys (an error in both when yaml-rs is told so). They
+differ on (yaml-rs first, ours second):
+
+* ``012`` 12 vs 10 (1.1 octal); ``09`` 9 vs "09"; ``0o17`` 15 vs "0o17";
+  ``0X1F`` 31 vs "0X1F"; ``_1`` 1 vs "_1";
+* ``1e3``/``1.0e3``/``0e0`` floats vs strings (1.1 needs a dot and a signed
+  exponent); ``-.5`` float vs string; ``.iNf`` inf vs string;
+* ``1:20`` "1:20" vs 80 (1.1 base 60);
+* ``<<`` a plain key vs a merge; ``=`` a string vs an error;
+* explicit tags: custom ones ignored vs an error, ``!!binary`` str vs bytes,
+  ``!!omap``, ``!!timestamp``, ``!!bool yes``;
+* ``[a]: b`` / ``? {a: 1}`` tuple/frozenset keys vs "unhashable key";
+  ``- : a``, ``[:]``, ``{a:}``, ``[?]`` accepted vs errors;
+* several documents: a list of them vs an error;
+* tabs as indentation/separation (``- \\ta``, ``\\ta: 1``) accepted vs errors;
+  control characters, U+0085/U+2028/U+2029 (line breaks in YAML 1.1), and a
+  byte order mark kept in the first key.
+
+Rather than post-process, :func:`needs_slow_path` finds every place where one
+of these *could* occur and sends the document to the slow path. It errs on the
+side of false alarms (``12e`` in a sentence, a ``!`` or ``?`` after a space, a
+tab anywhere): those cost speed, never correctness. Anchors and aliases go to
+the slow path too, which keeps merge keys and alias-expansion limits out of the
+question.
+
+It has to be much cheaper than the parse it saves (a regular expression with a
+look-behind at every position of a 2 MB catalog takes half a second), so the
+text is first mapped byte by byte (``bytes.translate``, C speed) to a small
+alphabet of character classes, where the checks are substring searches or
+expressions that start with a literal; the few candidates that need to know
+where their token starts are checked one by one.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+try:  # an optional speed-up: without it everything goes through PyYAML
+    import yaml_rs
+except ImportError:  # pragma: no cover - exercised by monkeypatching in tests
+    yaml_rs = None
+
+#: yaml-rs versions whose behaviour the checks below were written against
+#: (``tests/catalog/test_fastyaml.py`` pins it down); others use PyYAML.
+SUPPORTED = ((0, 1, 6), (0, 2, 0))
+
+
+def _class_table() -> bytes:
+    """Byte -> class: W space, N line break, L ``[``, M ``{``, O ``,``, F ``]}``, c ``:``, q quote,
+    0, 9 (other digits), ``.``, ``_``, s sign, e ``eE``, p ``xXoObB``, i ``iInN``,
+    the indicators ``!&*?%=#<|>`` as themselves, T tab or control, u non-ASCII,
+    a anything else."""
+    table = bytearray(b"a" * 256)
+    classes = {b" ": "W", b"\n\r": "N", b"[": "L", b"{": "M", b",": "O", b"]}": "F", b":": "c", b"\"'": "q", b"0": "0",
+               b"123456789": "9", b".": ".", b"_": "_", b"+-": "s", b"eE": "e", b"xXoObB": "p", b"iInN": "i",
+               b"!&*?%=#<|>": "", bytes(range(0x80, 0x100)): "u",
+               bytes([*range(0, 10), 11, 12, *range(14, 32), 127]): "T"}
+    for chars, symbol in classes.items():
+        for char in chars:
+            table[char] = ord(symbol) if symbol else char
+    return bytes(table)
+
+
+_CLASSES = _class_table()
+
+
+def _at_node(first: str) -> str:
+    """``first`` where a node may start: after whitespace, ``[{,``, or the ``:``
+    right after a quoted key (``{"a":1}``)."""
+    return f"{first}(?:(?<=[WNOLM]{first})|(?<=qc{first}))"
+
+
+# Constructs decided by the mapped text alone; searched one by one, since each
+# starts with a literal (an alternation of them would be tried at every byte).
+_CONTEXT = tuple(re.compile(pattern.encode()) for pattern in [
+    _at_node("!"),                                # tags, custom or core
+    _at_node("&") + r"(?![WN]|\Z)",               # anchors ('& ' is an error in both)
+    _at_node(r"\*") + r"(?![WN]|\Z)",             # aliases
+    _at_node("%"),                                # directives (and '%' that starts no token)
+    r"\?(?<=[WNOLM]\?)",                            # complex keys, '?' in flow
+    r"c(?<=[WNOLM]c)(?:[WNOLMF]|\Z)",                 # a value with no key: '- : a', '{: a}'
+    r"[OLM][WN]*c",                               # ':' opening a flow entry
+    r"c[OLMF]",                                   # '{a:}', '[a:]', 'a:[1]'
+    r"FW*c",                                      # a flow collection as a key (unhashable)
+    r"M[WN]*[LM]",                                # ... or as the first key of a flow mapping
+    _at_node("=") + r"W*(?:[N#OLMFc]|\Z)",          # the 1.1 'value' scalar '='
+    _at_node("s") + r"[._0]",                     # -.5 +.inf -_1 -012 ...
+    _at_node(r"\.") + r"[09_.i]",                 # .5 .inf .nan
+    _at_node("_") + r"[09_.i]",                   # _1 ._
+    _at_node("0") + r"[09_p]",                    # 012 0_7 0x1F 0o17 0b1
+])
+
+# Something that would extend a plain number: 1e3, 1_0, 5.e3, 1.2.3, 1:20.
+# Only a problem when the token it ends started as a number: see _number_token.
+_EXTENDS = tuple(re.compile(pattern) for pattern in (
+    rb"_(?<=[09.]_)", rb"e(?<=[09.]e)", rb"\.[09]*\.", rb"c(?<=[09]c)(?![WNOLMF]|\Z)"))
+_NUMERIC = frozenset(b"09.s")
+
+# Characters beyond ASCII that YAML 1.1 treats differently (NEL, C1 controls,
+# LS, PS), a byte order mark past the start, non-characters.
+_UNICODE = re.compile(rb"\xc2[\x80-\x9f]|\xe2\x80[\xa8\xa9]|\xef\xbb\xbf|\xef\xbf[\xbe\xbf]")
+
+# Document markers: a single leading '---' (after comments or blank lines)
+# is fine; any other start or end marker may mean several documents.
+_LEADING_START = re.compile(r"(?:[ ]*(?:#[^\r\n]*)?\r?\n)*---(?=\s|\Z)")
+
+
+def _more_documents(text: str, raw: bytes) -> bool:
+    """A document marker at the start of a line, other than one leading ``---``.
+    ``raw`` is ``text`` encoded, after one extra leading newline."""
+    leading = _LEADING_START.match(text)
+    skip = len(text[:leading.end()].encode("utf-8")) + 1 if leading else 0
+    for marker in (b"\n---", b"\n..."):
+        at = raw.find(marker)
+        while at != -1:
+            end = at + 4
+            if at >= skip and (end == len(raw) or raw[end] in b" \t\r\n"):
+                return True
+            at = raw.find(marker, at + 1)
+    return False
+
+
+def _number_token(mapped: bytes, at: int) -> bool:
+    """Whether the token that ``mapped[at]`` continues is all digits, dots and
+    signs from where a node may start (so a resolver may read it as a number)."""
+    i = at - 1
+    while i >= 0 and mapped[i] in _NUMERIC:
+        i -= 1
+    if i == at - 1:  # nothing numeric before: a token starting here is _CONTEXT's business
+        return False
+    return i < 0 or mapped[i] in b"WNOLM" or (mapped[i] == ord("c") and i > 0 and mapped[i - 1] == ord("q"))
+
+
+def _version(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(".")[:3])
+    except ValueError:
+        return ()
+
+
+def available() -> bool:
+    """Whether a supported yaml-rs is importable (else :func:`parse_fast` always declines)."""
+    if yaml_rs is None:
+        return False
+    low, high = SUPPORTED
+    return low <= _version(getattr(yaml_rs, "__version__", "")) < high
+
+
+def needs_slow_path(text: str) -> bool:
+    """True if ``text`` may use a construct where yaml-rs and our loader could differ."""
+    return _scan(text)[0]
+
+
+# Two things need the nesting of flow collections to be told apart, so a
+# document that has them is checked after parsing instead (_checked):
+# - a flow collection right after a comma: fine in a list ([{a: 1}, {b: 2}]),
+#   a key in a flow mapping ({x: 1, {a: 1}}), which yaml-rs makes a tuple or
+#   frozenset where PyYAML refuses;
+# - '|' or '>' where a node starts: a block scalar, or inside a flow collection
+#   ([x, |]) a plain scalar to yaml-rs and an error to PyYAML.
+_COLLECTION_AFTER_COMMA = re.compile(rb"O[WN]*[LM]")
+_BLOCK_SCALAR = re.compile(_at_node("[|>]").encode())
+
+
+def _scan(text: str) -> tuple[bool, bool]:
+    """(take the slow path, check the parsed data with :func:`_checked`)."""
+    try:
+        raw = ("\n" + text).encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates
+        return True, False
+    mapped = raw.translate(_CLASSES)
+    if b"T" in mapped or b"<<" in raw or (b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n")):
+        return True, False
+    if b"u" in mapped and _UNICODE.search(raw):
+        return True, False
+    if any(pattern.search(mapped) for pattern in _CONTEXT):
+        return True, False
+    if b"9" * 300 in mapped.replace(b"0", b"9"):  # very long numbers (PyYAML limits their digits)
+        return True, False
+    if any(_number_token(mapped, m.start()) for pattern in _EXTENDS for m in pattern.finditer(mapped)):
+        return True, False
+    last = None
+    for last in _BLOCK_SCALAR.finditer(mapped):
+        pass
+    block = last is not None
+    if last is not None and _ends_document(raw, last.start()):
+        return True, False  # a block scalar ending the file: the two chomp it differently
+    return _more_documents(text, raw), block or _COLLECTION_AFTER_COMMA.search(mapped) is not None
+
+
+def _ends_document(raw: bytes, at: int) -> bool:
+    """Whether the block scalar whose indicator is at ``raw[at]`` may run to the
+    end of the document: no later line (other than blank lines and comments)
+    is indented as little as the indicator's line, so nothing follows it."""
+    start = raw.rfind(b"\n", 0, at) + 1
+    indent = len(raw[start:at]) - len(raw[start:at].lstrip(b" "))
+    end = raw.find(b"\n", at)
+    while end != -1:
+        line = raw[end + 1:raw.find(b"\n", end + 1) if raw.find(b"\n", end + 1) != -1 else len(raw)]
+        body = line.lstrip(b" ")
+        if body.strip() and not body.startswith(b"#") and len(line) - len(body) <= indent:
+            return False
+        end = raw.find(b"\n", end + 1)
+    return True
+
+
+_KEY_CHECK = json.JSONEncoder(check_circular=False)
+# A JSON string starting like a block scalar header: '|', '>-', '|+', '>2', '> x', '|\n'.
+_INDICATOR_STRING = re.compile(r'"[|>][-+0-9 "\\]')
+
+
+def _checked(data: Any) -> bool:
+    """Whether every mapping key is a scalar (json refuses tuples and frozensets,
+    in C) and no string starts with '|' or '>' (what yaml-rs makes of them in flow)."""
+    try:
+        encoded = _KEY_CHECK.encode(data)
+    except (TypeError, ValueError):
+        return False
+    return _INDICATOR_STRING.search(encoded) is None
+
+
+def parse_fast(text: str) -> tuple[bool, Any]:
+    """``(True, data)`` exactly as ``load_yaml`` would give it (plain dicts and
+    lists, no line numbers), or ``(False, None)``: use ``load_yaml``."""
+    if not available():
+        return False, None
+    if text.startswith("\ufeff"):  # PyYAML drops a leading byte order mark; yaml-rs keeps it
+        text = text[1:]
+    slow, check = _scan(text)
+    if slow:
+        return False, None
+    try:
+        data = yaml_rs.loads(text, parse_datetime=False,
+                             duplicate_key_policy=yaml_rs.DuplicateKeyPolicy.Error)
+    except Exception:  # a syntax error, a duplicate key, ...: let PyYAML report it, with its line
+        return False, None
+    if check and not _checked(data):
+        return False, None
+    return True, data

@@ -1,0 +1,154 @@
+"""The fast YAML path must give exactly what the located PyYAML loader gives,
+or decline. Differential tests: documented differences, random documents,
+and typical catalogs (which must take the fast path, or it saves nothing)."""
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.catalog import fastyaml
+from reconciler.catalog.load import load_catalog
+from reconciler.catalog.yamlload import load_yaml
+from reconciler.errors import CatalogError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def typed(value: Any) -> Any:
+    """A form that tells 1, 1.0 and True apart and keeps key order."""
+    if isinstance(value, dict):
+        return ("dict", [(typed(k), typed(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        return ("list", [typed(v) for v in value])
+    if isinstance(value, float) and math.isnan(value):
+        return ("float", "nan")
+    return (type(value).__name__, value)
+
+
+def agrees(text: str) -> bool:
+    """parse_fast either declines or returns what load_yaml returns."""
+    ok, data = fastyaml.parse_fast(text)
+    try:
+        expected = load_yaml(text, "x.yaml")
+    except CatalogError:
+        return not ok
+    return not ok or typed(data) == typed(expected)
+
+
+def test_a_supported_yaml_rs_is_installed() -> None:
+    assert fastyaml.available()
+
+
+# Every construct where yaml-rs and our loader are known to (or might) differ.
+DIFFERING = [
+    "a: 012", "a: 09", "a: 0o17", "a: 0X1F", "a: _1", "a: -012", "a: +0x1", "a: 0_7",
+    "a: 1e3", "a: 1.0e3", "a: 0e0", "a: 1.0e+3", "a: -.5", "a: +.5", "a: .iNf", "a: .5", "a: 5.e3",
+    "a: 1:20", "a: -1:20", "a: 10:00:00", "- 1:20", "a: [1:20]",
+    "a: &x 1\nb: *x", "a: &x {b: 1}\nc:\n  <<: *x", "<<: {a: 1}", "a: =", "- =",
+    "a: !!str 1", "a: !custom x", "a: !!binary aGk=", "a: !!bool yes", "a: !!timestamp 2020-01-01",
+    "[a]: b", "? {a: 1}\n: b", "- : a", "a: [:]", "a: {a:}", "a: [?]", "a: {\"b\":[1]}",
+    "a: 1\n---\nb: 2", "a: 1\n...\n", "%YAML 1.1\n---\na: 1",
+    "a:\t1", "- \ta", "a: b\x07", "a: b\x85c", "a: b\u2028c", "\ufeffa: 1", "a: \ufeffb",
+    "a: 1\rb: 2", "a: " + "1" * 5000, "a: 1_000", "a: 1__0", "a: 1.2.3", "a: 5..",
+    "a: [|]", "a: {b: >}", "a: %x", "- |\n  x", "- >\n  x", "a: {x: 1, {b: 1}}", "a: {{b: 1}}", "a: {x: 1, [b]}",
+]
+
+
+@pytest.mark.parametrize("text", DIFFERING)
+def test_documented_differences_decline_or_agree(text: str) -> None:
+    assert agrees(text), text
+
+
+def test_the_risky_ones_are_declined() -> None:
+    for text in ("a: 012", "a: 1e3", "a: 1:20", "a: +.5", "a: &x 1\nb: *x", "a: !!str 1", "a:\t1"):
+        assert fastyaml.parse_fast(text) == (False, None), text
+
+
+ATOMS = ["0", "00", "012", "09", "1", "-1", "+1", "1.5", "1.", ".5", "-.5", "1e3", "1.0e+3", "1_0", "0x1F",
+         "0o7", "0b1", "1:20", "12:30:45", "NO", "no", "yes", "on", "Off", "y", "true", "True", "FALSE",
+         "null", "~", "Null", "2026-01-01", "2026-01-01T10:00:00Z", "88.00 USD", "180 g", ".inf", ".NaN",
+         "a b", "x-1", "ES-4335-64667", "2bHQbU5wD0o8dSnz0QYp9X", "'012'", '"1e3"', "'a: b'", '"x\\ty"',
+         "Black & White", "Buy now!", "a?", "@x", "`x`", "|", "=", "<<", "&a", "*a", "!x", "%", "#c",
+         "a #c", "[1, 2]", "{a: 1}", "[]", "{}", "é", "日本", "5..", "1.2.3", "-", "--", "---", "...",
+         ": x", "?", "a:b", "\"a\":1", "_", "-_1", "0_0", "9" * 40, ">", "@x", "`x`", "%x", "x%", "-",
+         "|\n  block\n  text", ">-\n  folded\n\n  more", "|+\n  kept\n"]
+
+
+def random_document(rng: random.Random) -> str:
+    lines = []
+    for i in range(rng.randint(1, 6)):
+        key = rng.choice(["k", f"k{i}", "code", "0", "01", "1:2", "'q'", "a b", "NO"])
+        style = rng.random()
+        if style < 0.5:
+            lines.append(f"{key}{i}: {rng.choice(ATOMS)}")
+        elif style < 0.75:
+            lines.append(f"{key}{i}:")
+            lines += [f"  - {rng.choice(ATOMS)}" for _ in range(rng.randint(1, 3))]
+        else:
+            items = ", ".join(rng.choice(ATOMS) for _ in range(rng.randint(1, 3)))
+            lines.append(f"{key}{i}: {rng.choice(['[%s]', '{x: %s}'])}" % items)
+    return "\n".join(lines) + rng.choice(["", "\n", "\r\n"])
+
+
+def test_random_documents_decline_or_agree() -> None:
+    rng = random.Random(20261202)
+    fast = 0
+    for _ in range(3000):
+        text = random_document(rng)
+        assert agrees(text), text
+        fast += fastyaml.parse_fast(text)[0]
+    assert fast > 100  # the fast path is really exercised, not declined every time
+
+
+def typical_catalog(n: int) -> str:
+    products = "".join(
+        f"  - code: ES-{i:04}-64667\n    kind: goods\n    description: \"T-Shirt #{i}: Black & White, size M?\"\n"
+        f"    unit_price: {i % 90 + 10}.00 USD\n    unit_weight: 170.5 g\n    quantity: {i}\n"
+        f"    origin_country_code: NO\n    net_cost_begin_date: 2026-01-01T00:00:00Z\n"
+        f"    custom_fields:\n      Top color: {{value: Deep purple}}\n"
+        f"    cobuilder:\n      id: {1000000 + i}\n      properties:\n"
+        f"        - propertyGuid: 2bHQbU5wD0o8dSnz0QYp9X\n          unitGuid: 0Rb7Jp3V1hXQ2rZy8yP4kF\n"
+        f"          values:\n            - value: \"30\"\n"
+        f"            - {{lowerValue: \"10\", lowerOperator: \">=\", upperValue: \"20\", upperOperator: \"<=\"}}\n"
+        for i in range(n))
+    return f"# a catalog\n---\nreadycloud: {{org: 1}}\ncobuilder: {{}}\nproducts:\n{products}"
+
+
+@pytest.mark.parametrize("text", [typical_catalog(50), (ROOT / "catalog.yaml").read_text()])
+def test_typical_catalogs_take_the_fast_path(text: str) -> None:
+    assert not fastyaml.needs_slow_path(text)
+    ok, data = fastyaml.parse_fast(text)
+    assert ok and typed(data) == typed(load_yaml(text, "x.yaml"))
+
+
+def test_without_yaml_rs_everything_goes_through_pyyaml(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(fastyaml, "yaml_rs", None)
+    assert fastyaml.parse_fast("a: 1") == (False, None)
+    path = tmp_path / "catalog.yaml"
+    path.write_text(typical_catalog(3))
+    assert [p.code for p in load_catalog(path).products] == ["ES-0000-64667", "ES-0001-64667", "ES-0002-64667"]
+
+
+def test_errors_found_on_the_fast_path_still_name_their_line(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.yaml"
+    path.write_text("readycloud: {org: 1}\nproducts:\n  - code: A\n    kind: goods\n  - code: B\n"
+                    "    origin_countr_code: NO\n")
+    assert fastyaml.parse_fast(path.read_text())[0]
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(path)
+    assert str(caught.value) == (f"{path}:6: products[1].origin_countr_code: unknown key 'origin_countr_code' "
+                                 "(did you mean 'origin_country_code'?)")
+
+
+def test_a_fast_parsed_catalog_finds_lines_for_plan_messages(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.yaml"
+    path.write_text("readycloud: {org: 1}\nproducts:\n  - code: A\n    kind: goods\n\n  - code: B\n"
+                    "    quantity: 3\n")
+    catalog = load_catalog(path)
+    spec = catalog.products[1]
+    assert spec.location.line is None  # loaded without lines
+    assert str(catalog.locate(spec.location)) == f"{path}:6: products[1]"
