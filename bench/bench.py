@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from contextlib import ExitStack
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,9 @@ sys.path.insert(0, str(ROOT))
 
 from reconciler import engine  # noqa: E402
 from reconciler.catalog.load import load_catalog  # noqa: E402
+from reconciler.catalog.model import Catalog  # noqa: E402
+from reconciler.plan import Plan, Prediff, build_plan  # noqa: E402
+from reconciler.plan.select import ALL  # noqa: E402
 from reconciler.render import text as render_text  # noqa: E402
 
 TOKEN = "bench-token"
@@ -85,6 +89,8 @@ def start_sandbox(state: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def seed(url: str, n: int, cobuilder: int) -> None:
+    """N live products, last changed a day ago (as_of), as in a catalog that has been live a while."""
+    as_of = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()
     with httpx.Client(timeout=600) as client:
         client.delete(f"{url}/_sandbox/state").raise_for_status()
         for start in range(0, n, 20_000):
@@ -92,11 +98,12 @@ def seed(url: str, n: int, cobuilder: int) -> None:
                          "unit_price": f"{i % 90 + 10}.00 USD", "unit_weight": "170 g",
                          "custom_fields": {"Color": {"value": "black"}}}
                         for i in range(start, min(n, start + 20_000))]
-            client.post(f"{url}/_sandbox/seed", json={"readycloud": {"orgs": {"1": products}}}).raise_for_status()
-        if cobuilder:
+            client.post(f"{url}/_sandbox/seed", json={"readycloud": {"orgs": {"1": products}}, "as_of": as_of}
+                        ).raise_for_status()
+        for start in range(0, cobuilder, 20_000):
             products_cb = {str(1_000_000 + i): {"parentId": 0, "properties": [
                 {"propertyGuid": g, "unitGuid": UNIT, "values": [{"value": f"{g[-1]}-{i}"}]} for g in PROPS]}
-                for i in range(cobuilder)}
+                for i in range(start, min(cobuilder, start + 20_000))}
             client.post(f"{url}/_sandbox/seed", json={"cobuilder": {"products": products_cb}}).raise_for_status()
 
 
@@ -125,14 +132,40 @@ def write_catalog(path: Path, n: int, cobuilder: int) -> dict[str, int]:
     return {"changes": len(changed) + len(tombstoned) + n // 100 + len(cb_changed)}
 
 
-def bare_listing(url: str) -> float:
-    """A bare sequential client listing every page, nothing else."""
+def bare_listing(url: str, cobuilder_ids: list[int]) -> float:
+    """A bare sequential client making the reads a plan needs and nothing else:
+    every page of the ReadyCloud listing, then each declared Cobuilder product."""
     started = time.perf_counter()
     with httpx.Client(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60) as client:
         next_url: str | None = f"{url}/api/v2/orgs/1/products/?limit=100"
         while next_url:
             next_url = client.get(next_url).json()["next"]
+        for product_id in cobuilder_ids:
+            client.get(f"{url}/products-management/api/v3/products/{product_id}/properties/values").json()
     return time.perf_counter() - started
+
+
+def timed_plan(catalog: Catalog, providers: dict[str, Any], times: dict[str, float]) -> Plan:
+    """plan's phases as `reconciler plan` runs them (engine.refresh_and_plan), timed one by one."""
+    prediff = Prediff(catalog, ALL)
+    times["prediff"] = 0.0
+
+    def observe(products: Any) -> None:  # the comparisons made while pages arrive, timed
+        t = time.perf_counter()
+        prediff.observe(products)
+        times["prediff"] += time.perf_counter() - t
+
+    t = time.perf_counter()
+    live = {name: provider.refresh(observe=observe if name == "readycloud" else None)
+            for name, provider in providers.items()}
+    times["refresh"] = time.perf_counter() - t
+    t = time.perf_counter()
+    plan = build_plan(catalog, live.get("readycloud"), live.get("cobuilder"), prediff=prediff)
+    times["diff"] = time.perf_counter() - t
+    t = time.perf_counter()
+    render_text.render_plan(plan)
+    times["render"] = time.perf_counter() - t
+    return plan
 
 
 def measure(n: int, cobuilder: int, parallelism: int) -> dict[str, Any]:
@@ -145,40 +178,37 @@ def measure(n: int, cobuilder: int, parallelism: int) -> dict[str, Any]:
             env = {**os.environ, "READYCLOUD_BASE_URL": f"{url}/api/v2", "READYCLOUD_TOKEN": TOKEN,
                    "COBUILDER_BASE_URL": f"{url}/products-management/api/v3", "COBUILDER_TOKEN": TOKEN,
                    "READYCLOUD_MAX_RPM": "0", "COBUILDER_MAX_RPM": "0"}
-            bare = min(bare_listing(url) for _ in range(2))
             transport = CountingTransport()
             times: dict[str, float] = {}
             t = time.perf_counter()
             catalog = load_catalog(catalog_path)
             times["load"] = time.perf_counter() - t
+            cobuilder_ids = [p.cobuilder.id for p in catalog.products if p.cobuilder is not None]
+            bare = min(bare_listing(url, cobuilder_ids) for _ in range(2))
             with ExitStack() as stack:
                 providers = engine.open_providers(catalog, stack, environ=env, transport=transport,
                                                   parallelism=parallelism)
-                t = time.perf_counter()
-                live = {name: provider.refresh() for name, provider in providers.items()}
-                times["refresh"] = time.perf_counter() - t
-                t = time.perf_counter()
-                from reconciler.plan import build_plan
-                plan = build_plan(catalog, live.get("readycloud"), live.get("cobuilder"))
-                times["diff"] = time.perf_counter() - t
-                t = time.perf_counter()
-                render_text.render_plan(plan)
-                times["render"] = time.perf_counter() - t
+                plan = timed_plan(catalog, providers, times)
                 plan_requests = transport.take()
                 t = time.perf_counter()
                 result = engine.apply(plan, providers, parallelism=parallelism)
                 times["apply"] = time.perf_counter() - t
                 apply_requests = transport.take()
+            with ExitStack() as stack:  # a new plan right after the apply: must show no changes
+                after = engine.refresh_and_plan(catalog, engine.open_providers(catalog, stack, environ=env))
+            incremental = incremental_replan(url, n, catalog_path, env)
             plan_total = times["load"] + times["refresh"] + times["diff"] + times["render"]
-            live_after = n + n // 100 - n // 100
+            unchanged = plan.counts["unchanged"]
             return {
                 "size": n, "cobuilder_products": cobuilder, "parallelism": parallelism, "times": times,
                 "plan_seconds": plan_total, "bare_listing_seconds": bare, "ratio": plan_total / bare,
-                "overhead_us_per_product": 1e6 * (times["load"] + times["diff"] + times["render"]) / (n + n // 100),
-                "plan_requests": plan_requests, "plan_requests_min": math.ceil(n / 100) + cobuilder,
+                "overhead_us_per_product": 1e6 * (times["load"] + times["prediff"] + times["diff"] + times["render"])
+                / (n + n // 100),
+                "plan_requests": plan_requests, "plan_requests_min": math.ceil(n / 100) + len(cobuilder_ids),
                 "apply_requests": apply_requests, "apply_requests_min": len(plan.changes),
-                "changes": plan.counts, "expected_changes": expected["changes"],
-                "failed": len(result.failed), "live_after": live_after,
+                "changes": plan.counts, "expected_changes": expected["changes"], "unchanged": unchanged,
+                "failed": len(result.failed), "changes_after_apply": len(after.changes),
+                "incremental": incremental,
                 "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             }
         finally:
@@ -186,10 +216,30 @@ def measure(n: int, cobuilder: int, parallelism: int) -> dict[str, Any]:
             process.wait(timeout=10)
 
 
+def incremental_replan(url: str, n: int, catalog_path: Path, env: dict[str, str]) -> dict[str, Any]:
+    """A re-plan of an unchanged catalog with --refresh incremental: the state
+    is seeded again (a day old, as before), one full plan fills the cache, and
+    the incremental one after it is measured."""
+    seed(url, n, 0)
+    catalog_path.write_text(f"readycloud: {{org: 1}}\nproducts:\n" + "".join(
+        f"  - {{code: P{i:06}, quantity: {i % 50}}}\n" for i in range(n)))
+    catalog = load_catalog(catalog_path)
+    for mode in ("full", "incremental"):
+        transport = CountingTransport()
+        with ExitStack() as stack:
+            providers = engine.open_providers(catalog, stack, environ=env, transport=transport, incremental=True)
+            t = time.perf_counter()
+            plan = engine.refresh_and_plan(catalog, providers)
+            seconds = time.perf_counter() - t
+        assert not plan.changes, f"{mode} re-plan of an unchanged catalog shows changes"
+    return {"seconds": seconds, "requests": transport.take(), "mode": providers["readycloud"].refresh_mode}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
-    parser.add_argument("--cobuilder", type=int, default=1000, help="products that carry Cobuilder values")
+    parser.add_argument("--cobuilder", type=int, default=0,
+                        help="how many products also carry Cobuilder values (3 properties each)")
     parser.add_argument("--parallelism", type=int, default=8)
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help="print one JSON object per size")
@@ -212,26 +262,31 @@ def report(r: dict[str, Any]) -> str:
     t = r["times"]
     return (f"\n== {r['size']:,} products ({r['cobuilder_products']:,} with Cobuilder values), "
             f"parallelism {r['parallelism']}\n"
-            f"  load {t['load']:.2f}s  refresh {t['refresh']:.2f}s  diff {t['diff']:.2f}s  "
-            f"render {t['render']:.2f}s  apply {t['apply']:.2f}s\n"
+            f"  load {t['load']:.2f}s  refresh {t['refresh']:.2f}s (of which comparing pages as they arrive "
+            f"{t['prediff']:.2f}s)  diff {t['diff']:.2f}s  render {t['render']:.2f}s  apply {t['apply']:.2f}s\n"
             f"  plan {r['plan_seconds']:.2f}s vs bare listing {r['bare_listing_seconds']:.2f}s: ratio {r['ratio']:.2f}\n"
             f"  engine overhead {r['overhead_us_per_product']:.1f} µs/product; peak RSS {r['peak_rss_mib']:.0f} MiB\n"
             f"  plan requests {r['plan_requests']} (minimum {r['plan_requests_min']}); "
             f"apply requests {r['apply_requests']} (minimum {r['apply_requests_min']}); "
-            f"changes {r['changes']}; failed {r['failed']}")
+            f"changes {r['changes']}; failed {r['failed']}; changes in a plan right after the apply: "
+            f"{r['changes_after_apply']}\n"
+            f"  incremental re-plan of the unchanged catalog: {r['incremental']['seconds']:.2f}s, "
+            f"requests {r['incremental']['requests']} ({r['incremental']['mode']} refresh)")
 
 
 def table(rows: list[dict[str, Any]]) -> str:
     head = ("| products | load | refresh | diff | render | apply | plan / bare listing | µs/product | "
-            "plan requests (min) | apply requests (min) | peak RSS |")
-    lines = ["", head, "|" + " ---: |" * 11]
+            "plan requests (min) | apply requests (min) | re-plan after apply | incremental re-plan | peak RSS |")
+    lines = ["", head, "|" + " ---: |" * 13]
     for r in rows:
         t = r["times"]
         lines.append(
             f"| {r['size']:,} | {t['load']:.2f}s | {t['refresh']:.2f}s | {t['diff']:.2f}s | {t['render']:.2f}s | "
             f"{t['apply']:.2f}s | {r['plan_seconds']:.2f}s / {r['bare_listing_seconds']:.2f}s = {r['ratio']:.2f}× | "
             f"{r['overhead_us_per_product']:.0f} | {sum(r['plan_requests'].values()):,} ({r['plan_requests_min']:,}) | "
-            f"{sum(r['apply_requests'].values()):,} ({r['apply_requests_min']:,}) | {r['peak_rss_mib']:.0f} MiB |")
+            f"{sum(r['apply_requests'].values()):,} ({r['apply_requests_min']:,}) | "
+            f"{r['changes_after_apply']} changes | {r['incremental']['seconds']:.2f}s, "
+            f"{sum(r['incremental']['requests'].values())} requests | {r['peak_rss_mib']:.0f} MiB |")
     return "\n".join(lines)
 
 

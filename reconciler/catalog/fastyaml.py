@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from typing import Any
 
 try:  # an optional speed-up: without it everything goes through PyYAML
@@ -234,6 +235,11 @@ def _checked(data: Any) -> bool:
     return _INDICATOR_STRING.search(encoded) is None
 
 
+#: From this size on, the prescan runs in a thread while yaml-rs parses (it
+#: releases the GIL while it scans): the two take about as long.
+PARALLEL_FROM = 64 * 1024
+
+
 def parse_fast(text: str) -> tuple[bool, Any]:
     """``(True, data)`` exactly as ``load_yaml`` would give it (plain dicts and
     lists, no line numbers), or ``(False, None)``: use ``load_yaml``."""
@@ -241,14 +247,24 @@ def parse_fast(text: str) -> tuple[bool, Any]:
         return False, None
     if text.startswith("\ufeff"):  # PyYAML drops a leading byte order mark; yaml-rs keeps it
         text = text[1:]
-    slow, check = _scan(text)
-    if slow:
-        return False, None
+    scan: list[tuple[bool, bool]] = []
+    thread = None
+    if len(text) >= PARALLEL_FROM:
+        thread = threading.Thread(target=lambda: scan.append(_scan(text)), name="yaml-prescan", daemon=True)
+        thread.start()
+    else:
+        scan.append(_scan(text))
+        if scan[0][0]:
+            return False, None
     try:
-        data = yaml_rs.loads(text, parse_datetime=False,
-                             duplicate_key_policy=yaml_rs.DuplicateKeyPolicy.Error)
+        data, parsed = yaml_rs.loads(text, parse_datetime=False,
+                                     duplicate_key_policy=yaml_rs.DuplicateKeyPolicy.Error), True
     except Exception:  # a syntax error, a duplicate key, ...: let PyYAML report it, with its line
+        data, parsed = None, False
+    if thread is not None:
+        thread.join()
+    if not parsed or not scan or scan[0][0]:
         return False, None
-    if check and not _checked(data):
+    if scan[0][1] and not _checked(data):
         return False, None
     return True, data

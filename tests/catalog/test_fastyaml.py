@@ -118,8 +118,8 @@ def typical_catalog(n: int) -> str:
     return f"# a catalog\n---\nreadycloud: {{org: 1}}\ncobuilder: {{}}\nproducts:\n{products}"
 
 
-@pytest.mark.parametrize("text", [typical_catalog(50), (ROOT / "catalog.yaml").read_text()])
-def test_typical_catalogs_take_the_fast_path(text: str) -> None:
+@pytest.mark.parametrize("text", [typical_catalog(50), typical_catalog(300), (ROOT / "catalog.yaml").read_text()])
+def test_typical_catalogs_take_the_fast_path(text: str) -> None:  # 300 products: the prescan in a thread
     assert not fastyaml.needs_slow_path(text)
     ok, data = fastyaml.parse_fast(text)
     assert ok and typed(data) == typed(load_yaml(text, "x.yaml"))
