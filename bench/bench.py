@@ -40,8 +40,7 @@ sys.path.insert(0, str(ROOT))
 from reconciler import engine  # noqa: E402
 from reconciler.catalog.load import load_catalog  # noqa: E402
 from reconciler.catalog.model import Catalog  # noqa: E402
-from reconciler.plan import Plan, Prediff, build_plan  # noqa: E402
-from reconciler.plan.select import ALL  # noqa: E402
+from reconciler.plan import Plan  # noqa: E402
 from reconciler.render import text as render_text  # noqa: E402
 
 TOKEN = "bench-token"
@@ -146,22 +145,8 @@ def bare_listing(url: str, cobuilder_ids: list[int]) -> float:
 
 
 def timed_plan(catalog: Catalog, providers: dict[str, Any], times: dict[str, float]) -> Plan:
-    """plan's phases as `reconciler plan` runs them (engine.refresh_and_plan), timed one by one."""
-    prediff = Prediff(catalog, ALL)
-    times["prediff"] = 0.0
-
-    def observe(products: Any) -> None:  # the comparisons made while pages arrive, timed
-        t = time.perf_counter()
-        prediff.observe(products)
-        times["prediff"] += time.perf_counter() - t
-
-    t = time.perf_counter()
-    live = {name: provider.refresh(observe=observe if name == "readycloud" else None)
-            for name, provider in providers.items()}
-    times["refresh"] = time.perf_counter() - t
-    t = time.perf_counter()
-    plan = build_plan(catalog, live.get("readycloud"), live.get("cobuilder"), prediff=prediff)
-    times["diff"] = time.perf_counter() - t
+    """plan's phases as `reconciler plan` runs them, timed one by one."""
+    plan = engine.refresh_and_plan(catalog, providers, phases=times)
     t = time.perf_counter()
     render_text.render_plan(plan)
     times["render"] = time.perf_counter() - t
@@ -189,26 +174,29 @@ def measure(n: int, cobuilder: int, parallelism: int) -> dict[str, Any]:
                 providers = engine.open_providers(catalog, stack, environ=env, transport=transport,
                                                   parallelism=parallelism)
                 plan = timed_plan(catalog, providers, times)
+                plan_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # peak so far: the plan's
                 plan_requests = transport.take()
                 t = time.perf_counter()
                 result = engine.apply(plan, providers, parallelism=parallelism)
                 times["apply"] = time.perf_counter() - t
                 apply_requests = transport.take()
+            counts, changes, failed = plan.counts, len(plan.changes), len(result.failed)
+            del plan, result, providers  # the later stages measure no memory of their own
             with ExitStack() as stack:  # a new plan right after the apply: must show no changes
-                after = engine.refresh_and_plan(catalog, engine.open_providers(catalog, stack, environ=env))
+                after = len(engine.refresh_and_plan(catalog, engine.open_providers(catalog, stack, environ=env)).changes)
             incremental = incremental_replan(url, n, catalog_path, env)
             plan_total = times["load"] + times["refresh"] + times["diff"] + times["render"]
-            unchanged = plan.counts["unchanged"]
             return {
                 "size": n, "cobuilder_products": cobuilder, "parallelism": parallelism, "times": times,
                 "plan_seconds": plan_total, "bare_listing_seconds": bare, "ratio": plan_total / bare,
                 "overhead_us_per_product": 1e6 * (times["load"] + times["prediff"] + times["diff"] + times["render"])
                 / (n + n // 100),
                 "plan_requests": plan_requests, "plan_requests_min": math.ceil(n / 100) + len(cobuilder_ids),
-                "apply_requests": apply_requests, "apply_requests_min": len(plan.changes),
-                "changes": plan.counts, "expected_changes": expected["changes"], "unchanged": unchanged,
-                "failed": len(result.failed), "changes_after_apply": len(after.changes),
+                "apply_requests": apply_requests, "apply_requests_min": changes,
+                "changes": counts, "expected_changes": expected["changes"],
+                "failed": failed, "changes_after_apply": after,
                 "incremental": incremental,
+                "peak_rss_plan_mib": plan_rss,
                 "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             }
         finally:
@@ -265,7 +253,8 @@ def report(r: dict[str, Any]) -> str:
             f"  load {t['load']:.2f}s  refresh {t['refresh']:.2f}s (of which comparing pages as they arrive "
             f"{t['prediff']:.2f}s)  diff {t['diff']:.2f}s  render {t['render']:.2f}s  apply {t['apply']:.2f}s\n"
             f"  plan {r['plan_seconds']:.2f}s vs bare listing {r['bare_listing_seconds']:.2f}s: ratio {r['ratio']:.2f}\n"
-            f"  engine overhead {r['overhead_us_per_product']:.1f} µs/product; peak RSS {r['peak_rss_mib']:.0f} MiB\n"
+            f"  engine overhead {r['overhead_us_per_product']:.1f} µs/product; peak RSS {r['peak_rss_plan_mib']:.0f} MiB "
+            f"after the plan, {r['peak_rss_mib']:.0f} MiB in all (apply and re-plans included)\n"
             f"  plan requests {r['plan_requests']} (minimum {r['plan_requests_min']}); "
             f"apply requests {r['apply_requests']} (minimum {r['apply_requests_min']}); "
             f"changes {r['changes']}; failed {r['failed']}; changes in a plan right after the apply: "
@@ -276,7 +265,7 @@ def report(r: dict[str, Any]) -> str:
 
 def table(rows: list[dict[str, Any]]) -> str:
     head = ("| products | load | refresh | diff | render | apply | plan / bare listing | µs/product | "
-            "plan requests (min) | apply requests (min) | re-plan after apply | incremental re-plan | peak RSS |")
+            "plan requests (min) | apply requests (min) | re-plan after apply | incremental re-plan | peak RSS of the plan |")
     lines = ["", head, "|" + " ---: |" * 13]
     for r in rows:
         t = r["times"]
@@ -286,7 +275,7 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"{r['overhead_us_per_product']:.0f} | {sum(r['plan_requests'].values()):,} ({r['plan_requests_min']:,}) | "
             f"{sum(r['apply_requests'].values()):,} ({r['apply_requests_min']:,}) | "
             f"{r['changes_after_apply']} changes | {r['incremental']['seconds']:.2f}s, "
-            f"{sum(r['incremental']['requests'].values())} requests | {r['peak_rss_mib']:.0f} MiB |")
+            f"{sum(r['incremental']['requests'].values())} requests | {r['peak_rss_plan_mib']:.0f} MiB |")
     return "\n".join(lines)
 
 

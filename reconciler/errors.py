@@ -13,7 +13,7 @@ class ReconcilerError(Exception):
     """Base class of every error reconciler raises on purpose."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Location:
     file: str
     line: int | None = None

@@ -2,6 +2,7 @@
 the documented request model, before any call."""
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ class CobuilderSettings:
     max_writes_per_minute: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PropertySpec:
     guid: str
     unit_guid: str
@@ -28,7 +29,7 @@ class PropertySpec:
     location: Location
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CobuilderProductSpec:
     id: int
     exclusive: bool
@@ -77,7 +78,10 @@ def parse_product(section: Any, path: str, location: Location, check: Checker) -
     if check.expect(props, (list,), props_loc, "a list of properties"):
         seen: dict[str, int | None] = {}
         for index, prop in enumerate(props):
-            spec = _property(prop, f"{path}.properties[{index}]", check.at(props, index, f"{path}.properties[{index}]"), check)
+            spec = _quick_property(prop, check.at(props, index, f"{path}.properties[{index}]"))
+            if spec is None:  # something to report, or to substitute: the full check
+                spec = _property(prop, f"{path}.properties[{index}]",
+                                 check.at(props, index, f"{path}.properties[{index}]"), check)
             if spec is None:
                 continue
             if spec.guid in seen:
@@ -100,6 +104,39 @@ def _guid(container: dict, key: str, path: str, check: Checker) -> str | None:  
         check.add(loc, f"{value!r} is not a GUID (22 non-space characters, pattern ^\\S{{22}}$)")
         return None
     return value
+
+
+_PROPERTY_KEYS = frozenset(("propertyGuid", "unitGuid", "values"))
+#: value keys whose values are plain strings, each key kept once (not once per value object)
+_STRING_KEYS = {key: key for key in cb.VALUE_STRING_KEYS}
+_LIMITED = frozenset(cb.LENGTH_LIMITED_KEYS)
+
+
+def _quick_property(prop: Any, location: Location) -> PropertySpec | None:
+    """The usual property (two GUIDs, values of plain strings, nothing from
+    the environment) checked cheaply, or None: :func:`_property` checks it
+    in full and says what is wrong. GUIDs are interned and value keys shared:
+    a large catalog repeats them in every product."""
+    if type(prop) is not dict or not _PROPERTY_KEYS.issuperset(prop):
+        return None
+    guid, unit, values = prop.get("propertyGuid"), prop.get("unitGuid"), prop.get("values")
+    if type(guid) is not str or type(unit) is not str or type(values) is not list:
+        return None
+    if not cb.GUID_PATTERN.match(guid) or not cb.GUID_PATTERN.match(unit):
+        return None
+    clean = []
+    for value in values:
+        if type(value) is not dict:
+            return None
+        item = {}
+        for key, text in value.items():
+            canonical = _STRING_KEYS.get(key)
+            if canonical is None or type(text) is not str or "${" in text or (
+                    len(text) > cb.MAX_VALUE_LENGTH and key in _LIMITED):
+                return None
+            item[canonical] = text
+        clean.append(item)
+    return PropertySpec(sys.intern(guid), sys.intern(unit), tuple(clean), location)
 
 
 def _property(prop: Any, path: str, location: Location, check: Checker) -> PropertySpec | None:

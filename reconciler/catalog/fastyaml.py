@@ -121,18 +121,18 @@ _UNICODE = re.compile(rb"\xc2[\x80-\x9f]|\xe2\x80[\xa8\xa9]|\xef\xbb\xbf|\xef\xb
 _LEADING_START = re.compile(r"(?:[ ]*(?:#[^\r\n]*)?\r?\n)*---(?=\s|\Z)")
 
 
-def _more_documents(text: str, raw: bytes) -> bool:
+def _more_documents(text: str, mapped: bytes) -> bool:
     """A document marker at the start of a line, other than one leading ``---``.
-    ``raw`` is ``text`` encoded, after one extra leading newline."""
+    ``mapped`` is ``text``, after one extra leading newline, encoded and mapped."""
     leading = _LEADING_START.match(text)
     skip = len(text[:leading.end()].encode("utf-8")) + 1 if leading else 0
-    for marker in (b"\n---", b"\n..."):
-        at = raw.find(marker)
+    for marker in (b"Nsss", b"N..."):  # '---' and '...' at the start of a line
+        at = mapped.find(marker)
         while at != -1:
             end = at + 4
-            if at >= skip and (end == len(raw) or raw[end] in b" \t\r\n"):
+            if at >= skip and (end == len(mapped) or mapped[end] in b"WNT"):
                 return True
-            at = raw.find(marker, at + 1)
+            at = mapped.find(marker, at + 1)
     return False
 
 
@@ -184,14 +184,17 @@ def _scan(text: str) -> tuple[bool, bool]:
         raw = ("\n" + text).encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates
         return True, False
-    mapped = raw.translate(_CLASSES)
-    if b"T" in mapped or b"<<" in raw or (b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n")):
+    if b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n"):
         return True, False
+    mapped = raw.translate(_CLASSES)
     if b"u" in mapped and _UNICODE.search(raw):
+        return True, False
+    del raw  # the rest reads the mapped text alone (a large catalog's peak memory)
+    if b"T" in mapped or b"<<" in mapped:
         return True, False
     if any(pattern.search(mapped) for pattern in _CONTEXT):
         return True, False
-    if b"9" * 300 in mapped.replace(b"0", b"9"):  # very long numbers (PyYAML limits their digits)
+    if _long_number(mapped):
         return True, False
     if any(_number_token(mapped, m.start()) for pattern in _EXTENDS for m in pattern.finditer(mapped)):
         return True, False
@@ -199,24 +202,35 @@ def _scan(text: str) -> tuple[bool, bool]:
     for last in _BLOCK_SCALAR.finditer(mapped):
         pass
     block = last is not None
-    if last is not None and _ends_document(raw, last.start()):
+    if last is not None and _ends_document(mapped, last.start()):
         return True, False  # a block scalar ending the file: the two chomp it differently
-    return _more_documents(text, raw), block or _COLLECTION_AFTER_COMMA.search(mapped) is not None
+    return _more_documents(text, mapped), block or _COLLECTION_AFTER_COMMA.search(mapped) is not None
 
 
-def _ends_document(raw: bytes, at: int) -> bool:
-    """Whether the block scalar whose indicator is at ``raw[at]`` may run to the
-    end of the document: no later line (other than blank lines and comments)
-    is indented as little as the indicator's line, so nothing follows it."""
-    start = raw.rfind(b"\n", 0, at) + 1
-    indent = len(raw[start:at]) - len(raw[start:at].lstrip(b" "))
-    end = raw.find(b"\n", at)
+_DIGITS = bytes.maketrans(b"0", b"9")
+
+
+def _long_number(mapped: bytes, window: int = 1 << 20) -> bool:
+    """300 digits in a row (PyYAML limits the digits of an integer), looked
+    for a window at a time so that no second copy of a large text is made."""
+    return any(b"9" * 300 in mapped[at:at + window + 300].translate(_DIGITS)
+               for at in range(0, len(mapped), window))
+
+
+def _ends_document(mapped: bytes, at: int) -> bool:
+    """Whether the block scalar whose indicator is at ``mapped[at]`` may run to
+    the end of the document: no later line (other than blank lines and
+    comments) is indented as little as the indicator's line, so nothing follows it."""
+    start = mapped.rfind(b"N", 0, at) + 1
+    indent = len(mapped[start:at]) - len(mapped[start:at].lstrip(b"W"))
+    end = mapped.find(b"N", at)
     while end != -1:
-        line = raw[end + 1:raw.find(b"\n", end + 1) if raw.find(b"\n", end + 1) != -1 else len(raw)]
-        body = line.lstrip(b" ")
-        if body.strip() and not body.startswith(b"#") and len(line) - len(body) <= indent:
+        following = mapped.find(b"N", end + 1)
+        line = mapped[end + 1:following if following != -1 else len(mapped)]
+        body = line.lstrip(b"W")
+        if body and not body.startswith(b"#") and len(line) - len(body) <= indent:
             return False
-        end = raw.find(b"\n", end + 1)
+        end = following
     return True
 
 

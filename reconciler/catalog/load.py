@@ -20,6 +20,7 @@ from reconciler.catalog import fastyaml
 from reconciler.catalog.yamlload import LineFinder, LocDict, load_yaml
 from reconciler.contracts import readycloud as rc
 from reconciler.errors import CatalogError, Location, Problem
+from reconciler.gcpause import paused_gc
 from reconciler import values
 
 TOP_LEVEL_KEYS = ("readycloud", "cobuilder", "products", "policy", "notify")
@@ -27,7 +28,7 @@ PRODUCT_META_KEYS = ("absent", "sensitive", "cobuilder")
 PRODUCT_KEYS = frozenset(rc.WRITABLE_FIELDS) | frozenset(PRODUCT_META_KEYS)
 _CUSTOM_FIELD_KEYS = frozenset(("value", "type"))
 _NONE: frozenset[str] = frozenset()
-_FIELD_KEYS = frozenset(rc.WRITABLE_FIELDS)
+_FIELD_KEYS = {name: name for name in rc.WRITABLE_FIELDS}
 _PLAIN: dict[str, type] = {"str": str, "int": int, "bool": bool}
 _PARSED: dict[str, Any] = {"money": values.parse_money, "weight": values.parse_weight,
                            "datetime": values.parse_datetime}
@@ -81,10 +82,15 @@ def load_catalog(path: str | os.PathLike[str], environ: Mapping[str, str] | None
     except UnicodeDecodeError as exc:
         raise CatalogError([Problem(Location(filename), f"not UTF-8 text ({exc.reason})")]) from None
     digest = hashlib.sha256(raw).hexdigest()
+    with paused_gc():
+        return _parse_and_build(text, filename, digest, environ)
+
+
+def _parse_and_build(text: str, filename: str, digest: str, environ: Mapping[str, str] | None) -> Catalog:
     parsed, data = fastyaml.parse_fast(text)
     if parsed:  # the fast path: no line numbers, found later only if a message needs one
         try:
-            return build_catalog(data, filename, digest, environ, LineFinder(text, filename))
+            return build_catalog(data, filename, digest, environ, LineFinder(text, filename), consume=True)
         except CatalogError:
             pass  # validate again below, on the located parse, so every problem has its line
     data = load_yaml(text, filename)
@@ -92,7 +98,10 @@ def load_catalog(path: str | os.PathLike[str], environ: Mapping[str, str] | None
 
 
 def build_catalog(data: Any, filename: str, digest: str, environ: Mapping[str, str] | None = None,
-                  lines: LineFinder | None = None) -> Catalog:
+                  lines: LineFinder | None = None, consume: bool = False) -> Catalog:
+    """Validate parsed YAML into a :class:`Catalog`. ``consume``: drop each
+    product entry from ``data`` once it is built, so that the parsed document
+    and the catalog are not both held in full (a large catalog's peak memory)."""
     check = Checker(filename, environ)
     if data is None:
         data = LocDict()
@@ -100,7 +109,7 @@ def build_catalog(data: Any, filename: str, digest: str, environ: Mapping[str, s
         raise CatalogError([Problem(Location(filename, 1), "the catalog must be a mapping at the top level")])
     check.unknown_keys(data, TOP_LEVEL_KEYS, "")
     readycloud = _readycloud(data, check)
-    products = _products(data, check)
+    products = _products(data, check, consume)
     cobuilder = None
     if "cobuilder" in data or any(p.cobuilder for p in products):
         cobuilder = cobuilder_catalog.parse_settings(data.get("cobuilder"), check.at(data, "cobuilder", "cobuilder"), check)
@@ -150,7 +159,7 @@ def _readycloud(data: dict, check: Checker) -> ReadyCloudSettings | None:  # typ
         max_writes_per_minute=check.rate(section, "max_writes_per_minute", "readycloud", rc.MAX_WRITES_PER_MINUTE))
 
 
-def _products(data: dict, check: Checker) -> tuple[ProductSpec, ...]:  # type: ignore[type-arg]
+def _products(data: dict, check: Checker, consume: bool = False) -> tuple[ProductSpec, ...]:  # type: ignore[type-arg]
     entries = data.get("products")
     if entries is None:
         return ()
@@ -164,6 +173,8 @@ def _products(data: dict, check: Checker) -> tuple[ProductSpec, ...]:  # type: i
         if not check.expect(entry, (dict,), loc, "a product mapping"):
             continue
         spec = _product(entry, path, loc, check)
+        if consume:
+            entries[index] = None
         if spec is None:
             continue
         if spec.code in seen:
@@ -195,8 +206,9 @@ def _product(entry: dict, path: str, loc: Location, check: Checker) -> ProductSp
             check.add(check.at(entry, extra[0], f"{path}.{extra[0]}"),
                       "a tombstone (absent: true) takes no other fields than code")
     sensitive = set(_sensitive_list(entry, path, check)) if "sensitive" in entry else set()
-    # The usual entry holds only field names: it becomes the fields as it is.
-    fields = entry if _FIELD_KEYS.issuperset(entry) else {k: v for k, v in entry.items() if k in _FIELD_KEYS}
+    # A new dict with the one shared copy of each field name (the parsed entry
+    # and its keys, one string per product, are then freed).
+    fields = {_FIELD_KEYS[k]: v for k, v in entry.items() if k in _FIELD_KEYS}
     changed: dict[str, Any] = {}
     for name, value in fields.items():
         kind = rc.WRITABLE_FIELDS[name]

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Mapping
 
@@ -25,7 +24,7 @@ class ReadyCloudSettings:
     max_writes_per_minute: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProductSpec:
     """One product entry: its code, whether it is a tombstone, and its managed fields.
 
@@ -41,7 +40,7 @@ class ProductSpec:
     sensitive: frozenset[str] = frozenset()
     cobuilder: CobuilderProductSpec | None = None
 
-    @cached_property
+    @property
     def manages_readycloud(self) -> bool:
         """False for an entry that only declares Cobuilder values (code alone)."""
         return self.absent or any(name != "code" for name in self.fields)

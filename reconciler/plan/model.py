@@ -14,7 +14,7 @@ SENSITIVE = "(sensitive)"
 SENSITIVE_KEY = "$sensitive"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FieldChange:
     """One field going from ``before`` (live) to ``after`` (desired)."""
 
@@ -26,7 +26,7 @@ class FieldChange:
     detail: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
     """One call's worth of change to one resource.
 

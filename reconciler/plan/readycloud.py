@@ -1,6 +1,7 @@
 """Plan ReadyCloud product changes from the catalog and the live listing."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
@@ -63,12 +64,15 @@ class Prediff:
         self._specs = {s.code: s for s in catalog.products
                        if s.manages_readycloud and not s.absent and selected(s.code)}
         self._found: dict[int, tuple[Mapping[str, Any], list[str]]] = {}
+        self.seconds = 0.0  # spent comparing (overlapped with the listing)
 
     def observe(self, products: Sequence[Mapping[str, Any]]) -> None:
+        started = time.perf_counter()
         for product in products:
             spec = self._specs.get(str(product.get("code")))
             if spec is not None:
                 self._found[id(product)] = (product, changed_fields(product, spec))
+        self.seconds += time.perf_counter() - started
 
     def changed_fields(self, live: Mapping[str, Any], spec: ProductSpec) -> list[str]:
         found = self._found.get(id(live))
