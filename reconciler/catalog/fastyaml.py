@@ -49,7 +49,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from typing import Any
+from typing import Any, Iterator
 
 try:  # an optional speed-up: without it everything goes through PyYAML
     import yaml_rs
@@ -254,9 +254,13 @@ def _checked(data: Any) -> bool:
 PARALLEL_FROM = 64 * 1024
 
 
-def parse_fast(text: str) -> tuple[bool, Any]:
+def parse_fast(text: str, stream: bool = False) -> tuple[bool, Any]:
     """``(True, data)`` exactly as ``load_yaml`` would give it (plain dicts and
-    lists, no line numbers), or ``(False, None)``: use ``load_yaml``."""
+    lists, no line numbers), or ``(False, None)``: use ``load_yaml``.
+
+    ``stream``: a large top-level ``products:`` list may come back as a
+    :class:`Streamed`, parsed a chunk at a time as it is iterated, so that the
+    whole parsed list never exists at once (see :func:`_product_chunks`)."""
     if not available():
         return False, None
     if text.startswith("\ufeff"):  # PyYAML drops a leading byte order mark; yaml-rs keeps it
@@ -270,15 +274,93 @@ def parse_fast(text: str) -> tuple[bool, Any]:
         scan.append(_scan(text))
         if scan[0][0]:
             return False, None
+    chunks = _product_chunks(text) if stream and len(text) >= STREAM_FROM else None
     try:
-        data, parsed = yaml_rs.loads(text, parse_datetime=False,
-                                     duplicate_key_policy=yaml_rs.DuplicateKeyPolicy.Error), True
+        data, parsed = _load(chunks[0] if chunks else text), True
     except Exception:  # a syntax error, a duplicate key, ...: let PyYAML report it, with its line
         data, parsed = None, False
     if thread is not None:
         thread.join()
     if not parsed or not scan or scan[0][0]:
         return False, None
+    if chunks and scan[0][1]:  # _checked needs the whole document: parse it in one go
+        return parse_fast(text)
     if scan[0][1] and not _checked(data):
         return False, None
+    if chunks:
+        if not isinstance(data, dict) or data.get("products", False) is not None:
+            return parse_fast(text)
+        data["products"] = Streamed(text, chunks[1])
     return True, data
+
+
+def _load(text: str) -> Any:
+    return yaml_rs.loads(text, parse_datetime=False, duplicate_key_policy=yaml_rs.DuplicateKeyPolicy.Error)
+
+
+#: From this size on, a top-level product list is parsed a chunk at a time.
+STREAM_FROM = 1 << 20
+CHUNK_ITEMS = 2000
+
+
+class Declined(Exception):
+    """A chunk of a streamed product list did not parse as the whole would."""
+
+
+class Streamed:
+    """The items of a top-level ``products:`` list, parsed a chunk of
+    :data:`CHUNK_ITEMS` at a time as they are iterated (each item is handed
+    over and forgotten). Raises :class:`Declined` if a chunk does not parse
+    into exactly the items it was cut at: the caller then parses the text in
+    the usual way."""
+
+    def __init__(self, text: str, chunks: list[tuple[int, int, int]]) -> None:
+        self._text = text
+        self._chunks = chunks  # (start, end, items) in the text
+
+    def __iter__(self) -> Iterator[Any]:
+        for start, end, count in self._chunks:
+            try:
+                items = _load(self._text[start:end])
+            except Exception:
+                raise Declined(f"the product list at characters {start}-{end} does not parse alone") from None
+            if not isinstance(items, list) or len(items) != count:
+                raise Declined(f"the product list at characters {start}-{end} is not {count} items")
+            items.reverse()
+            while items:
+                yield items.pop()
+
+
+_PRODUCTS_KEY = re.compile(r"(?m)^products:[ ]*(?:#[^\n]*)?\r?\n")
+_SIGNIFICANT = re.compile(r"(?m)^([ ]*)(?!#|\r?$)(\S)")
+
+
+def _product_chunks(text: str) -> tuple[str, list[tuple[int, int, int]]] | None:
+    """Cut the items of a block sequence under a top-level ``products:`` key
+    into chunks: (the text without them, [(start, end, items)]), or None.
+
+    Only at lines where an item starts (``- `` at the items' indentation), and
+    only where that is certain to be where the whole parse starts one too: the
+    prescan has already ruled out anchors, tags and documents; a document with
+    a block scalar is not cut (one at the end of a chunk would chomp as at the
+    end of a file), and a cut inside a multi-line quoted or flow scalar leaves
+    a chunk that does not parse into its items, which :class:`Streamed` checks."""
+    found = list(_PRODUCTS_KEY.finditer(text))
+    if len(found) != 1:
+        return None
+    first = _SIGNIFICANT.search(text, found[0].end())
+    if first is None or text[first.start(2)] != "-":
+        return None
+    indent = first.group(1)
+    # The list ends at the first line (not blank, not a comment) indented less
+    # than its items, or as much but not an item.
+    ending = re.compile(r"(?m)^(?![ ]|#|\r?$)" if indent else r"(?m)^(?![ ]|-|#|\r?$)")
+    last = ending.search(text, first.start())
+    end = last.start() if last is not None else len(text)
+    starts = [m.start() for m in re.compile(r"(?m)^" + indent + r"-(?=[ ]|\r?$)").finditer(text, first.start(), end)]
+    bounds = starts[::CHUNK_ITEMS] + [end]
+    chunks = [(bounds[i], bounds[i + 1], min(CHUNK_ITEMS, len(starts) - i * CHUNK_ITEMS))
+              for i in range(len(bounds) - 1)]
+    if len(chunks) < 2:
+        return None
+    return text[:first.start()] + text[end:], chunks

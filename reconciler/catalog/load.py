@@ -87,11 +87,11 @@ def load_catalog(path: str | os.PathLike[str], environ: Mapping[str, str] | None
 
 
 def _parse_and_build(text: str, filename: str, digest: str, environ: Mapping[str, str] | None) -> Catalog:
-    parsed, data = fastyaml.parse_fast(text)
+    parsed, data = fastyaml.parse_fast(text, stream=True)
     if parsed:  # the fast path: no line numbers, found later only if a message needs one
         try:
             return build_catalog(data, filename, digest, environ, LineFinder(text, filename), consume=True)
-        except CatalogError:
+        except (CatalogError, fastyaml.Declined):
             pass  # validate again below, on the located parse, so every problem has its line
     data = load_yaml(text, filename)
     return build_catalog(data, filename, digest, environ, LineFinder(text, filename, data))
@@ -163,7 +163,8 @@ def _products(data: dict, check: Checker, consume: bool = False) -> tuple[Produc
     entries = data.get("products")
     if entries is None:
         return ()
-    if not check.expect(entries, (list,), check.at(data, "products", "products"), "a list of products"):
+    if not isinstance(entries, fastyaml.Streamed) and not check.expect(
+            entries, (list,), check.at(data, "products", "products"), "a list of products"):
         return ()
     result: list[ProductSpec] = []
     seen: dict[str, int | None] = {}
@@ -173,8 +174,8 @@ def _products(data: dict, check: Checker, consume: bool = False) -> tuple[Produc
         if not check.expect(entry, (dict,), loc, "a product mapping"):
             continue
         spec = _product(entry, path, loc, check)
-        if consume:
-            entries[index] = None
+        if consume and isinstance(entries, list):
+            entries[index] = None  # (a Streamed list forgets its items by itself)
         if spec is None:
             continue
         if spec.code in seen:

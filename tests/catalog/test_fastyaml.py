@@ -152,3 +152,42 @@ def test_a_fast_parsed_catalog_finds_lines_for_plan_messages(tmp_path: Path) -> 
     spec = catalog.products[1]
     assert spec.location.line is None  # loaded without lines
     assert str(catalog.locate(spec.location)) == f"{path}:6: products[1]"
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stream product lists of any size, 7 items a chunk."""
+    monkeypatch.setattr(fastyaml, "STREAM_FROM", 0)
+    monkeypatch.setattr(fastyaml, "CHUNK_ITEMS", 7)
+
+
+def test_a_streamed_product_list_parses_like_the_whole(small_chunks: None) -> None:
+    text = typical_catalog(50).replace("readycloud: {org: 1}\n", "") + "policy: {prune: false}\n# the end\n"
+    ok, data = fastyaml.parse_fast(text, stream=True)
+    assert ok and isinstance(data["products"], fastyaml.Streamed)
+    data["products"] = list(data["products"])
+    assert typed(data) == typed(load_yaml(text, "x.yaml"))
+
+
+def test_streamed_and_whole_loads_build_the_same_catalog(small_chunks: None, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "catalog.yaml"
+    path.write_text(typical_catalog(30))
+    streamed = load_catalog(path)
+    monkeypatch.setattr(fastyaml, "yaml_rs", None)  # PyYAML, located
+    located = load_catalog(path)
+    def content(catalog: Any) -> list[Any]:
+        return [(p.code, dict(p.fields), [(q.guid, q.unit_guid, q.values) for q in p.cobuilder.properties])
+                for p in catalog.products]
+    assert content(streamed) == content(located) and len(streamed.products) == 30
+
+
+def test_a_cut_inside_a_multiline_string_is_noticed(small_chunks: None, tmp_path: Path) -> None:
+    items = [f"  - {{code: P{i}, kind: goods}}\n" for i in range(20)]
+    tricky = '  - code: Q\n    description: "first line\n  - not an item, still the description"\n'
+    path = tmp_path / "catalog.yaml"
+    path.write_text("readycloud: {org: 1}\nproducts:\n" + "".join(items[:6]) + tricky + "".join(items[6:]))
+    catalog = load_catalog(path)
+    assert [p for p in catalog.products if p.code == "Q"][0].fields["description"] == \
+        "first line - not an item, still the description"
+    assert len(catalog.products) == 21
