@@ -25,22 +25,25 @@ VENDOR = "cobuilder"
 LiveValues = Mapping[int, "list[dict[str, Any]] | ProviderError"]
 
 
-def normalise_value(value: Mapping[str, Any]) -> str:
-    """A canonical, hashable form of one value object."""
-    out: dict[str, Any] = {}
+def normalise_value(value: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """A canonical, hashable form of one value object: its informative keys
+    in order, lists sorted (``ifdValues`` by GUID, translations by language)."""
+    out: list[tuple[str, Any]] = []
     for key in cb.VALUE_KEYS:
         item = value.get(key)
         if item is None or item == [] or item == "":
             continue
         if key == "ifdValues":
-            item = sorted(str(i.get("valueGuid")) for i in item if isinstance(i, dict))
+            item = tuple(sorted(str(i.get("valueGuid")) for i in item if isinstance(i, dict)))
         elif key == "valueTranslations":
-            item = sorted((str(i.get("languageCode")), str(i.get("text"))) for i in item if isinstance(i, dict))
-        out[key] = item
-    return json.dumps(out, sort_keys=True)
+            item = tuple(sorted((str(i.get("languageCode")), str(i.get("text"))) for i in item if isinstance(i, dict)))
+        elif isinstance(item, (list, dict)):
+            item = json.dumps(item, sort_keys=True)  # (not of the documented model; compared as text)
+        out.append((key, item))
+    return tuple(out)
 
 
-def normalise_values(values: Any) -> tuple[str, ...]:
+def normalise_values(values: Any) -> tuple[tuple[tuple[str, Any], ...], ...]:
     if not isinstance(values, list):
         return ()
     return tuple(sorted(normalise_value(v) for v in values if isinstance(v, dict)))
@@ -48,7 +51,8 @@ def normalise_values(values: Any) -> tuple[str, ...]:
 
 def _describe(values: Any) -> list[Any]:
     """Values as shown in a plan: only the keys that carry information."""
-    return [json.loads(v) for v in normalise_values(values)]
+    return [{key: list(item) if isinstance(item, tuple) else item for key, item in value}
+            for value in normalise_values(values)]
 
 
 def plan_cobuilder(catalog: Catalog, live: LiveValues, selected: Callable[[str], bool]) -> VendorPlan:
@@ -89,6 +93,8 @@ def _plan_product(code: str, spec: CobuilderProductSpec, answer: list[dict[str, 
         else:
             result.unchanged += 1
     target = str(spec.id)
+    if not creates and not updates and not spec.exclusive:
+        return  # unchanged: no fingerprint needed (it costs a JSON dump of the answer)
     digest = fingerprint(answer)
     if creates:
         fields = tuple(FieldChange(p.guid, None, _describe(list(p.values))) for p in creates)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Generator, Iterable, Mapping, Sequence
@@ -63,6 +64,19 @@ class ClientCredentialsAuth(httpx.Auth):
             yield request
 
 
+def _shared(value: Any) -> Any:
+    """The same JSON with one copy of each key and of each short string
+    (GUIDs, titles, operators): every product's answer repeats them, and
+    100,000 answers held for a plan would otherwise hold them 100,000 times."""
+    if isinstance(value, dict):
+        return {sys.intern(k) if isinstance(k, str) else k: _shared(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shared(v) for v in value]
+    if isinstance(value, str) and len(value) <= 64:
+        return sys.intern(value)
+    return value
+
+
 class CobuilderProvider(Provider):
     name = "cobuilder"
 
@@ -115,7 +129,7 @@ class CobuilderProvider(Provider):
             return exc
         if not isinstance(answer, list):
             return ProviderError(self.name, f"unexpected answer for product {product_id}")
-        return answer
+        return _shared(answer)
 
     def refresh(self, progress: Progress = NULL,
                 observe: Callable[[Sequence[Any]], None] | None = None) -> dict[int, list[dict[str, Any]] | ProviderError]:
