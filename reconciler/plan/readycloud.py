@@ -87,8 +87,14 @@ def plan_readycloud(catalog: Catalog, live: LiveIndex, selected: Callable[[str],
     compare = prediff.changed_fields if prediff is not None else changed_fields
     policy = catalog.policy
     declared: set[str] = set()
+    #: codes the catalog declares without ReadyCloud fields (only Cobuilder
+    #: values): ReadyCloud is not managed for them, so prune never deletes them
+    not_managed: set[str] = set()
     for spec in catalog.products:
-        if not spec.manages_readycloud or not selected(spec.code):
+        if not selected(spec.code):
+            continue
+        if not spec.manages_readycloud:
+            not_managed.add(spec.code)
             continue
         declared.add(spec.code)
         matches = live.get(spec.code, [])
@@ -116,7 +122,7 @@ def plan_readycloud(catalog: Catalog, live: LiveIndex, selected: Callable[[str],
     for code, matches in live.items():
         if code in declared or not selected(code):
             continue
-        if not (policy.prune and policy.in_scope(code)):
+        if code in not_managed or not (policy.prune and policy.in_scope(code)):
             result.unmanaged += len(matches)
             continue
         result.managed_live += len(matches)

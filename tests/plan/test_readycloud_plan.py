@@ -60,3 +60,15 @@ def test_custom_fields_compared_as_a_whole() -> None:
     extra = build_plan(c, {"A": [live("A", 1, custom_fields={"Color": {"value": "red"}, "X": {"value": "1"}})]})
     assert not same.changes
     assert extra.changes[0].body == {"custom_fields": {"Color": {"value": "red"}}}
+
+
+def test_prune_never_deletes_a_product_declared_only_for_cobuilder() -> None:
+    c = catalog("policy: {prune: true, scope: ['S-*'], max_delete_percent: 100}\n"
+                "products:\n"
+                " - code: S-CB\n"
+                "   cobuilder: {id: 7, properties: []}\n"
+                " - {code: S-RC, quantity: 1}\n")
+    plan = build_plan(c, {"S-CB": [live("S-CB", 1)], "S-RC": [live("S-RC", 2, quantity=1)],
+                          "S-GONE": [live("S-GONE", 3)]})
+    assert [(ch.action, ch.key) for ch in plan.changes if ch.vendor == "readycloud"] == [("delete", "S-GONE")]
+    assert plan.counts["unmanaged"] == 1 and plan.counts["unchanged"] == 1
