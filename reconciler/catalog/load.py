@@ -114,6 +114,8 @@ def build_catalog(data: Any, filename: str, digest: str, environ: Mapping[str, s
     if "cobuilder" in data or any(p.cobuilder for p in products):
         cobuilder = cobuilder_catalog.parse_settings(data.get("cobuilder"), check.at(data, "cobuilder", "cobuilder"), check)
     _unique_cobuilder_ids(products, check)
+    if readycloud is None and "readycloud" not in data:
+        _readycloud_section_needed(products, check)
     policy = parse_policy(data.get("policy"), check.at(data, "policy", "policy"), check)
     notify = parse_notify(data["notify"], check.at(data, "notify", "notify"), check) if "notify" in data else None
     if check.problems:
@@ -131,6 +133,19 @@ def _unique_cobuilder_ids(products: tuple[ProductSpec, ...], check: Checker) -> 
         if first != product.code:
             check.add(product.cobuilder.location,
                       f"Cobuilder product {product.cobuilder.id} is already used by product {first!r}")
+
+
+def _readycloud_section_needed(products: tuple[ProductSpec, ...], check: Checker) -> None:
+    """Entries that manage ReadyCloud (fields beyond code, or tombstones) need
+    the top-level ``readycloud`` section: without its org they would be
+    silently left out of every plan."""
+    managing = [p for p in products if p.manages_readycloud]
+    if managing:
+        more = len(managing) - 1
+        check.add(managing[0].location,
+                  f"product {managing[0].code!r}" + (f" (and {more} more)" if more else "")
+                  + " declares ReadyCloud fields, but the catalog has no 'readycloud' section; "
+                  "add 'readycloud: {org: <org_pk>}' at the top level")
 
 
 def _readycloud(data: dict, check: Checker) -> ReadyCloudSettings | None:  # type: ignore[type-arg]

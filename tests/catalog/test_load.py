@@ -71,13 +71,14 @@ def test_price_without_currency_string(tmp_path: Path) -> None:
 
 def test_env_substitution_and_missing_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RC_TEST_DESC", "from env")
-    catalog = load_catalog(write(tmp_path, "products:\n  - code: A\n    description: ${RC_TEST_DESC}!\n"))
+    head = "readycloud: {org: 1}\n"
+    catalog = load_catalog(write(tmp_path, head + "products:\n  - code: A\n    description: ${RC_TEST_DESC}!\n"))
     spec = catalog.products[0]
     assert spec.fields["description"] == "from env!"
     assert "description" in spec.sensitive
     monkeypatch.delenv("RC_TEST_DESC")
-    found = problems(tmp_path, "products:\n  - code: A\n    description: ${RC_TEST_DESC}\n")
-    assert found == [f"{tmp_path / 'catalog.yaml'}:3: products[0].description: "
+    found = problems(tmp_path, head + "products:\n  - code: A\n    description: ${RC_TEST_DESC}\n")
+    assert found == [f"{tmp_path / 'catalog.yaml'}:4: products[0].description: "
                      "environment variable RC_TEST_DESC is not set"]
 
 
@@ -102,3 +103,13 @@ def test_missing_file() -> None:
     with pytest.raises(CatalogError) as info:
         load_catalog("/nonexistent/catalog.yaml")
     assert "cannot read catalog" in str(info.value)
+
+
+def test_readycloud_fields_without_a_readycloud_section(tmp_path: Path) -> None:
+    found = problems(tmp_path, "products:\n  - code: CB-ONLY\n    cobuilder: {id: 1, properties: []}\n"
+                               "  - {code: A, kind: goods}\n  - {code: B, absent: true}\n")
+    assert found == [f"{tmp_path / 'catalog.yaml'}:4: products[1]: product 'A' (and 1 more) declares ReadyCloud "
+                     "fields, but the catalog has no 'readycloud' section; add 'readycloud: {org: <org_pk>}' "
+                     "at the top level"]
+    # code alone (Cobuilder values only) needs no readycloud section
+    assert load_catalog(write(tmp_path, "products:\n  - {code: A, cobuilder: {id: 1, properties: []}}\n"))
