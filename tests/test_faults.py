@@ -111,3 +111,26 @@ def test_cobuilder_lost_create_is_not_duplicated(env: Sandbox, run, write_catalo
     values = env.cobuilder_values(500)
     assert len(values) == 1 and sorted(v["value"] for v in values[0]["values"]) == ["1", "2"]
     assert run("plan", "-c", catalog, "--detailed-exitcode").code == 0
+
+
+def test_cobuilder_lost_delete_answer_is_not_a_failure(env: Sandbox, run, write_catalog) -> None:  # type: ignore[no-untyped-def]
+    env.seed_cobuilder(600, [{"propertyGuid": G, "unitGuid": U, "values": [{"value": "old"}]}])
+    env.inject({"status": 502, "count": 1, "method": "DELETE", "mode": "after"})  # deleted, answer lost
+    catalog = write_catalog("products:\n  - code: CB\n    cobuilder: {id: 600, exclusive: true, properties: []}\n")
+    env.clear_requests()
+    result = run("apply", "-c", catalog, "--auto-approve")
+    assert result.code == 0, result.out + result.err
+    assert "1 succeeded, 0 failed" in result.out
+    deletes = [r["status"] for r in env.requests() if r["method"] == "DELETE"]
+    assert deletes == [502, 404]  # the retry found nothing left: read back, not reported as failed
+    assert env.cobuilder_values(600) == []
+    assert run("plan", "-c", catalog, "--detailed-exitcode").code == 0
+
+
+def test_cobuilder_delete_404_for_a_property_still_there_is_a_failure(env: Sandbox, run, write_catalog) -> None:  # type: ignore[no-untyped-def]
+    env.seed_cobuilder(601, [{"propertyGuid": G, "unitGuid": U, "values": [{"value": "old"}]}])
+    env.inject({"status": 404, "count": 10, "method": "DELETE"})
+    catalog = write_catalog("products:\n  - code: CB\n    cobuilder: {id: 601, exclusive: true, properties: []}\n")
+    result = run("apply", "-c", catalog, "--auto-approve")
+    assert result.code == 1 and "0 succeeded, 1 failed" in result.out
+    assert f"Cobuilder product 601, properties {G}" in result.out

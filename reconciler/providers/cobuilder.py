@@ -176,6 +176,20 @@ class CobuilderProvider(Provider):
         assert last is not None
         raise last
 
+    def _delete(self, product_id: int, guid: str) -> None:
+        """DELETE one property's values. A DELETE retried after a lost answer
+        (it acted, then a 5xx or a dropped connection) finds nothing left and
+        answers 404: the values are read back, and if the product no longer
+        has the property as its own, the delete did happen."""
+        try:
+            self.http.send("DELETE", cb.delete_path(product_id, guid))
+        except ProviderError as exc:
+            if exc.status != 404 or isinstance(exc, AuthError):
+                raise
+            now = self.read_values(product_id)
+            if isinstance(now, ProviderError) or any(
+                    p.get("propertyGuid") == guid and not p.get("parentId") for p in now):
+                raise
 
     def execute(self, change: Change) -> Any:
         product_id = int(str(change.resource_id))
@@ -186,7 +200,7 @@ class CobuilderProvider(Provider):
             elif change.action == "update":
                 self.http.send("PUT", cb.update_path(product_id), json=change.body)
             else:
-                self.http.send("DELETE", cb.delete_path(product_id, change.body["propertyGuid"]))
+                self._delete(product_id, change.body["propertyGuid"])
         except ProviderError as exc:
             message = f"Cobuilder product {product_id}, properties {guids}: {exc.detail}"
             kind = AuthError if isinstance(exc, AuthError) else ProviderError
