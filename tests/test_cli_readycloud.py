@@ -76,6 +76,16 @@ def test_mixed_apply_sends_minimal_calls_and_converges(env: Sandbox, run, write_
     assert writes(env) == []
 
 
+def test_token_goes_in_the_authorization_header_never_in_the_url(env: Sandbox, run, write_catalog) -> None:  # type: ignore[no-untyped-def]
+    env.seed_readycloud(1, SEED)
+    path = write_catalog(CATALOG)
+    env.clear_requests()
+    assert run("apply", "-c", path, "--auto-approve").code == 0
+    sent = env.requests()
+    assert {r["method"] for r in sent} == {"GET", "POST", "PATCH", "DELETE"}
+    assert all(r["auth_scheme"] == "Bearer" and "bearer_token" not in r["query"] for r in sent)
+
+
 def test_pagination_past_250_follows_next(env: Sandbox, run, write_catalog) -> None:  # type: ignore[no-untyped-def]
     env.seed_readycloud(1, [{"code": f"P{i:03}", "kind": "goods", "quantity": i} for i in range(260)])
     lines = ["readycloud: {org: 1}", "products:"]
@@ -121,7 +131,7 @@ def test_bad_token_is_a_clear_401(env: Sandbox, run, write_catalog, monkeypatch)
     assert result.code == 1
     assert result.err.strip() == "Error: readycloud: HTTP 401: Invalid token."
     assert "wrong-token-123" not in result.out + result.err
-    assert all("wrong-token-123" not in r["raw_query"] for r in env.requests())
+    assert [(r["auth_scheme"], "bearer_token" in r["query"]) for r in env.requests()] == [("Bearer", False)]
 
 
 def test_missing_token_is_a_config_error(env: Sandbox, run, write_catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]

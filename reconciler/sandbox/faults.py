@@ -1,8 +1,9 @@
 """Request log and fault injection, as ASGI middleware over the vendor routes.
 
 Control routes (``/_sandbox/...``) pass straight through: they are neither
-logged nor subject to faults. The ``Authorization`` header is never logged and a
-``bearer_token`` query parameter is logged as ``[redacted]``.
+logged nor subject to faults. The ``Authorization`` header is never logged (only its
+scheme, as ``auth_scheme``) and a ``bearer_token`` query parameter is logged
+as ``[redacted]``.
 """
 from __future__ import annotations
 
@@ -175,11 +176,14 @@ def _entry(scope: Scope, body: bytes) -> dict[str, Any]:
     except (ValueError, UnicodeDecodeError):
         parsed = None
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    # The scheme of the Authorization header (e.g. "Bearer"), never its credentials,
+    # so that tests can tell how a client authenticated.
+    auth_scheme = headers.get("authorization", "").strip().partition(" ")[0] or None
     for secret in _SECRET_HEADERS:
         headers.pop(secret, None)
     return {"method": scope["method"], "path": scope["path"], "query": dict(pairs),
             "raw_query": urlencode(pairs), "json": _redact_body(parsed), "status": None,
-            "headers": headers, "time": time.time(), "fault": None}
+            "headers": headers, "auth_scheme": auth_scheme, "time": time.time(), "fault": None}
 
 
 class _DropFilter(logging.Filter):

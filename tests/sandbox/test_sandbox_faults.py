@@ -165,6 +165,7 @@ def test_request_log_records_vendor_requests_without_credentials(api: httpx.Clie
     assert log[2]["query"] == {"bearer_token": "[redacted]"}
     assert TOKEN not in repr(log)
     assert all("authorization" not in e["headers"] for e in log)
+    assert [e["auth_scheme"] for e in log] == ["Bearer", "Bearer", None, "Bearer"]
     sb.clear_requests()
     assert sb.requests() == []
 
