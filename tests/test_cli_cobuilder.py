@@ -190,3 +190,36 @@ def test_problem_details_shown_with_product_and_property() -> None:
         provider.execute(change)
     assert str(info.value) == (f"cobuilder: HTTP 409: Cobuilder product 200, properties {FIRE}: "
                                "Conflict: Inherited values cannot be changed")
+
+
+def test_unreachable_token_endpoint_is_one_clear_error(env: Sandbox, run, write_catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import socket
+    seed(env)
+    with socket.socket() as sock:  # a loopback port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.delenv("COBUILDER_TOKEN")
+    monkeypatch.setenv("COBUILDER_CLIENT_ID", "sandbox-client")
+    monkeypatch.setenv("COBUILDER_CLIENT_SECRET", "secret-999")
+    monkeypatch.setenv("COBUILDER_TOKEN_URL", f"http://127.0.0.1:{port}/token")
+    result = run("plan", "-c", write_catalog(CATALOG))
+    assert result.code == 1
+    assert result.err.strip() == "Error: cobuilder: cannot reach the token endpoint: ConnectError"
+    assert "secret-999" not in result.out + result.err
+
+
+def test_token_endpoint_answering_no_token_is_an_auth_error() -> None:
+    from reconciler.errors import AuthError
+    from reconciler.providers.cobuilder import ClientCredentialsAuth, CobuilderProvider
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/token":
+            return httpx.Response(200, text="<html>login</html>")
+        return httpx.Response(200, json=[])
+
+    transport = httpx.MockTransport(handler)
+    auth = ClientCredentialsAuth("https://auth.test/token", "id", "secret", "https://api.test", transport=transport)
+    with CobuilderProvider("https://cb.test", auth=auth, transport=transport) as provider, \
+            pytest.raises(AuthError) as info:
+        provider.read_values(1)
+    assert str(info.value) == "cobuilder: HTTP 200: the token endpoint did not answer a token string"

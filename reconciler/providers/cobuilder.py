@@ -11,7 +11,7 @@ import httpx
 
 from reconciler.catalog.cobuilder import CobuilderSettings
 from reconciler.contracts import cobuilder as cb
-from reconciler.errors import AuthError, ConfigError, ProviderError
+from reconciler.errors import AuthError, ConfigError, ProviderError, TransientError
 from reconciler.plan.cobuilder import normalise_values
 from reconciler.plan.model import Change
 from reconciler.providers.base import Provider
@@ -34,19 +34,28 @@ class ClientCredentialsAuth(httpx.Auth):
         self._lock = threading.Lock()
 
     def _fetch(self) -> str:
+        """A new token. Failures that no retry would mend (unreachable endpoint,
+        refused credentials, an answer that is not a token) are an
+        :class:`AuthError`: every call needs the token, so the run stops with
+        one message rather than one per product."""
         with httpx.Client(transport=self._transport, timeout=DEFAULT_TIMEOUT) as client:
             try:
                 response = client.post(self._token_url, json=self._form)
             except httpx.HTTPError as exc:
-                raise ProviderError("cobuilder", f"cannot reach the token endpoint: {type(exc).__name__}") from None
+                raise AuthError("cobuilder", f"cannot reach the token endpoint: {type(exc).__name__}") from None
         if response.status_code >= 400:
             try:
                 raise_for_answer("cobuilder", response)
-            except AuthError as exc:
+            except TransientError:
+                raise  # 429/5xx: the request is retried, token fetch included
+            except ProviderError as exc:
                 raise AuthError("cobuilder", f"token request refused: {exc.detail}", exc.status) from None
-        token = response.json()
+        try:
+            token = response.json()
+        except ValueError:
+            token = None
         if not isinstance(token, str) or not token:
-            raise ProviderError("cobuilder", "the token endpoint did not answer a token string")
+            raise AuthError("cobuilder", "the token endpoint did not answer a token string", response.status_code)
         return token
 
     def _current(self, stale: str | None = None) -> str:
