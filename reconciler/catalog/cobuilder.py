@@ -100,7 +100,7 @@ def _guid(container: dict, key: str, path: str, check: Checker) -> str | None:  
     value = container[key]
     if not check.expect(value, (str,), loc, "a 22-character GUID string"):
         return None
-    if not cb.GUID_PATTERN.match(value):
+    if not cb.GUID_PATTERN.fullmatch(value):
         check.add(loc, f"{value!r} is not a GUID (22 non-space characters, pattern ^\\S{{22}}$)")
         return None
     return value
@@ -122,7 +122,7 @@ def _quick_property(prop: Any, location: Location) -> PropertySpec | None:
     guid, unit, values = prop.get("propertyGuid"), prop.get("unitGuid"), prop.get("values")
     if type(guid) is not str or type(unit) is not str or type(values) is not list:
         return None
-    if not cb.GUID_PATTERN.match(guid) or not cb.GUID_PATTERN.match(unit):
+    if not cb.GUID_PATTERN.fullmatch(guid) or not cb.GUID_PATTERN.fullmatch(unit):
         return None
     clean = []
     for value in values:
@@ -193,7 +193,7 @@ def _objects(items: Any, keys: tuple[str, ...], location: Location, check: Check
         for key, text in item.items():
             if key in keys and not isinstance(text, str):
                 check.add(check.at(item, key, f"{path}.{key}"), "expected a string")
-        if guid_key and isinstance(item.get(guid_key), str) and not cb.GUID_PATTERN.match(item[guid_key]):
+        if guid_key and isinstance(item.get(guid_key), str) and not cb.GUID_PATTERN.fullmatch(item[guid_key]):
             check.add(check.at(item, guid_key, f"{path}.{guid_key}"), f"{item[guid_key]!r} is not a GUID")
         result.append(dict(item))
     return result

@@ -8,7 +8,8 @@ DEFAULT_BASE_URL: Final = "https://api.cobuilder.com/products-management/api/v3"
 #: Assumed: the audience the token is asked for when the catalog names none.
 DEFAULT_AUDIENCE_URL: Final = "https://api.cobuilder.com"
 
-#: Documented request-model pattern for GUIDs.
+#: Documented request-model pattern for GUIDs. Use ``fullmatch``: with ``match``,
+#: ``$`` also matches before a trailing newline, which JSON Schema patterns do not.
 GUID_PATTERN: Final = re.compile(r"^\S{22}$")
 MAX_VALUE_LENGTH: Final = 2000
 

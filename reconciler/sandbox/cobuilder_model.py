@@ -61,7 +61,7 @@ def _guid(value: Any, path: str, *, required: bool) -> str | None:
         if required:
             raise SchemaError(path, "is required")
         return None
-    if not isinstance(value, str) or not GUID_PATTERN.match(value):
+    if not isinstance(value, str) or not GUID_PATTERN.fullmatch(value):
         raise SchemaError(path, f"must match {GUID_PATTERN.pattern}")
     return value
 

@@ -78,3 +78,16 @@ def test_bad_ifd_guid(tmp_path: Path) -> None:
             - ifdValues: [{{valueGuid: "has space in it 12345678"}}]
 """)
     assert "ifdValues[0].valueGuid: 'has space in it 12345678' is not a GUID" in text
+
+
+def test_guid_with_a_trailing_newline_is_not_a_guid(tmp_path: Path) -> None:
+    text = problems(tmp_path, f"""products:
+  - code: A
+    cobuilder:
+      id: 7
+      properties:
+        - propertyGuid: "{G}\\n"
+          unitGuid: {U}
+          values: [{{value: "1"}}]
+""")
+    assert ":6: products[0].cobuilder.properties[0].propertyGuid: '" + G + "\\n' is not a GUID" in text
