@@ -134,3 +134,14 @@ def test_cobuilder_delete_404_for_a_property_still_there_is_a_failure(env: Sandb
     result = run("apply", "-c", catalog, "--auto-approve")
     assert result.code == 1 and "0 succeeded, 1 failed" in result.out
     assert f"Cobuilder product 601, properties {G}" in result.out
+
+
+def test_lost_delete_answer_is_not_a_failure(env: Sandbox, run, write_catalog) -> None:  # type: ignore[no-untyped-def]
+    env.seed_readycloud(1, [{"code": "GONE", "kind": "goods"}, {"code": "KEEP", "kind": "goods"}])
+    catalog = write_catalog("readycloud: {org: 1}\nproducts:\n  - {code: GONE, absent: true}\n")
+    env.inject({"status": 502, "count": 1, "method": "DELETE", "mode": "after"})  # acts, then the answer is lost
+    result = run("apply", "-c", catalog, "--auto-approve")
+    assert result.code == 0, result.out + result.err
+    assert [p["code"] for p in env.readycloud_products()] == ["KEEP"]
+    deletes = [r for r in env.requests() if r["method"] == "DELETE"]
+    assert len(deletes) == 2  # the retry found it gone (404): done, not failed

@@ -221,7 +221,13 @@ class ReadyCloudProvider(Provider):
             return self.create(change.key, change.body)
         if change.action == "update":
             return self.http.send("PATCH", self._item(str(change.resource_id)), json=change.body).json()
-        self.http.send("DELETE", self._item(str(change.resource_id)))
+        try:
+            self.http.send("DELETE", self._item(str(change.resource_id)))
+        except ProviderError as exc:
+            if exc.status != 404:
+                raise
+            # Gone already: a DELETE that acted but whose answer was lost, retried,
+            # or someone else's. Either way the product no longer exists, as planned.
         with self._lock:
             self._deleted.add(str(change.resource_id))  # a cached listing forgets it (see close)
         return None
