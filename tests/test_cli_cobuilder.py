@@ -223,3 +223,31 @@ def test_token_endpoint_answering_no_token_is_an_auth_error() -> None:
             pytest.raises(AuthError) as info:
         provider.read_values(1)
     assert str(info.value) == "cobuilder: HTTP 200: the token endpoint did not answer a token string"
+
+
+def test_values_from_the_environment_are_sensitive_everywhere(env: Sandbox, run, write_catalog, tmp_path,  # type: ignore[no-untyped-def]
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "internal-grade-7c1e"
+    monkeypatch.setenv("GRADE", secret)
+    env.seed_cobuilder(200, [prop(FIRE, {"value": "B"})])
+    catalog = write_catalog(f"""cobuilder: {{}}
+products:
+  - code: A
+    cobuilder:
+      id: 200
+      properties:
+        - {{propertyGuid: {FIRE}, unitGuid: {U}, values: [{{value: "${{GRADE}}"}}]}}
+        - {{propertyGuid: {MAT}, unitGuid: {U}, values: [{{value: Cotton}}]}}
+""")
+    outputs = [run("plan", "-c", catalog, "--format", fmt).out for fmt in ("text", "markdown", "json")]
+    planfile = tmp_path / "plan.json"
+    assert run("plan", "-c", catalog, "--out", str(planfile)).code == 0
+    for text in [*outputs, planfile.read_text()]:
+        assert secret not in text
+        assert "(sensitive)" in text or '"$sensitive"' in text
+        assert "Cotton" in text  # the other property is shown as it is
+    applied = run("apply", str(planfile), "-c", catalog)
+    assert applied.code == 0, applied.err
+    assert secret not in applied.out + applied.err
+    values = {p["propertyGuid"]: p["values"] for p in env.cobuilder_values(200)}
+    assert [v["value"] for v in values[FIRE]] == [secret]  # the real value was sent

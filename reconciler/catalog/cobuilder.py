@@ -27,6 +27,7 @@ class PropertySpec:
     unit_guid: str
     values: tuple[Any, ...]  # value objects exactly as declared (plain dicts)
     location: Location
+    sensitive: bool = False  # a value came from the environment: shown and saved as (sensitive)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +156,9 @@ def _property(prop: Any, path: str, location: Location, check: Checker) -> Prope
              for i, v in enumerate(values)]
     if guid is None or unit is None or any(v is None for v in clean):
         return None
-    return PropertySpec(guid, unit, tuple(clean), location)
+    from_env = any(isinstance(text, str) and "${" in text
+                   for value in values if isinstance(value, dict) for text in value.values())
+    return PropertySpec(guid, unit, tuple(clean), location, from_env)
 
 
 def _value(value: Any, path: str, location: Location, check: Checker) -> dict[str, Any] | None:

@@ -97,10 +97,10 @@ def _plan_product(code: str, spec: CobuilderProductSpec, answer: list[dict[str, 
         return  # unchanged: no fingerprint needed (it costs a JSON dump of the answer)
     digest = fingerprint(answer)
     if creates:
-        fields = tuple(FieldChange(p.guid, None, _describe(list(p.values))) for p in creates)
+        fields = tuple(FieldChange(p.guid, None, _describe(list(p.values)), p.sensitive) for p in creates)
         result.changes.append(Change(VENDOR, "create", code, target, fields, _body(creates), fingerprint=digest))
     if updates:
-        fields = tuple(FieldChange(p.guid, _describe(cur.get("values")), _describe(list(p.values)))
+        fields = tuple(FieldChange(p.guid, _describe(cur.get("values")), _describe(list(p.values)), p.sensitive)
                        for p, cur in updates)
         for (p, cur) in updates:
             if p.unit_guid != cur.get("unitGuid"):

@@ -52,7 +52,11 @@ class Change:
         """The change as saved and shown: sensitive values replaced by markers."""
         hidden = self.sensitive_fields
         body = self.body
-        if isinstance(body, dict) and hidden:
+        if isinstance(body, dict) and hidden and self.vendor == "cobuilder":
+            body = {**body, "properties": [
+                {**p, "values": {SENSITIVE_KEY: p.get("propertyGuid")}} if p.get("propertyGuid") in hidden else p
+                for p in body.get("properties", [])]}
+        elif isinstance(body, dict) and hidden:
             body = {k: ({SENSITIVE_KEY: k} if k in hidden else v) for k, v in body.items()}
         patch = [({**op, "value": {SENSITIVE_KEY: op["path"].lstrip("/")}}
                   if "value" in op and op.get("path", "").lstrip("/").split("/")[0] in hidden else op)

@@ -92,7 +92,10 @@ def resolve_sensitive(plan: Plan, catalog: Catalog) -> Plan:
     changes = []
     for change in plan.changes:
         body = change.body
-        if isinstance(body, dict) and any(_is_marker(v) for v in body.values()):
+        if change.vendor == "cobuilder" and isinstance(body, dict) and any(
+                _is_marker(p.get("values")) for p in body.get("properties", []) if isinstance(p, dict)):
+            change = _resolve_cobuilder(change, specs.get(change.key))
+        elif isinstance(body, dict) and any(_is_marker(v) for v in body.values()):
             spec = specs.get(change.key)
             filled = {}
             for name, value in body.items():
@@ -107,6 +110,22 @@ def resolve_sensitive(plan: Plan, catalog: Catalog) -> Plan:
         changes.append(change)
     return Plan(tuple(changes), plan.unchanged, plan.errors, plan.notes, plan.catalog_digest, plan.unmanaged,
                 plan.violations, plan.context)
+
+
+def _resolve_cobuilder(change: Change, spec: Any) -> Change:
+    """Fill the values of sensitive Cobuilder properties from the catalog."""
+    declared = {p.guid: p for p in spec.cobuilder.properties} if spec is not None and spec.cobuilder else {}
+    properties = []
+    for prop in change.body["properties"]:
+        if _is_marker(prop.get("values")):
+            guid = prop.get("propertyGuid")
+            if guid not in declared:
+                raise PlanFileError(f"the plan needs the sensitive values of Cobuilder property {guid} of "
+                                    f"{change.key}, which the catalog no longer declares")
+            prop = {**prop, "values": list(declared[guid].values)}
+        properties.append(prop)
+    return Change(change.vendor, change.action, change.key, change.resource_id, change.fields,
+                  {**change.body, "properties": properties}, change.live, change.fingerprint, change.patch)
 
 
 def _is_marker(value: Any) -> bool:

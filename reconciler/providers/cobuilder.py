@@ -26,8 +26,9 @@ class ClientCredentialsAuth(httpx.Auth):
     JSON string), caches it, and fetches a new one once if a call answers 401."""
 
     def __init__(self, token_url: str, client_id: str, client_secret: str, audience_url: str,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None, timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> None:
         self._token_url = token_url
+        self._timeout = timeout
         self._form = {"clientId": client_id, "clientSecret": client_secret, "audienceUrl": audience_url}
         self._transport = transport
         self._token: str | None = None
@@ -38,7 +39,7 @@ class ClientCredentialsAuth(httpx.Auth):
         refused credentials, an answer that is not a token) are an
         :class:`AuthError`: every call needs the token, so the run stops with
         one message rather than one per product."""
-        with httpx.Client(transport=self._transport, timeout=DEFAULT_TIMEOUT) as client:
+        with httpx.Client(transport=self._transport, timeout=self._timeout) as client:
             try:
                 response = client.post(self._token_url, json=self._form)
             except httpx.HTTPError as exc:
@@ -116,8 +117,9 @@ class CobuilderProvider(Provider):
             if not token_url:
                 raise ConfigError("COBUILDER_CLIENT_ID is set but no token endpoint is configured: "
                                   "set COBUILDER_TOKEN_URL or cobuilder.token_url in the catalog")
+            retry = kwargs.get("retry", DEFAULT_RETRY)  # RECONCILER_TIMEOUT applies to the token request too
             auth = ClientCredentialsAuth(token_url, client_id, secret, settings.audience_url,
-                                         transport=kwargs.get("transport"))
+                                         transport=kwargs.get("transport"), timeout=retry.httpx_timeout)
         limits = Limits(settings.max_reads_per_minute, settings.max_writes_per_minute)
         provider = cls(base_url, token=token, auth=auth, limits=limits.resolve(environ, "COBUILDER_MAX_RPM"),
                        **kwargs)
