@@ -180,3 +180,18 @@ def test_no_secret_in_any_output_or_plan_file(env: Sandbox, run, write_catalog, 
             assert value not in text
     live = {p["code"]: p for p in env.readycloud_products(1)}
     assert live["A"]["description"] == secret and live["B"]["part_number"] == "hidden-pn-77"
+
+
+def test_a_saved_plan_changing_a_structured_field_applies(env: Sandbox, run, write_catalog, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A custom_fields update carries DeepDiff detail paths; they must survive the
+    round trip, or the reloaded plan's checksum differs and apply refuses it."""
+    seed(env, ["A"], custom_fields={"Top color": {"value": "Red"}})
+    catalog = write_catalog(BASE + "products:\n  - code: A\n    custom_fields:\n"
+                                   "      Top color: {value: Blue}\n      Size: {value: M}\n")
+    plan_path = tmp_path / "plan.json"
+    assert run("plan", "-c", catalog, "--out", str(plan_path)).code == 0
+    (update,) = json.loads(plan_path.read_text())["changes"]
+    assert update["fields"][0]["detail"]  # where inside custom_fields the two differ
+    applied = run("apply", str(plan_path), "-c", catalog)
+    assert applied.code == 0, applied.err
+    assert env.readycloud_products(1)[0]["custom_fields"] == {"Top color": {"value": "Blue"}, "Size": {"value": "M"}}

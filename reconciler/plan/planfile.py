@@ -80,7 +80,8 @@ def load(path: str | os.PathLike[str]) -> tuple[Plan, Selection]:
 def _change(data: dict[str, Any]) -> Change:
     if data["action"] not in ACTIONS:
         raise ValueError(f"unknown action {data['action']!r}")
-    fields = tuple(FieldChange(f["field"], f["before"], f["after"], bool(f.get("sensitive")))
+    fields = tuple(FieldChange(f["field"], f["before"], f["after"], bool(f.get("sensitive")),
+                               tuple(str(d) for d in f.get("detail") or ()))
                    for f in data["fields"])
     return Change(data["vendor"], data["action"], data["key"], data["resource_id"], fields, data["body"],
                   fingerprint=data.get("fingerprint"), patch=tuple(data.get("patch") or ()))
