@@ -195,3 +195,27 @@ def test_a_saved_plan_changing_a_structured_field_applies(env: Sandbox, run, wri
     applied = run("apply", str(plan_path), "-c", catalog)
     assert applied.code == 0, applied.err
     assert env.readycloud_products(1)[0]["custom_fields"] == {"Top color": {"value": "Blue"}, "Size": {"value": "M"}}
+
+
+def test_editing_what_apply_decides_by_is_refused(env: Sandbox, run, write_catalog, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Not only the changes: a file whose crossed thresholds, errors or
+    freshness context were edited would let apply skip a guard."""
+    seed(env, [f"SHOP-{i}" for i in range(20)], quantity=1)
+    catalog = write_catalog(BASE + 'policy: {prune: true, scope: ["SHOP-*"]}\nproducts:\n'
+                            + "".join(f"  - {{code: SHOP-{i}, quantity: 1}}\n" for i in range(16)))
+    plan_path = tmp_path / "plan.json"
+    assert run("plan", "-c", catalog, "--out", str(plan_path)).code == 0
+    original = json.loads(plan_path.read_text())
+    assert original["violations"]
+    edits = {"violations": [], "errors": [{"vendor": "readycloud", "key": "X", "message": "m"}],
+             "context": {"readycloud": {**original["context"]["readycloud"], "watermark": "2999-01-01T00:00:00Z"}}}
+    for key, value in edits.items():
+        plan_path.write_text(json.dumps({**original, key: value}))
+        result = run("apply", str(plan_path), "-c", catalog)
+        assert result.code == 1 and "checksum mismatch" in result.err, key
+    assert writes(env) == [] and len(env.readycloud_products(1)) == 20
+    plan_path.write_text(json.dumps(original))
+    refused = run("apply", str(plan_path), "-c", catalog)  # the unedited file: the threshold still holds
+    assert refused.code == 1 and "crosses a safety threshold" in refused.err
+    assert run("apply", str(plan_path), "-c", catalog, "--force").code == 0
+    assert len(env.readycloud_products(1)) == 16

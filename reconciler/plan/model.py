@@ -114,6 +114,14 @@ class Plan:
 
     @property
     def checksum(self) -> str:
-        """A digest of the changes, stable across runs for the same plan."""
-        payload = json.dumps([c.to_dict() for c in self.changes], sort_keys=True, default=str)
+        """A digest of the plan, stable across runs for the same plan: the
+        changes and everything ``apply PLANFILE`` decides by (the catalog
+        digest, the errors and thresholds crossed, the live-state context its
+        freshness check starts from), so that editing any of them is noticed."""
+        payload = json.dumps({
+            "changes": [c.to_dict() for c in self.changes], "catalog_digest": self.catalog_digest,
+            "errors": [[e.vendor, e.key, e.message] for e in self.errors], "violations": list(self.violations),
+            "notes": list(self.notes), "unchanged": self.unchanged, "unmanaged": self.unmanaged,
+            "context": dict(self.context),
+        }, sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()
