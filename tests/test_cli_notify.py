@@ -113,3 +113,19 @@ def test_bad_event_type_fails_validation_offline(box: Sandbox, run, write_catalo
     assert result.code == 1
     assert ":12: notify.usercom.event_type:" in result.err and "'view'" in result.err
     assert box.requests() == []
+
+
+def test_applying_a_saved_plan_announces_its_deletes_too(box: Sandbox, run, write_catalog, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The CD flow: plan --out on the PR, apply PLANFILE on merge. The deleted
+    product's last known state comes from the plan file."""
+    catalog = write_catalog(CATALOG.format(url=box.url))
+    old = next(p for p in box.readycloud_products(1) if p["code"] == "OLD")
+    plan_path = str(tmp_path / "plan.json")
+    assert run("plan", "-c", catalog, "--out", plan_path).code == 0
+    result = run("apply", plan_path, "-c", catalog)
+    assert result.code == 0, result.err
+    hooks = {json.loads(h["body"])["event"]: json.loads(h["body"]) for h in box.captures("webhook")}
+    assert sorted(hooks) == ["product.created", "product.deleted", "product.updated"]
+    assert hooks["product.deleted"]["data"] == old
+    changes = [json.loads(c["body"])["metadata"]["change"] for c in box.captures("voucherify")]
+    assert sorted(changes) == ["created", "deleted", "updated"]

@@ -69,6 +69,10 @@ class Change:
                         **({"detail": list(f.detail)} if f.detail and not f.sensitive else {})}
                        for f in self.fields],
             "body": body, "patch": patch,
+            # a ReadyCloud delete keeps the product it deletes: its "before", and the
+            # last known state product.deleted announces after `apply PLANFILE`
+            # (a tombstone or a pruned product declares no field, so none is sensitive)
+            **({"live": self.live} if self.action == "delete" and self.vendor == "readycloud" else {}),
         }
 
 

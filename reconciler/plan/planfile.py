@@ -84,7 +84,7 @@ def _change(data: dict[str, Any]) -> Change:
                                tuple(str(d) for d in f.get("detail") or ()))
                    for f in data["fields"])
     return Change(data["vendor"], data["action"], data["key"], data["resource_id"], fields, data["body"],
-                  fingerprint=data.get("fingerprint"), patch=tuple(data.get("patch") or ()))
+                  live=data.get("live"), fingerprint=data.get("fingerprint"), patch=tuple(data.get("patch") or ()))
 
 
 def resolve_sensitive(plan: Plan, catalog: Catalog) -> Plan:
