@@ -230,7 +230,7 @@ def _product(entry: dict, path: str, loc: Location, check: Checker) -> ProductSp
         kind = rc.WRITABLE_FIELDS[name]
         if _quick_check(kind, value):
             continue
-        new, from_env = _field_value(kind, value, entry, name, path, check)
+        new, from_env = _field_value(kind, value, entry, name, path, check, hidden=name in sensitive)
         if from_env:
             sensitive.add(name)
         if new is not value:
@@ -260,9 +260,10 @@ def _sensitive_list(entry: dict, path: str, check: Checker) -> list[str]:  # typ
 
 
 def _field_value(kind: str, value: Any, entry: dict, name: str, path: str,  # type: ignore[type-arg]
-                 check: Checker) -> tuple[Any, bool]:
+                 check: Checker, hidden: bool = False) -> tuple[Any, bool]:
     """Check one product field. Its location is worked out only for a problem
-    (this runs for every field of every product)."""
+    (this runs for every field of every product). A value from the environment
+    or a field marked sensitive (``hidden``) is never quoted in a message."""
     kinds, what = _TYPE_CHECKS[kind]
     if type(value) not in kinds and not check.expect(value, kinds, check.at(entry, name, f"{path}.{name}"), what):
         return value, False
@@ -282,7 +283,10 @@ def _field_value(kind: str, value: Any, entry: dict, name: str, path: str,  # ty
             value, used = _custom_fields(value, f"{path}.{name}", check)
             from_env = from_env or used
     except ValueError as exc:
-        check.add(check.at(entry, name, f"{path}.{name}"), str(exc))
+        message = str(exc)
+        if (from_env or hidden) and isinstance(value, str) and value:
+            message = message.replace(repr(value), "(sensitive)").replace(value, "(sensitive)")
+        check.add(check.at(entry, name, f"{path}.{name}"), message)
     return value, from_env
 
 

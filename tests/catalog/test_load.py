@@ -82,6 +82,22 @@ def test_env_substitution_and_missing_variable(tmp_path: Path, monkeypatch: pyte
                      "environment variable RC_TEST_DESC is not set"]
 
 
+def test_invalid_values_from_the_environment_or_marked_sensitive_are_not_quoted(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RC_SECRET_KIND", "kind-secret-6a1f")
+    monkeypatch.setenv("RC_SECRET_DATE", "date-secret-0b7e")
+    found = problems(tmp_path, "readycloud: {org: 1}\nproducts:\n"
+                               "  - {code: A, kind: '${RC_SECRET_KIND}', net_cost_end_date: '${RC_SECRET_DATE}'}\n"
+                               "  - {code: B, kind: goods, net_cost_code: x, net_cost_begin_date: typed-secret-99,\n"
+                               "     sensitive: [net_cost_begin_date]}\n")
+    text = "\n".join(found)
+    assert ":3: products[0].kind: kind must be one of goods, discount, tax, adjustment, got (sensitive)" in text
+    assert ":3: products[0].net_cost_end_date: (sensitive) is not an ISO 8601 date-time" in text
+    assert ":4: products[1].net_cost_begin_date: (sensitive) is not an ISO 8601 date-time" in text
+    for secret in ("kind-secret-6a1f", "date-secret-0b7e", "typed-secret-99"):
+        assert secret not in text
+
+
 def test_yaml_syntax_error_has_line(tmp_path: Path) -> None:
     found = problems(tmp_path, "products:\n  - code: A\n   kind: [goods\n")
     assert len(found) == 1 and "YAML syntax" in found[0] and "catalog.yaml:" in found[0]
