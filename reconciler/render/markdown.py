@@ -10,6 +10,8 @@ from reconciler.render.common import SYMBOL, after, before, grouped, show, title
 #: The comment marker CI scripts use to find and update the comment.
 MARKER = "<!-- reconciler-plan -->"
 LIMIT = 60_000
+#: Room kept in the header for the checksum line and the products footer.
+_RESERVE = 1_000
 
 
 def _cell(value: object) -> str:
@@ -33,7 +35,7 @@ def _section(key: str, changes: list[Change]) -> str:
     return f"<details><summary>{summary}</summary>\n\n" + "\n".join(rows) + "\n\n</details>\n"
 
 
-def _header(plan: Plan) -> str:
+def _header(plan: Plan, where: str, limit: int) -> str:
     counts = plan.counts
     lines = [MARKER, "### reconciler plan", ""]
     lines.append("No changes. The live state matches the catalog." if not plan.changes and not plan.errors
@@ -44,18 +46,26 @@ def _header(plan: Plan) -> str:
     for violation in plan.violations:
         lines.append(f"> :warning: **Safety threshold crossed**: {html.escape(violation)}. "
                      "`apply` will refuse this plan without `--force`.")
-    for issue in plan.errors:
-        lines.append(f"> :x: **{html.escape(issue.key)}** ({issue.vendor}): {html.escape(issue.message)}")
-    for note in plan.notes:
-        lines.append(f"> note: {html.escape(note)}")
+    remarks = [f"> :x: **{html.escape(issue.key)}** ({issue.vendor}): {html.escape(issue.message)}"
+               for issue in plan.errors] + [f"> note: {html.escape(note)}" for note in plan.notes]
+    # Errors and notes come before the products, but a plan with thousands of
+    # them must still fit a comment: keep what fits and say where the rest is.
+    budget = limit - _RESERVE - sum(len(line) + 1 for line in lines)
+    for index, remark in enumerate(remarks):
+        if len(remark) + 1 > budget:
+            lines.append(f"> {len(remarks) - index} more of {len(remarks)} errors and notes left out to fit a "
+                         f"comment; the full plan is in {where}.")
+            break
+        lines.append(remark)
+        budget -= len(remark) + 1
     lines.append(f"\n<sub>plan checksum <code>{plan.checksum[:16]}</code></sub>\n")
     return "\n".join(lines) + "\n"
 
 
 def render_plan(plan: Plan, full_plan_location: str | None = None, limit: int = LIMIT) -> str:
-    header = _header(plan)
-    sections = [_section(key, changes) for key, changes in grouped(plan.changes)]
     where = full_plan_location or "the job log (run `reconciler plan` for the text plan)"
+    header = _header(plan, where, limit)
+    sections = [_section(key, changes) for key, changes in grouped(plan.changes)]
     body: list[str] = []
     size = len(header)
     for index, section in enumerate(sections):

@@ -1,4 +1,4 @@
-from reconciler.plan.model import Change, FieldChange, Plan
+from reconciler.plan.model import Change, FieldChange, Plan, PlanIssue
 from reconciler.render.markdown import MARKER, render_plan
 
 
@@ -30,3 +30,17 @@ def test_sensitive_values_hidden() -> None:
     p = Plan((Change("readycloud", "update", "A", "1", (FieldChange("description", "old-secret", "new-secret", True),)),))
     out = render_plan(p)
     assert "secret" not in out and "(sensitive)" in out
+
+
+def test_thousands_of_errors_and_notes_still_fit() -> None:
+    issues = tuple(PlanIssue("readycloud", f"P{i}", f"catalog.yaml:{i}: 'kind' is required to create product "
+                             f"'P{i}' (one of goods, discount, tax, adjustment)") for i in range(600))
+    p = Plan(plan(50).changes, errors=issues, notes=tuple(f"note {i} " + "x" * 100 for i in range(300)))
+    out = render_plan(p, "the saved plan `plan.json`")
+    assert len(out) <= 60_000
+    assert out.index("| create | update | delete | unchanged | unmanaged |") < out.index(":x: **P0**")
+    shown = out.count("> :x: ") + out.count("> note: ")
+    assert 0 < shown < 900
+    assert f"> {900 - shown} more of 900 errors and notes left out to fit a comment; " \
+           "the full plan is in the saved plan `plan.json`." in out
+    assert "products left out to fit a comment" in out
