@@ -11,7 +11,6 @@ from typing import Any, Callable, Mapping
 
 import jsonpatch
 
-from deepdiff import DeepDiff
 
 from reconciler.catalog.cobuilder import CobuilderProductSpec, PropertySpec
 from reconciler.catalog.model import Catalog
@@ -124,9 +123,3 @@ def _plan_product(code: str, spec: CobuilderProductSpec, answer: list[dict[str, 
 def _body(props: list[PropertySpec]) -> dict[str, Any]:
     return {"properties": [{"propertyGuid": p.guid, "unitGuid": p.unit_guid, "values": list(p.values)}
                            for p in props]}
-
-
-def differences(before: Any, after: Any) -> list[str]:
-    """Human-readable detail of how two value lists differ (DeepDiff, ignoring order)."""
-    diff = DeepDiff(_describe(before), _describe(after), ignore_order=True, verbose_level=0)
-    return [str(k) for k in diff.affected_paths]

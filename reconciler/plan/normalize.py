@@ -57,8 +57,3 @@ def normalise_field(name: str, value: Any) -> Any:
 
 #: the fields whose values are normalised before they are compared
 NORMALISED = frozenset(name for name, kind in rc.WRITABLE_FIELDS.items() if kind in _NORMALISERS)
-
-
-def normalise_fields(fields: Mapping[str, Any], names: Any) -> dict[str, Any]:
-    """Normalise the ``names`` fields of ``fields`` (missing ones read as null)."""
-    return {name: normalise_field(name, fields.get(name)) for name in names}
