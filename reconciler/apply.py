@@ -4,7 +4,6 @@ failure stops everything not yet started (it would fail the same way)."""
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Literal, Mapping
 
@@ -12,6 +11,7 @@ from reconciler.errors import AuthError, ReconcilerError, SafetyError
 from reconciler.plan.model import Change, Plan
 from reconciler.progress import NULL, Progress
 from reconciler.providers.base import Provider
+from reconciler.workers import bounded_map
 
 Status = Literal["succeeded", "failed", "skipped"]
 
@@ -93,9 +93,9 @@ def apply_plan(plan: Plan, providers: Mapping[str, Provider], *, parallelism: in
 
     order = {id(c): i for i, c in enumerate(plan.changes)}
     try:
-        with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool:
-            for phase in phases(plan):
-                list(pool.map(lambda c: run(order[id(c)], c), phase))
+        for phase in phases(plan):  # (each phase ends before the next begins: deletes last)
+            for _ in bounded_map(lambda c: run(order[id(c)], c), phase, parallelism, "apply"):
+                pass
     finally:
         task.close()
     return ApplyResult(tuple(results[i] for i in sorted(results)))

@@ -5,6 +5,7 @@ and key. Nothing here touches the network.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from pathlib import Path
@@ -90,11 +91,22 @@ def _parse_and_build(text: str, filename: str, digest: str, environ: Mapping[str
     parsed, data = fastyaml.parse_fast(text, stream=True)
     if parsed:  # the fast path: no line numbers, found later only if a message needs one
         try:
-            return build_catalog(data, filename, digest, environ, LineFinder(text, filename), consume=True)
+            # (the text itself is not kept: it is read again if a message needs a line)
+            lines = LineFinder(filename, functools.partial(_text_if_unchanged, filename, digest))
+            return build_catalog(data, filename, digest, environ, lines, consume=True)
         except (CatalogError, fastyaml.Declined):
             pass  # validate again below, on the located parse, so every problem has its line
     data = load_yaml(text, filename)
-    return build_catalog(data, filename, digest, environ, LineFinder(text, filename, data))
+    return build_catalog(data, filename, digest, environ, LineFinder(filename, located=data))
+
+
+def _text_if_unchanged(filename: str, digest: str) -> str | None:
+    """The catalog's text again, if the file still holds what was loaded."""
+    try:
+        raw = Path(filename).read_bytes()
+    except OSError:
+        return None
+    return raw.decode("utf-8") if hashlib.sha256(raw).hexdigest() == digest else None
 
 
 def build_catalog(data: Any, filename: str, digest: str, environ: Mapping[str, str] | None = None,

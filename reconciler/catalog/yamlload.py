@@ -8,7 +8,7 @@ and date-times stay strings (we parse them ourselves, per field).
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import yaml
 
@@ -96,17 +96,20 @@ _STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 class LineFinder:
     """Finds the line of a validation path (``products[3].cobuilder.properties[0]``)
-    in a catalog's text. A catalog parsed without line numbers (the fast path)
-    is parsed again, with them, the first time a line is asked for."""
+    in a catalog. ``located``: the catalog parsed with line numbers; without
+    it (the fast path), ``source`` gives the text to parse, the first time a
+    line is asked for, or None if it is no longer what was loaded (the file
+    changed since): the line is then unknown."""
 
-    def __init__(self, text: str, filename: str, located: Any = None) -> None:
-        self._text = text
+    def __init__(self, filename: str, source: Callable[[], str | None] | None = None, located: Any = None) -> None:
         self._filename = filename
+        self._source = source
         self._located = located
 
     def line(self, path: str) -> int | None:
-        if self._located is None:
-            self._located = load_yaml(self._text, self._filename)
+        if self._located is None and self._source is not None:
+            text, self._source = self._source(), None
+            self._located = None if text is None else load_yaml(text, self._filename)
         node, line = self._located, getattr(self._located, "line", None)
         for key in _steps(path):
             if isinstance(node, dict) and key in node:

@@ -63,7 +63,7 @@ class Prediff:
     def __init__(self, catalog: Catalog, selected: Callable[[str], bool]) -> None:
         self._specs = {s.code: s for s in catalog.products
                        if s.manages_readycloud and not s.absent and selected(s.code)}
-        self._found: dict[int, tuple[Mapping[str, Any], list[str]]] = {}
+        self._found: dict[int, tuple[Mapping[str, Any], Sequence[str]]] = {}
         self.seconds = 0.0  # spent comparing (overlapped with the listing)
 
     def observe(self, products: Sequence[Mapping[str, Any]]) -> None:
@@ -71,10 +71,10 @@ class Prediff:
         for product in products:
             spec = self._specs.get(str(product.get("code")))
             if spec is not None:
-                self._found[id(product)] = (product, changed_fields(product, spec))
+                self._found[id(product)] = (product, changed_fields(product, spec) or ())  # (one shared empty tuple)
         self.seconds += time.perf_counter() - started
 
-    def changed_fields(self, live: Mapping[str, Any], spec: ProductSpec) -> list[str]:
+    def changed_fields(self, live: Mapping[str, Any], spec: ProductSpec) -> Sequence[str]:
         found = self._found.get(id(live))
         if found is not None and found[0] is live and self._specs.get(spec.code) is spec:
             return found[1]
@@ -154,7 +154,7 @@ def _create(spec: ProductSpec, catalog: Catalog, result: VendorPlan) -> None:
     result.changes.append(Change(VENDOR, "create", spec.code, None, fields, body))
 
 
-def _update(spec: ProductSpec, current: dict[str, Any], names: list[str]) -> Change:
+def _update(spec: ProductSpec, current: dict[str, Any], names: Sequence[str]) -> Change:
     fields = tuple(FieldChange(n, current.get(n), spec.fields[n], n in spec.sensitive,
                                () if n in spec.sensitive else detail(normalise_field(n, current.get(n)),
                                                                      normalise_field(n, spec.fields[n])))

@@ -1,11 +1,10 @@
 """Cobuilder Products Management API v3 adapter: property values."""
 from __future__ import annotations
 
+import json
 import os
-import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Generator, Iterable, Mapping, Sequence
+from typing import Any, Callable, Generator, Iterable, Iterator, Mapping, Sequence
 
 import httpx
 
@@ -17,6 +16,7 @@ from reconciler.plan.model import Change
 from reconciler.providers.base import Provider
 from reconciler.providers.pacing import Limits
 from reconciler.progress import NULL, Progress
+from reconciler.workers import bounded_map
 from reconciler.providers.http import (DEFAULT_RETRY, DEFAULT_TIMEOUT, AmbiguousWriteError, Requester, RetryPolicy,
                                        build_client, raise_for_answer)
 
@@ -74,17 +74,24 @@ class ClientCredentialsAuth(httpx.Auth):
             yield request
 
 
-def _shared(value: Any) -> Any:
-    """The same JSON with one copy of each key and of each short string
-    (GUIDs, titles, operators): every product's answer repeats them, and
-    100,000 answers held for a plan would otherwise hold them 100,000 times."""
-    if isinstance(value, dict):
-        return {sys.intern(k) if isinstance(k, str) else k: _shared(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_shared(v) for v in value]
-    if isinstance(value, str) and len(value) <= 64:
-        return sys.intern(value)
-    return value
+class Answers(Mapping[int, "list[dict[str, Any]] | ProviderError"]):
+    """Each product's property values as the server sent them (its JSON
+    bytes), decoded when asked for: a plan of 100,000 products reads each
+    answer once, and the decoded objects of all of them would take three
+    times the memory. Errors reading a product are kept as they are."""
+
+    def __init__(self, answers: dict[int, bytes | ProviderError]) -> None:
+        self._answers = answers
+
+    def __getitem__(self, product_id: int) -> list[dict[str, Any]] | ProviderError:
+        answer = self._answers[product_id]
+        return answer if isinstance(answer, ProviderError) else json.loads(answer)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._answers)
+
+    def __len__(self) -> int:
+        return len(self._answers)
 
 
 class CobuilderProvider(Provider):
@@ -132,31 +139,39 @@ class CobuilderProvider(Provider):
     # -- reading -----------------------------------------------------------
     def read_values(self, product_id: int) -> list[dict[str, Any]] | ProviderError:
         """One product's property values, or the (non-auth) error reading them."""
+        answer = self._read(product_id)
+        return answer if isinstance(answer, ProviderError) else json.loads(answer)
+
+    def _read(self, product_id: int) -> bytes | ProviderError:
+        """One product's answer as sent (checked to be a JSON list), or the error."""
         try:
-            answer = self.http.send("GET", cb.values_path(product_id)).json()
+            content = self.http.send("GET", cb.values_path(product_id)).content
+            answer = json.loads(content)
         except AuthError:
             raise
         except ProviderError as exc:
             return exc
+        except ValueError:
+            answer = None
         if not isinstance(answer, list):
             return ProviderError(self.name, f"unexpected answer for product {product_id}")
-        return _shared(answer)
+        return content
 
     def refresh(self, progress: Progress = NULL,
-                observe: Callable[[Sequence[Any]], None] | None = None) -> dict[int, list[dict[str, Any]] | ProviderError]:
+                observe: Callable[[Sequence[Any]], None] | None = None) -> Answers:
         """Every declared product's values, read concurrently with a bound."""
         task = progress.task("Reading Cobuilder property values", len(self.product_ids),
                              eta_hint=self.http.eta("read", len(self.product_ids)))
 
-        def read(product_id: int) -> list[dict[str, Any]] | ProviderError:
+        def read(product_id: int) -> bytes | ProviderError:
             try:
-                return self.read_values(product_id)
+                return self._read(product_id)
             finally:
                 task.advance()
 
         try:
-            with ThreadPoolExecutor(max_workers=max(1, self.parallelism), thread_name_prefix="cobuilder") as pool:
-                return dict(zip(self.product_ids, pool.map(read, self.product_ids)))
+            return Answers(dict(zip(self.product_ids, bounded_map(read, self.product_ids, self.parallelism,
+                                                                  "cobuilder"))))
         finally:
             task.close()
 

@@ -154,6 +154,14 @@ def test_a_fast_parsed_catalog_finds_lines_for_plan_messages(tmp_path: Path) -> 
     assert str(catalog.locate(spec.location)) == f"{path}:6: products[1]"
 
 
+
+def test_a_catalog_edited_after_loading_gives_no_line_rather_than_a_wrong_one(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.yaml"
+    path.write_text("readycloud: {org: 1}\nproducts:\n  - code: A\n    kind: goods\n  - code: B\n")
+    catalog = load_catalog(path)
+    path.write_text("readycloud: {org: 1}\nproducts:\n\n\n  - code: A\n    kind: goods\n  - code: B\n")
+    assert str(catalog.locate(catalog.products[1].location)) == f"{path}: products[1]"
+
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Stream product lists of any size, 7 items a chunk."""

@@ -1,0 +1,34 @@
+import threading
+
+import pytest
+
+from reconciler.workers import bounded_map
+
+
+def test_results_come_in_order_whatever_finishes_first() -> None:
+    assert list(bounded_map(lambda n: n * n, range(500), 8, "t")) == [n * n for n in range(500)]
+
+
+def test_only_a_few_tasks_per_worker_are_submitted_ahead() -> None:
+    started = []
+    lock = threading.Lock()
+
+    def work(n: int) -> int:
+        with lock:
+            started.append(n)
+        return n
+
+    results = bounded_map(work, range(10_000), 2, "t")
+    assert next(results) == 0
+    assert len(started) <= 8  # 4 per worker, not all 10,000
+    assert sum(results) == sum(range(1, 10_000))
+
+
+def test_an_exception_stops_the_rest() -> None:
+    def work(n: int) -> int:
+        if n == 3:
+            raise ValueError("three")
+        return n
+
+    with pytest.raises(ValueError, match="three"):
+        list(bounded_map(work, range(100_000), 2, "t"))
