@@ -123,9 +123,8 @@ def plan(catalog_path: str, fmt: str, sandbox: bool, targets: tuple[str, ...], e
     """Show what apply would change."""
     selection = Selection(targets, excludes)
     with _environment(sandbox) as run_env, ExitStack() as stack:
-        catalog = load_catalog(catalog_path, run_env.environ)
-        providers = engine.open_providers(catalog, stack, environ=run_env.environ,
-                                          incremental=refresh == "incremental")
+        catalog, providers = engine.load_and_open(catalog_path, stack, environ=run_env.environ,
+                                                  incremental=refresh == "incremental")
         the_plan = engine.refresh_and_plan(catalog, providers, selection, _progress())
     if out:
         planfile.save(the_plan, out, selection)
@@ -174,11 +173,14 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
     text = fmt == "text"
     progress = _progress()
     with _environment(sandbox) as run_env, ExitStack() as stack:
-        catalog = load_catalog(catalog_path, run_env.environ)
-        if saved is not None and saved[0].catalog_digest != catalog.digest:
-            raise ReconcilerError(f"{catalog_path} changed since {planfile_path} was made; run plan again")
-        providers = engine.open_providers(catalog, stack, environ=run_env.environ, parallelism=parallelism,
-                                          incremental=refresh == "incremental" and saved is None)
+        if saved is None:
+            catalog, providers = engine.load_and_open(catalog_path, stack, environ=run_env.environ,
+                                                      parallelism=parallelism, incremental=refresh == "incremental")
+        else:
+            catalog = load_catalog(catalog_path, run_env.environ)
+            if saved[0].catalog_digest != catalog.digest:
+                raise ReconcilerError(f"{catalog_path} changed since {planfile_path} was made; run plan again")
+            providers = engine.open_providers(catalog, stack, environ=run_env.environ, parallelism=parallelism)
         if saved is not None:
             the_plan, selection = planfile.resolve_sensitive(saved[0], catalog), saved[1]
             stale = engine.stale_objects(the_plan, providers)

@@ -11,7 +11,9 @@ from typing import Any, Callable, Mapping
 import httpx
 
 from reconciler.apply import ApplyResult, ChangeResult, apply_plan
-from reconciler.catalog.model import Catalog
+from reconciler.catalog.load import load_catalog
+from reconciler.catalog.model import Catalog, ReadyCloudSettings
+from reconciler.errors import ConfigError
 from reconciler.gcpause import paused_gc
 from reconciler.plan import Plan, Prediff, build_plan, freshness
 from reconciler.plan.select import ALL, Selection
@@ -23,30 +25,78 @@ from reconciler.providers.readycloud import ReadyCloudProvider
 from reconciler.sinks import DeliveryReport, build_events, default_outbox_path, deliver, retry_outbox
 
 
-def cache_dir(catalog: Catalog) -> Path:
+def cache_dir(catalog_path: str) -> Path:
     """Where incremental refresh keeps the last listing: ``.reconciler/cache`` next to the catalog."""
-    return Path(catalog.path).resolve().parent / ".reconciler" / "cache"
+    return Path(catalog_path).resolve().parent / ".reconciler" / "cache"
+
+
+def _open_readycloud(settings: ReadyCloudSettings, catalog_path: str, environ: Mapping[str, str],
+                     transport: httpx.BaseTransport | None, parallelism: int, incremental: bool) -> ReadyCloudProvider:
+    provider = ReadyCloudProvider.from_settings(settings, environ, transport=transport, parallelism=parallelism,
+                                                retry=RetryPolicy.from_env(environ))
+    provider.cache_dir, provider.incremental = cache_dir(catalog_path), incremental
+    return provider
 
 
 def open_providers(catalog: Catalog, stack: ExitStack, *, environ: Mapping[str, str] = os.environ,
                    transport: httpx.BaseTransport | None = None, parallelism: int = 8,
-                   incremental: bool = False) -> dict[str, Provider]:
+                   incremental: bool = False, readycloud: ReadyCloudProvider | None = None) -> dict[str, Provider]:
     """One provider per vendor the catalog configures; closed with ``stack``.
     ``incremental``: ReadyCloud refreshes from a local cache of its last
-    listing plus what changed since (a full listing whenever in doubt)."""
+    listing plus what changed since (a full listing whenever in doubt).
+    ``readycloud``: one already open for this catalog (see :func:`load_and_open`)."""
     providers: dict[str, Provider] = {}
     retry = RetryPolicy.from_env(environ)
     if catalog.readycloud is not None:
-        providers["readycloud"] = stack.enter_context(ReadyCloudProvider.from_settings(
-            catalog.readycloud, environ, transport=transport, parallelism=parallelism, retry=retry))
-        readycloud = providers["readycloud"]
-        assert isinstance(readycloud, ReadyCloudProvider)
-        readycloud.cache_dir, readycloud.incremental = cache_dir(catalog), incremental
+        providers["readycloud"] = readycloud if readycloud is not None else stack.enter_context(
+            _open_readycloud(catalog.readycloud, catalog.path, environ, transport, parallelism, incremental))
     cobuilder_ids = [p.cobuilder.id for p in catalog.products if p.cobuilder is not None]
     if catalog.cobuilder is not None and cobuilder_ids:
         providers["cobuilder"] = stack.enter_context(CobuilderProvider.from_settings(
             catalog.cobuilder, cobuilder_ids, environ, transport=transport, parallelism=parallelism, retry=retry))
     return providers
+
+
+#: Catalog size (bytes) from which its products' validation overlaps the
+#: ReadyCloud listing (1 MiB, about 5,000 products: a load of 0.1 s or more).
+EARLY_LISTING_FROM = 1 << 20
+
+
+def load_and_open(catalog_path: str, stack: ExitStack, *, environ: Mapping[str, str] = os.environ,
+                  transport: httpx.BaseTransport | None = None, parallelism: int = 8,
+                  incremental: bool = False) -> tuple[Catalog, dict[str, Provider]]:
+    """:func:`load_catalog` and :func:`open_providers`, with ReadyCloud's full
+    listing begun as soon as the catalog's ``readycloud`` section is read: its
+    pages arrive while the products are being validated (the listing is most
+    of a plan's time; the load most of the rest). Only for a catalog large
+    enough for that to matter (:data:`EARLY_LISTING_FROM`): a smaller one is
+    validated before any request. An invalid catalog stops the listing, which
+    has only read."""
+    early: list[ReadyCloudProvider] = []
+    try:
+        large = os.path.getsize(catalog_path) >= EARLY_LISTING_FROM
+    except OSError:
+        large = False  # (load_catalog says what is wrong with the path)
+
+    def start(settings: ReadyCloudSettings) -> None:
+        if incremental or not large:
+            return  # (incremental: a short listing of what changed, nothing to gain)
+        try:
+            provider = _open_readycloud(settings, catalog_path, environ, transport, parallelism, incremental)
+        except ConfigError:
+            return  # missing credentials are reported after the catalog's own problems
+        early.append(provider)
+        provider.start_listing()
+
+    try:
+        catalog = load_catalog(catalog_path, environ, on_readycloud=start)
+    except BaseException:
+        for provider in early:
+            provider.close()
+        raise
+    readycloud = stack.enter_context(early[0]) if early else None
+    return catalog, open_providers(catalog, stack, environ=environ, transport=transport, parallelism=parallelism,
+                                   incremental=incremental, readycloud=readycloud)
 
 
 def refresh_and_plan(catalog: Catalog, providers: Mapping[str, Provider],

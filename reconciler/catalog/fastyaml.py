@@ -354,10 +354,13 @@ def _product_chunks(text: str) -> tuple[str, list[tuple[int, int, int]]] | None:
     indent = first.group(1)
     # The list ends at the first line (not blank, not a comment) indented less
     # than its items, or as much but not an item.
-    ending = re.compile(r"(?m)^(?![ ]|#|\r?$)" if indent else r"(?m)^(?![ ]|-|#|\r?$)")
-    last = ending.search(text, first.start())
-    end = last.start() if last is not None else len(text)
-    starts = [m.start() for m in re.compile(r"(?m)^" + indent + r"-(?=[ ]|\r?$)").finditer(text, first.start(), end)]
+    # (Each pattern starts with a literal newline rather than ``(?m)^``, which
+    # the regular expression engine would try at every character.)
+    ending = re.compile(r"\n(?![ ]|#|\r?\n|\r?$)" if indent else r"\n(?![ ]|-|#|\r?\n|\r?$)")
+    last = ending.search(text, first.start() - 1)  # (the item line follows a newline)
+    end = last.start() + 1 if last is not None else len(text)
+    starts = [m.start() + 1 for m in re.compile(r"\n" + indent + r"-(?=[ ]|\r?\n|\r?$)").finditer(
+        text, first.start() - 1, end)]
     bounds = starts[::CHUNK_ITEMS] + [end]
     chunks = [(bounds[i], bounds[i + 1], min(CHUNK_ITEMS, len(starts) - i * CHUNK_ITEMS))
               for i in range(len(bounds) - 1)]

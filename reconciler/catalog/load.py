@@ -10,7 +10,7 @@ import hashlib
 import os
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from reconciler.catalog.check import Checker, did_you_mean, substitute_env
 from reconciler.catalog import cobuilder as cobuilder_catalog
@@ -56,7 +56,21 @@ def _quick_check(kind: str, value: Any) -> bool:
         except ValueError:
             return False
         return True
+    if kind == "object":
+        return type(value) is dict and _plain_custom_fields(value)
     return type(value) is _PLAIN.get(kind)
+
+
+def _plain_custom_fields(value: dict) -> bool:  # type: ignore[type-arg]
+    """Custom fields with nothing to report or substitute (the usual case)."""
+    for name, item in value.items():
+        if type(name) is not str or type(item) is not dict or "value" not in item \
+                or not _CUSTOM_FIELD_KEYS.issuperset(item):
+            return False
+        for text in item.values():
+            if type(text) is str and "${" in text:
+                return False
+    return True
 
 _TYPE_CHECKS: dict[str, tuple[tuple[type, ...], str]] = {
     "str": ((str, type(None)), "a string or null"),
@@ -70,9 +84,15 @@ _TYPE_CHECKS: dict[str, tuple[tuple[type, ...], str]] = {
 }
 
 
-def load_catalog(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> Catalog:
+def load_catalog(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None,
+                 on_readycloud: Callable[[ReadyCloudSettings], None] | None = None) -> Catalog:
     """Read, parse and validate a catalog file; ``${VAR}``s come from ``environ``
-    (default: the process environment). Raises :class:`CatalogError`."""
+    (default: the process environment). Raises :class:`CatalogError`.
+
+    ``on_readycloud`` is called (once) with the ``readycloud`` settings as soon
+    as they are known to be valid, before the products are validated: the
+    engine starts the live listing then, to overlap it with the rest of the
+    load. The catalog may still turn out invalid after it."""
     filename = str(path)
     try:
         raw = Path(path).read_bytes()
@@ -84,20 +104,35 @@ def load_catalog(path: str | os.PathLike[str], environ: Mapping[str, str] | None
         raise CatalogError([Problem(Location(filename), f"not UTF-8 text ({exc.reason})")]) from None
     digest = hashlib.sha256(raw).hexdigest()
     with paused_gc():
-        return _parse_and_build(text, filename, digest, environ)
+        return _parse_and_build(text, filename, digest, environ, _once(on_readycloud))
 
 
-def _parse_and_build(text: str, filename: str, digest: str, environ: Mapping[str, str] | None) -> Catalog:
+def _once(callback: Callable[[ReadyCloudSettings], None] | None) -> Callable[[ReadyCloudSettings], None] | None:
+    """``callback`` called at most once (the fast path may give way to the located one)."""
+    if callback is None:
+        return None
+    called: list[bool] = []
+
+    def once(settings: ReadyCloudSettings) -> None:
+        if not called:
+            called.append(True)
+            callback(settings)
+    return once
+
+
+def _parse_and_build(text: str, filename: str, digest: str, environ: Mapping[str, str] | None,
+                     on_readycloud: Callable[[ReadyCloudSettings], None] | None) -> Catalog:
     parsed, data = fastyaml.parse_fast(text, stream=True)
     if parsed:  # the fast path: no line numbers, found later only if a message needs one
         try:
             # (the text itself is not kept: it is read again if a message needs a line)
             lines = LineFinder(filename, functools.partial(_text_if_unchanged, filename, digest))
-            return build_catalog(data, filename, digest, environ, lines, consume=True)
+            return build_catalog(data, filename, digest, environ, lines, consume=True, on_readycloud=on_readycloud)
         except (CatalogError, fastyaml.Declined):
             pass  # validate again below, on the located parse, so every problem has its line
     data = load_yaml(text, filename)
-    return build_catalog(data, filename, digest, environ, LineFinder(filename, located=data))
+    return build_catalog(data, filename, digest, environ, LineFinder(filename, located=data),
+                         on_readycloud=on_readycloud)
 
 
 def _text_if_unchanged(filename: str, digest: str) -> str | None:
@@ -110,7 +145,8 @@ def _text_if_unchanged(filename: str, digest: str) -> str | None:
 
 
 def build_catalog(data: Any, filename: str, digest: str, environ: Mapping[str, str] | None = None,
-                  lines: LineFinder | None = None, consume: bool = False) -> Catalog:
+                  lines: LineFinder | None = None, consume: bool = False,
+                  on_readycloud: Callable[[ReadyCloudSettings], None] | None = None) -> Catalog:
     """Validate parsed YAML into a :class:`Catalog`. ``consume``: drop each
     product entry from ``data`` once it is built, so that the parsed document
     and the catalog are not both held in full (a large catalog's peak memory)."""
@@ -121,6 +157,8 @@ def build_catalog(data: Any, filename: str, digest: str, environ: Mapping[str, s
         raise CatalogError([Problem(Location(filename, 1), "the catalog must be a mapping at the top level")])
     check.unknown_keys(data, TOP_LEVEL_KEYS, "")
     readycloud = _readycloud(data, check)
+    if readycloud is not None and not check.problems and on_readycloud is not None:
+        on_readycloud(readycloud)
     products = _products(data, check, consume)
     cobuilder = None
     if "cobuilder" in data or any(p.cobuilder for p in products):
@@ -303,9 +341,8 @@ def _field_value(kind: str, value: Any, entry: dict, name: str, path: str,  # ty
 
 
 def _custom_fields(value: dict, path: str, check: Checker) -> tuple[dict, bool]:  # type: ignore[type-arg]
-    if all(type(name) is str and type(item) is dict and "value" in item and _CUSTOM_FIELD_KEYS.issuperset(item)
-           and not any(type(v) is str and "${" in v for v in item.values()) for name, item in value.items()):
-        return value, False  # the usual case: nothing to report or substitute
+    if _plain_custom_fields(value):
+        return value, False
     result: dict[str, Any] = {}
     used_env = False
     for name, item in value.items():

@@ -61,24 +61,41 @@ class Prediff:
     overlaps the I/O; :func:`plan_readycloud` then uses what it found."""
 
     def __init__(self, catalog: Catalog, selected: Callable[[str], bool]) -> None:
+        self.selected = selected
         self._specs = {s.code: s for s in catalog.products
                        if s.manages_readycloud and not s.absent and selected(s.code)}
-        self._found: dict[int, tuple[Mapping[str, Any], Sequence[str]]] = {}
+        self._found: dict[int, tuple[Mapping[str, Any], list[str]]] = {}  # the products that differ
+        #: code -> the live product found equal to its (managed, selected, not
+        #: absent) entry: all an unchanged product then costs the plan is a look-up
+        self.same: dict[str, Mapping[str, Any]] = {}
         self.seconds = 0.0  # spent comparing (overlapped with the listing)
 
     def observe(self, products: Sequence[Mapping[str, Any]]) -> None:
         started = time.perf_counter()
         for product in products:
-            spec = self._specs.get(str(product.get("code")))
+            code = str(product.get("code"))
+            spec = self._specs.get(code)
             if spec is not None:
-                self._found[id(product)] = (product, changed_fields(product, spec) or ())  # (one shared empty tuple)
+                names = changed_fields(product, spec)
+                if names:
+                    self._found[id(product)] = (product, names)
+                else:
+                    self.same[code] = product
         self.seconds += time.perf_counter() - started
 
     def changed_fields(self, live: Mapping[str, Any], spec: ProductSpec) -> Sequence[str]:
         found = self._found.get(id(live))
         if found is not None and found[0] is live and self._specs.get(spec.code) is spec:
             return found[1]
+        if self.same.get(spec.code) is live and self._specs.get(spec.code) is spec:
+            return ()
         return changed_fields(live, spec)
+
+    def unchanged(self, spec: ProductSpec, matches: Sequence[Mapping[str, Any]] | None) -> bool:
+        """Whether ``spec``, a catalog entry, is already known to be unchanged
+        with these live ``matches`` (one product, the one compared)."""
+        return (matches is not None and len(matches) == 1 and self.same.get(spec.code) is matches[0]
+                and self._specs.get(spec.code) is spec)
 
 
 def plan_readycloud(catalog: Catalog, live: LiveIndex, selected: Callable[[str], bool],
@@ -90,7 +107,14 @@ def plan_readycloud(catalog: Catalog, live: LiveIndex, selected: Callable[[str],
     #: codes the catalog declares without ReadyCloud fields (only Cobuilder
     #: values): ReadyCloud is not managed for them, so prune never deletes them
     not_managed: set[str] = set()
+    fast = prediff if prediff is not None and prediff.selected is selected else None
+    same = fast.same if fast is not None else {}
     for spec in catalog.products:
+        if spec.code in same and fast is not None and fast.unchanged(spec, live.get(spec.code)):
+            declared.add(spec.code)  # (the usual case, settled while the listing was read)
+            result.managed_live += 1
+            result.unchanged += 1
+            continue
         if not selected(spec.code):
             continue
         if not spec.manages_readycloud:

@@ -3,50 +3,62 @@ from __future__ import annotations
 
 import queue
 import threading
-from typing import Iterable, Iterator, TypeVar
+from typing import Generic, Iterable, Iterator, TypeVar
 
 T = TypeVar("T")
 
 _END = object()
 
 
-def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
-    """Iterate ``items`` in a background thread, up to ``depth`` ahead of the
-    consumer: while the caller works on one page, the next is being fetched.
-    An exception in the producer is raised to the consumer; a consumer that
-    stops early stops the producer at its next item."""
-    buffer: queue.Queue[tuple[bool, object]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
+class Prefetch(Generic[T]):
+    """Iterates ``items`` in a background thread from the moment it is made,
+    up to ``depth`` ahead of the consumer (0: no limit). An exception in the
+    producer is raised to the consumer; :meth:`close`, or a consumer that
+    stops early, stops the producer at its next item."""
 
-    def put(entry: tuple[bool, object]) -> bool:
-        while not stop.is_set():
+    def __init__(self, items: Iterable[T], depth: int = 2) -> None:
+        self._buffer: queue.Queue[tuple[bool, object]] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._items = items
+        self._thread = threading.Thread(target=self._produce, name="prefetch", daemon=True)
+        self._thread.start()
+
+    def _put(self, entry: tuple[bool, object]) -> bool:
+        while not self._stop.is_set():
             try:
-                buffer.put(entry, timeout=0.1)
+                self._buffer.put(entry, timeout=0.1)
                 return True
             except queue.Full:
                 continue
         return False
 
-    def produce() -> None:
+    def _produce(self) -> None:
         try:
-            for item in items:
-                if not put((True, item)):
+            for item in self._items:
+                if not self._put((True, item)):
                     return
-            put((True, _END))
+            self._put((True, _END))
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, who raises it
-            put((False, exc))
+            self._put((False, exc))
 
-    thread = threading.Thread(target=produce, name="prefetch", daemon=True)
-    thread.start()
-    try:
-        while True:
-            ok, item = buffer.get()
-            if not ok:
-                assert isinstance(item, BaseException)
-                raise item
-            if item is _END:
-                return
-            yield item  # type: ignore[misc]
-    finally:
-        stop.set()
-        thread.join(timeout=5)
+    def __iter__(self) -> Iterator[T]:
+        try:
+            while True:
+                ok, item = self._buffer.get()
+                if not ok:
+                    assert isinstance(item, BaseException)
+                    raise item
+                if item is _END:
+                    return
+                yield item  # type: ignore[misc]
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
+    """``items``, fetched in the background up to ``depth`` ahead (see :class:`Prefetch`)."""
+    return iter(Prefetch(items, depth))

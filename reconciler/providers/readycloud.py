@@ -17,7 +17,7 @@ from reconciler.plan.model import Change
 from reconciler.progress import NULL, Progress
 from reconciler.providers import cache
 from reconciler.providers.base import Provider
-from reconciler.providers.prefetch import prefetch
+from reconciler.providers.prefetch import Prefetch
 from reconciler.providers.pacing import Limits
 from reconciler.providers.http import AmbiguousWriteError, Requester, RetryPolicy, DEFAULT_RETRY, build_client
 from reconciler.values import format_datetime, parse_datetime
@@ -76,6 +76,7 @@ class ReadyCloudProvider(Provider):
         self._changed, self._cached_mark = 0, ""  # what the last incremental refresh found
         self.refresh_mode = "full"
         self.listing_started: datetime | None = None
+        self._listing: Prefetch[dict[str, Any]] | None = None  # a full listing begun ahead (start_listing)
 
     @classmethod
     def from_settings(cls, settings: ReadyCloudSettings, environ: Mapping[str, str] = os.environ,
@@ -88,6 +89,8 @@ class ReadyCloudProvider(Provider):
         return cls(settings.org, base_url, token, limits=limits.resolve(environ, "READYCLOUD_MAX_RPM"), **kwargs)
 
     def close(self) -> None:
+        if self._listing is not None:
+            self._listing.close()
         self.http.client.close()
         if self._deleted and self.cache_dir is not None:
             cache.forget(self._cache_file(), self.base_url, self.org, self._deleted)
@@ -136,11 +139,20 @@ class ReadyCloudProvider(Provider):
             cache.save(self._cache_file(), self.base_url, self.org, index.watermark, products)
         return index
 
+    def start_listing(self) -> None:
+        """Begin the full listing the next :meth:`refresh` reads, in the
+        background: its pages then arrive while the caller is still busy (the
+        engine validates the catalog's products meanwhile). Not for an
+        incremental refresh, which lists only what changed."""
+        if self._listing is None and not self.incremental:
+            self._listing = Prefetch(self.iter_pages(), depth=0)
+
     def _full(self, progress: Progress, observe: Callable[[Sequence[Any]], None] | None) -> list[dict[str, Any]]:
         self.refresh_mode = "full"
         products: list[dict[str, Any]] = []
         task = None
-        for page in prefetch(self.iter_pages()):
+        pages, self._listing = self._listing or Prefetch(self.iter_pages()), None
+        for page in pages:
             if task is None:
                 pages = max(1, -(-int(page.get("count") or 0) // rc.PAGE_SIZE))
                 task = progress.task("Reading ReadyCloud products (pages)", pages,

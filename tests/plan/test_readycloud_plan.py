@@ -72,3 +72,29 @@ def test_prune_never_deletes_a_product_declared_only_for_cobuilder() -> None:
                           "S-GONE": [live("S-GONE", 3)]})
     assert [(ch.action, ch.key) for ch in plan.changes if ch.vendor == "readycloud"] == [("delete", "S-GONE")]
     assert plan.counts["unmanaged"] == 1 and plan.counts["unchanged"] == 1
+
+
+def test_comparing_pages_as_they_arrive_gives_the_same_plan() -> None:
+    """Prediff settles unchanged products while the listing is read; whatever
+    it saw (duplicates, tombstones, other selections), the plan is the same."""
+    from reconciler.plan import Prediff
+    from reconciler.plan.select import ALL, Selection
+
+    c = catalog("policy: {prune: true, scope: ['*'], max_delete_percent: 100}\nproducts:\n"
+                " - {code: A, quantity: 1}\n - {code: B, quantity: 2}\n - {code: C, absent: true}\n"
+                " - {code: D, quantity: 4}\n - {code: E, kind: goods, quantity: 5}\n - {code: F, cobuilder: {id: 9, properties: []}}\n"
+                "cobuilder: {}\n")
+    pages = [[live("A", 1, quantity=1), live("B", 2, quantity=3), live("C", 3)],
+             [live("D", 4, quantity=4), live("D", 5, quantity=4), live("F", 6), live("Z", 7)]]
+    index: dict[str, list[dict[str, object]]] = {}
+    for product in (p for page in pages for p in page):
+        index.setdefault(str(product["code"]), []).append(product)
+    for selection in (ALL, Selection(("A", "B", "D")), Selection((), ("A",))):
+        prediff = Prediff(c, selection)
+        for page in pages:
+            prediff.observe(page)
+        with_prediff = build_plan(c, index, None, selection, prediff)
+        without = build_plan(c, index, None, selection)
+        assert with_prediff == without
+        assert build_plan(c, index, None, ALL, prediff) == build_plan(c, index, None, ALL)  # another selection
+    assert build_plan(c, index).counts == {"create": 1, "update": 1, "delete": 2, "unchanged": 1, "unmanaged": 1}

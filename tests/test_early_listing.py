@@ -1,0 +1,71 @@
+"""A large catalog's products are validated while ReadyCloud's listing is
+already being read: same plan, same requests, and an invalid catalog still
+stops before any write, with the listing stopped."""
+from __future__ import annotations
+
+import json
+import time
+from contextlib import ExitStack
+
+import pytest
+
+from reconciler import engine
+from reconciler.sandbox import Sandbox
+
+
+def catalog_text(n: int, extra: str = "") -> str:
+    return ("readycloud: {org: 1}\nproducts:\n"
+            + "".join(f"  - {{code: P{i:03}, kind: goods, quantity: {i + (i % 7 == 0)}}}\n" for i in range(n)) + extra)
+
+
+@pytest.fixture
+def seeded(env: Sandbox) -> Sandbox:
+    env.seed_readycloud(1, [{"code": f"P{i:03}", "kind": "goods", "quantity": i} for i in range(350)])
+    return env
+
+
+def test_the_overlapped_plan_is_the_plan(seeded: Sandbox, run, write_catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    catalog = write_catalog(catalog_text(360))
+    sequential = run("plan", "-c", catalog, "--format", "json")
+    monkeypatch.setattr(engine, "EARLY_LISTING_FROM", 0)  # every catalog counts as large
+    seeded.clear_requests()
+    overlapped = run("plan", "-c", catalog, "--format", "json")
+    assert sequential.code == overlapped.code == 0, overlapped.err
+    strip = lambda doc: {k: v for k, v in json.loads(doc).items() if k != "created_at"}  # noqa: E731
+    assert strip(overlapped.out) == strip(sequential.out)
+    assert json.loads(overlapped.out)["counts"]["update"] == 50
+    assert [r["query"].get("offset") for r in seeded.requests()] == [None, "100", "200", "300"]  # each page once
+
+
+def test_an_invalid_large_catalog_stops_the_listing_and_writes_nothing(seeded: Sandbox, run, write_catalog,  # type: ignore[no-untyped-def]
+                                                                       monkeypatch) -> None:
+    monkeypatch.setattr(engine, "EARLY_LISTING_FROM", 0)
+    catalog = write_catalog(catalog_text(360, "  - code: Z\n    origin_countr_code: CN\n"))
+    for command in (["plan"], ["apply", "--auto-approve"]):
+        result = run(*command, "-c", catalog)
+        assert result.code == 1 and "unknown key 'origin_countr_code'" in result.err
+        assert "Traceback" not in result.err
+    assert all(r["method"] == "GET" for r in seeded.requests())
+    time.sleep(0.3)
+    seeded.clear_requests()
+    time.sleep(0.3)
+    assert seeded.requests() == []  # nothing still listing in the background
+
+
+def test_the_listing_begins_before_the_refresh(seeded: Sandbox, write_catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(engine, "EARLY_LISTING_FROM", 0)
+    catalog_path = write_catalog(catalog_text(360))
+    with ExitStack() as stack:
+        catalog, providers = engine.load_and_open(catalog_path, stack)
+        deadline = time.monotonic() + 5
+        while len(seeded.requests()) < 4 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(seeded.requests()) == 4  # every page read, and no refresh asked for yet
+        plan = engine.refresh_and_plan(catalog, providers)
+    assert plan.counts["update"] == 50 and len(seeded.requests()) == 4
+
+
+def test_a_small_catalog_is_validated_before_any_request(seeded: Sandbox, run, write_catalog) -> None:  # type: ignore[no-untyped-def]
+    catalog = write_catalog(catalog_text(3, "  - code: Z\n    origin_countr_code: CN\n"))
+    assert run("plan", "-c", catalog).code == 1
+    assert seeded.requests() == []
