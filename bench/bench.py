@@ -12,8 +12,9 @@ own process so that its peak memory is its own.
 Printed per size: wall time split into load / refresh / diff / render / apply,
 requests sent against the minimum possible, the time a bare sequential client
 needs just to list all the pages, the plan/listing ratio (plan and bare listing
-take turns, --repeat times each, and the fastest of each is compared: the
-machines this runs on are shared and noisy), the engine overhead
+take turns, --repeat times each, and the ratio is the median of each turn's
+plan / bare listing: the machines this runs on are shared and noisy; every
+run's figures are printed too), the engine overhead
 per unchanged product and peak memory (ru_maxrss of the measuring process).
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ import os
 import random
 import resource
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -166,8 +168,9 @@ def measure(n: int, cobuilder: int, parallelism: int, repeat: int) -> dict[str, 
                    "COBUILDER_BASE_URL": f"{url}/products-management/api/v3", "COBUILDER_TOKEN": TOKEN,
                    "READYCLOUD_MAX_RPM": "0", "COBUILDER_MAX_RPM": "0"}
             cobuilder_ids = [1_000_000 + i for i in range(cobuilder)]  # (as write_catalog declares them)
-            # The machine is shared: the bare listing and the plan take turns,
-            # `repeat` times each, and each one's fastest run is compared.
+            # The machine is shared and noisy: the bare listing and the plan
+            # take turns, `repeat` times each; the ratio is the median of each
+            # turn's plan / bare listing.
             bares: list[float] = []
             runs: list[dict[str, float]] = []
             for attempt in range(repeat):
@@ -192,20 +195,20 @@ def measure(n: int, cobuilder: int, parallelism: int, repeat: int) -> dict[str, 
                     result = engine.apply(plan, providers, parallelism=parallelism)
                     apply_seconds = time.perf_counter() - t
                     apply_requests = transport.take()
-            bare = min(bares)
-            times = min(runs, key=lambda r: r["load"] + r["refresh"] + r["diff"] + r["render"])
+            totals = [r["load"] + r["refresh"] + r["diff"] + r["render"] for r in runs]
+            ratio = statistics.median(t / b for t, b in zip(totals, bares))
+            times = runs[totals.index(statistics.median_low(totals))]  # the median plan's phases
             times["apply"] = apply_seconds
             counts, changes, failed = plan.counts, len(plan.changes), len(result.failed)
             del plan, result, providers  # the later stages measure no memory of their own
             with ExitStack() as stack:  # a new plan right after the apply: must show no changes
                 after = len(engine.refresh_and_plan(catalog, engine.open_providers(catalog, stack, environ=env)).changes)
             incremental = incremental_replan(url, n, catalog_path, env)
-            plan_total = times["load"] + times["refresh"] + times["diff"] + times["render"]
             return {
                 "size": n, "cobuilder_products": cobuilder, "parallelism": parallelism, "repeat": repeat, "times": times,
-                "plan_seconds_all": [r["load"] + r["refresh"] + r["diff"] + r["render"] for r in runs],
-                "bare_listing_seconds_all": bares,
-                "plan_seconds": plan_total, "bare_listing_seconds": bare, "ratio": plan_total / bare,
+                "plan_seconds_all": totals, "bare_listing_seconds_all": bares,
+                "plan_seconds": statistics.median(totals), "bare_listing_seconds": statistics.median(bares),
+                "ratio": ratio,
                 "overhead_us_per_product": 1e6 * (times["load"] + times["prediff"] + times["diff"] + times["render"])
                 / (n + n // 100),
                 "plan_requests": plan_requests, "plan_requests_min": math.ceil(n / 100) + len(cobuilder_ids),
@@ -246,8 +249,8 @@ def main() -> None:
     parser.add_argument("--cobuilder", type=int, default=0,
                         help="how many products also carry Cobuilder values (3 properties each)")
     parser.add_argument("--parallelism", type=int, default=8)
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="plans and bare listings per size, taking turns; the fastest of each is reported")
+    parser.add_argument("--repeat", type=int, default=5,
+                        help="plans and bare listings per size, taking turns (the median turn is reported)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help="print one JSON object per size")
     args = parser.parse_args()
@@ -273,7 +276,7 @@ def report(r: dict[str, Any]) -> str:
             f"  load {t['load']:.2f}s  refresh {t['refresh']:.2f}s (of which comparing pages as they arrive "
             f"{t['prediff']:.2f}s)  diff {t['diff']:.2f}s  render {t['render']:.2f}s  apply {t['apply']:.2f}s\n"
             f"  plan {r['plan_seconds']:.2f}s vs bare listing {r['bare_listing_seconds']:.2f}s: ratio {r['ratio']:.2f} "
-            f"(fastest of {r['repeat']}, taking turns: plans {', '.join(f'{x:.2f}' for x in r['plan_seconds_all'])}; "
+            f"(medians of {r['repeat']} turns; plans {', '.join(f'{x:.2f}' for x in r['plan_seconds_all'])}; "
             f"bare listings {', '.join(f'{x:.2f}' for x in r['bare_listing_seconds_all'])})\n"
             f"  engine overhead {r['overhead_us_per_product']:.1f} µs/product; peak RSS {r['peak_rss_plan_mib']:.0f} MiB "
             f"after the plan, {r['peak_rss_mib']:.0f} MiB in all (apply and re-plans included)\n"
@@ -286,14 +289,14 @@ def report(r: dict[str, Any]) -> str:
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    head = ("| products | load | refresh | diff | render | apply | plan / bare listing | µs/product | "
+    head = ("| products | load | refresh | diff | render | apply | plan / bare listing, median of turns (median seconds) | µs/product | "
             "plan requests (min) | apply requests (min) | re-plan after apply | incremental re-plan | peak RSS of the plan |")
     lines = ["", head, "|" + " ---: |" * 13]
     for r in rows:
         t = r["times"]
         lines.append(
             f"| {r['size']:,} | {t['load']:.2f}s | {t['refresh']:.2f}s | {t['diff']:.2f}s | {t['render']:.2f}s | "
-            f"{t['apply']:.2f}s | {r['plan_seconds']:.2f}s / {r['bare_listing_seconds']:.2f}s = {r['ratio']:.2f}× | "
+            f"{t['apply']:.2f}s | {r['ratio']:.2f}× ({r['plan_seconds']:.2f}s / {r['bare_listing_seconds']:.2f}s) | "
             f"{r['overhead_us_per_product']:.0f} | {sum(r['plan_requests'].values()):,} ({r['plan_requests_min']:,}) | "
             f"{sum(r['apply_requests'].values()):,} ({r['apply_requests_min']:,}) | "
             f"{r['changes_after_apply']} changes | {r['incremental']['seconds']:.2f}s, "

@@ -18,7 +18,7 @@ from reconciler.catalog.notify import parse_notify
 from reconciler.catalog.policy import parse_policy
 from reconciler.catalog.model import Catalog, ProductSpec, ReadyCloudSettings, frozen
 from reconciler.catalog import fastyaml
-from reconciler.catalog.yamlload import LineFinder, LocDict, load_yaml
+from reconciler.catalog.yamlload import LineFinder, LocDict, LocList, load_yaml
 from reconciler.contracts import readycloud as rc
 from reconciler.errors import CatalogError, Location, Problem
 from reconciler.gcpause import paused_gc
@@ -30,6 +30,7 @@ PRODUCT_KEYS = frozenset(rc.WRITABLE_FIELDS) | frozenset(PRODUCT_META_KEYS)
 _CUSTOM_FIELD_KEYS = frozenset(("value", "type"))
 _NONE: frozenset[str] = frozenset()
 _FIELD_KEYS = {name: name for name in rc.WRITABLE_FIELDS}
+_KINDS: dict[str, str] = dict(rc.WRITABLE_FIELDS)
 _PLAIN: dict[str, type] = {"str": str, "int": int, "bool": bool}
 _PARSED: dict[str, Any] = {"money": values.parse_money, "weight": values.parse_weight,
                            "datetime": values.parse_datetime}
@@ -233,10 +234,11 @@ def _products(data: dict, check: Checker, consume: bool = False) -> tuple[Produc
         return ()
     result: list[ProductSpec] = []
     seen: dict[str, int | None] = {}
+    located = isinstance(entries, LocList)  # (else no lines to look up: the fast path)
     for index, entry in enumerate(entries):
         path = f"products[{index}]"
-        loc = check.at(entries, index, path)
-        if not check.expect(entry, (dict,), loc, "a product mapping"):
+        loc = check.at(entries, index, path) if located else Location(check.filename, None, path)
+        if type(entry) is not dict and not check.expect(entry, (dict,), loc, "a product mapping"):
             continue
         spec = _product(entry, path, loc, check)
         if consume and isinstance(entries, list):
@@ -277,7 +279,9 @@ def _product(entry: dict, path: str, loc: Location, check: Checker) -> ProductSp
     fields = {_FIELD_KEYS[k]: v for k, v in entry.items() if k in _FIELD_KEYS}
     changed: dict[str, Any] = {}
     for name, value in fields.items():
-        kind = rc.WRITABLE_FIELDS[name]
+        kind = _KINDS[name]
+        if type(value) is str and kind == "str" and "${" not in value or type(value) is int and kind == "int":
+            continue  # (the commonest fields, checked inline)
         if _quick_check(kind, value):
             continue
         new, from_env = _field_value(kind, value, entry, name, path, check, hidden=name in sensitive)

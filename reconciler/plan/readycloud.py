@@ -40,10 +40,11 @@ def changed_fields(live: Mapping[str, Any], spec: ProductSpec) -> list[str]:
     differing = []
     for name, want in spec.fields.items():
         have = live.get(name)
-        if name in NORMALISED:
-            have, want = normalise_field(name, have), normalise_field(name, want)
-        if have != want and name != "code":
-            differing.append(name)
+        if have == want or name == "code":
+            continue  # (equal as they are: equal normalised too)
+        if name in NORMALISED and normalise_field(name, have) == normalise_field(name, want):
+            continue
+        differing.append(name)
     return differing
 
 
