@@ -20,6 +20,7 @@ per unchanged product and peak memory (ru_maxrss of the measuring process).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import os
@@ -188,6 +189,7 @@ def measure(n: int, cobuilder: int, parallelism: int, repeat: int) -> dict[str, 
                     runs.append(times)
                     if attempt < repeat - 1:
                         del plan, catalog, providers
+                        gc.collect()  # (so that the last turn's peak memory is its own)
                         continue
                     plan_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # peak so far: the plan's
                     plan_requests = transport.take()

@@ -69,3 +69,15 @@ def test_a_small_catalog_is_validated_before_any_request(seeded: Sandbox, run, w
     catalog = write_catalog(catalog_text(3, "  - code: Z\n    origin_countr_code: CN\n"))
     assert run("plan", "-c", catalog).code == 1
     assert seeded.requests() == []
+
+
+def test_missing_credentials_are_reported_after_the_catalog_problems(seeded: Sandbox, run, write_catalog,  # type: ignore[no-untyped-def]
+                                                                     monkeypatch) -> None:
+    monkeypatch.setattr(engine, "EARLY_LISTING_FROM", 0)
+    monkeypatch.delenv("READYCLOUD_TOKEN")
+    bad = write_catalog(catalog_text(5, "  - code: Z\n    origin_countr_code: CN\n"), name="bad.yaml")
+    result = run("plan", "-c", bad)
+    assert result.code == 1 and "unknown key 'origin_countr_code'" in result.err and "READYCLOUD_TOKEN" not in result.err
+    result = run("plan", "-c", write_catalog(catalog_text(5)))
+    assert result.code != 0 and "READYCLOUD_TOKEN is not set" in result.err
+    assert seeded.requests() == []
