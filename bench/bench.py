@@ -31,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from contextlib import ExitStack
 from datetime import datetime, timedelta, timezone
@@ -59,13 +60,16 @@ class CountingTransport(httpx.HTTPTransport):
     def __init__(self) -> None:
         super().__init__()
         self.counts: dict[str, int] = {}
+        self._lock = threading.Lock()  # (requests come from several threads)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.counts[request.method] = self.counts.get(request.method, 0) + 1
+        with self._lock:
+            self.counts[request.method] = self.counts.get(request.method, 0) + 1
         return super().handle_request(request)
 
     def take(self) -> dict[str, int]:
-        counts, self.counts = self.counts, {}
+        with self._lock:
+            counts, self.counts = self.counts, {}
         return counts
 
 
@@ -111,11 +115,11 @@ def seed(url: str, n: int, cobuilder: int) -> None:
             client.post(f"{url}/_sandbox/seed", json={"cobuilder": {"products": products_cb}}).raise_for_status()
 
 
-def write_catalog(path: Path, n: int, cobuilder: int) -> dict[str, int]:
+def write_catalog(path: Path, n: int, cobuilder: int) -> dict[str, Any]:
     rng = random.Random(n)
     changed = set(rng.sample(range(n), n * 5 // 100))
     tombstoned = set(rng.sample(sorted(set(range(n)) - changed), n // 100))
-    cb_changed = set(rng.sample(range(cobuilder), cobuilder * 5 // 100)) if cobuilder else set()
+    cb_changed = set(rng.sample(sorted(set(range(cobuilder)) - tombstoned), cobuilder * 5 // 100)) if cobuilder else set()
     lines = ["readycloud: {org: 1}", "cobuilder: {}" if cobuilder else "", "products:"]
     for i in range(n):
         if i in tombstoned:
@@ -133,7 +137,8 @@ def write_catalog(path: Path, n: int, cobuilder: int) -> dict[str, int]:
     for j in range(n // 100):
         lines.append(f"  - {{code: NEW{j:06}, kind: goods, description: New {j}, quantity: 1}}")
     path.write_text("\n".join(lines) + "\n")
-    return {"changes": len(changed) + len(tombstoned) + n // 100 + len(cb_changed)}
+    cobuilder_ids = [1_000_000 + i for i in range(cobuilder) if i not in tombstoned]  # (a tombstone declares none)
+    return {"changes": len(changed) + len(tombstoned) + n // 100 + len(cb_changed), "cobuilder_ids": cobuilder_ids}
 
 
 def bare_listing(url: str, cobuilder_ids: list[int]) -> float:
@@ -168,7 +173,7 @@ def measure(n: int, cobuilder: int, parallelism: int, repeat: int) -> dict[str, 
             env = {**os.environ, "READYCLOUD_BASE_URL": f"{url}/api/v2", "READYCLOUD_TOKEN": TOKEN,
                    "COBUILDER_BASE_URL": f"{url}/products-management/api/v3", "COBUILDER_TOKEN": TOKEN,
                    "READYCLOUD_MAX_RPM": "0", "COBUILDER_MAX_RPM": "0"}
-            cobuilder_ids = [1_000_000 + i for i in range(cobuilder)]  # (as write_catalog declares them)
+            cobuilder_ids = expected["cobuilder_ids"]  # the Cobuilder products the catalog declares
             # The machine is shared and noisy: the bare listing and the plan
             # take turns, `repeat` times each; the ratio is the median of each
             # turn's plan / bare listing.
