@@ -133,7 +133,10 @@ def _wait(policy: RetryPolicy):  # type: ignore[no-untyped-def]
     def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, TransientError) and exc.retry_after is not None:
-            return min(exc.retry_after, policy.retry_after_max)
+            # At least what the server asked, plus a little jitter: clients told
+            # the same Retry-After (0 included) would otherwise come back in
+            # lockstep, and the same one could be turned away every time.
+            return min(exc.retry_after, policy.retry_after_max) + random.uniform(0, policy.backoff_initial / 4)
         ceiling = min(policy.backoff_max, policy.backoff_initial * 2 ** (state.attempt_number - 1))
         return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not crypto
     return wait
