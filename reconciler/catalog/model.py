@@ -43,7 +43,7 @@ class ProductSpec:
     @property
     def manages_readycloud(self) -> bool:
         """False for an entry that only declares Cobuilder values (code alone)."""
-        return self.absent or any(name != "code" for name in self.fields)
+        return self.absent or len(self.fields) > ("code" in self.fields)  # (a field other than code)
 
 
 @dataclass(frozen=True)

@@ -55,5 +55,19 @@ def normalise_field(name: str, value: Any) -> Any:
         return value
 
 
+def equal_normalised(name: str, have: Any, want: Any) -> bool:
+    """Whether two values of field ``name`` are equal once normalised; cached
+    for hashable pairs (a catalog and its listing repeat prices and weights)."""
+    try:
+        return _equal_cached(name, have, want)
+    except TypeError:  # unhashable: custom_fields
+        return bool(normalise_field(name, have) == normalise_field(name, want))
+
+
+@lru_cache(maxsize=1 << 16, typed=True)
+def _equal_cached(name: str, have: Any, want: Any) -> bool:
+    return bool(normalise_field(name, have) == normalise_field(name, want))
+
+
 #: the fields whose values are normalised before they are compared
 NORMALISED = frozenset(name for name, kind in rc.WRITABLE_FIELDS.items() if kind in _NORMALISERS)

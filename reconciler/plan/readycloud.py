@@ -11,7 +11,7 @@ from deepdiff import DeepDiff
 from reconciler.catalog.model import Catalog, ProductSpec
 from reconciler.contracts import readycloud as rc
 from reconciler.plan.model import Change, FieldChange, PlanIssue, fingerprint
-from reconciler.plan.normalize import NORMALISED, normalise_field
+from reconciler.plan.normalize import NORMALISED, equal_normalised, normalise_field
 
 VENDOR = "readycloud"
 LiveIndex = Mapping[str, list[dict[str, Any]]]
@@ -42,7 +42,7 @@ def changed_fields(live: Mapping[str, Any], spec: ProductSpec) -> list[str]:
         have = live.get(name)
         if have == want or name == "code":
             continue  # (equal as they are: equal normalised too)
-        if name in NORMALISED and normalise_field(name, have) == normalise_field(name, want):
+        if name in NORMALISED and equal_normalised(name, have, want):
             continue
         differing.append(name)
     return differing

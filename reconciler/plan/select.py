@@ -13,7 +13,7 @@ class Selection:
     def __call__(self, code: str) -> bool:
         if self.targets and not any(fnmatchcase(code, p) for p in self.targets):
             return False
-        return not any(fnmatchcase(code, p) for p in self.excludes)
+        return not self.excludes or not any(fnmatchcase(code, p) for p in self.excludes)
 
     @property
     def everything(self) -> bool:
