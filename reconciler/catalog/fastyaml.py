@@ -51,6 +51,8 @@ import re
 import threading
 from typing import Any, Iterator
 
+from reconciler.workers import Prefetch
+
 try:  # an optional speed-up: without it everything goes through PyYAML
     import yaml_rs
 except ImportError:  # pragma: no cover - exercised by monkeypatching in tests
@@ -319,16 +321,22 @@ class Streamed:
         self._chunks = chunks  # (start, end, items) in the text
 
     def __iter__(self) -> Iterator[Any]:
-        for start, end, count in self._chunks:
-            try:
-                items = _load(self._text[start:end])
-            except Exception:
-                raise Declined(f"the product list at characters {start}-{end} does not parse alone") from None
-            if not isinstance(items, list) or len(items) != count:
-                raise Declined(f"the product list at characters {start}-{end} is not {count} items")
+        # The next chunk is parsed in a thread while this one's items are
+        # being used: yaml-rs releases the GIL for most of its work.
+        for items in Prefetch(map(self._parse, self._chunks), depth=1, name="yaml-chunks"):
             items.reverse()
             while items:
                 yield items.pop()
+
+    def _parse(self, chunk: tuple[int, int, int]) -> list[Any]:
+        start, end, count = chunk
+        try:
+            items = _load(self._text[start:end])
+        except Exception:
+            raise Declined(f"the product list at characters {start}-{end} does not parse alone") from None
+        if not isinstance(items, list) or len(items) != count:
+            raise Declined(f"the product list at characters {start}-{end} is not {count} items")
+        return items
 
 
 _PRODUCTS_KEY = re.compile(r"(?m)^products:[ ]*(?:#[^\n]*)?\r?\n")

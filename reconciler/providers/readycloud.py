@@ -17,10 +17,10 @@ from reconciler.plan.model import Change
 from reconciler.progress import NULL, Progress
 from reconciler.providers import cache
 from reconciler.providers.base import Provider
-from reconciler.providers.prefetch import Prefetch
 from reconciler.providers.pacing import Limits
 from reconciler.providers.http import AmbiguousWriteError, Requester, RetryPolicy, DEFAULT_RETRY, build_client
 from reconciler.values import format_datetime, parse_datetime
+from reconciler.workers import Prefetch
 
 class LiveIndex(dict):  # type: ignore[type-arg]
     """Live products by code (a list each: codes are not unique), plus what a

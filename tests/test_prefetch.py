@@ -9,7 +9,7 @@ from typing import Iterator
 import pytest
 
 from reconciler.errors import ProviderError
-from reconciler.providers.prefetch import prefetch
+from reconciler.workers import prefetch
 
 
 def test_items_arrive_in_order() -> None:
