@@ -50,6 +50,14 @@ def _stamp(product: Mapping[str, Any]) -> datetime:
     return stamp if stamp.tzinfo is not None else parse_datetime(text)
 
 
+def _stamps(products: Sequence[Mapping[str, Any]]) -> list[datetime] | None:
+    """The products' ``updated_at`` stamps, or None if one has none."""
+    try:
+        return [_stamp(product) for product in products]
+    except ValueError:
+        return None
+
+
 #: How far our idea of the server's clock may be off: a lost-create lookup
 #: lists this far back, and an incremental refresh re-reads what changed this
 #: long before the previous listing began (the server's clock and the stamps
@@ -129,11 +137,13 @@ class ReadyCloudProvider(Provider):
         listing and one count); any doubt about the cache means a full listing."""
         products = self._incremental() if self.incremental else None
         if products is None:
-            products = self._full(progress, observe)
+            products, stamps = self._full(progress, observe)
+        else:
+            stamps = _stamps(products)
         index = LiveIndex()
         for product in products:
             index.setdefault(str(product.get("code")), []).append(product)
-        self._mark(index, products)
+        self._mark(index, products, stamps)
         if self.incremental and self.cache_dir is not None and index.watermark is not None \
                 and (self.refresh_mode == "full" or self._changed or index.watermark != self._cached_mark):
             cache.save(self._cache_file(), self.base_url, self.org, index.watermark, products)
@@ -147,9 +157,13 @@ class ReadyCloudProvider(Provider):
         if self._listing is None and not self.incremental:
             self._listing = Prefetch(self.iter_pages(), depth=0)
 
-    def _full(self, progress: Progress, observe: Callable[[Sequence[Any]], None] | None) -> list[dict[str, Any]]:
+    def _full(self, progress: Progress, observe: Callable[[Sequence[Any]], None] | None
+              ) -> tuple[list[dict[str, Any]], list[datetime] | None]:
+        """Every product, and their ``updated_at`` stamps (None if one has
+        none), both worked out page by page while the next page is fetched."""
         self.refresh_mode = "full"
         products: list[dict[str, Any]] = []
+        stamps: list[datetime] | None = []
         task = None
         pages, self._listing = self._listing or Prefetch(self.iter_pages()), None
         for page in pages:
@@ -160,10 +174,16 @@ class ReadyCloudProvider(Provider):
             products.extend(page["results"])
             if observe is not None:
                 observe(page["results"])
+            if stamps is not None:
+                page_stamps = _stamps(page["results"])
+                if page_stamps is None:
+                    stamps = None
+                else:
+                    stamps.extend(page_stamps)
             task.advance()
         if task is not None:
             task.close()
-        return products
+        return products, stamps
 
     def _incremental(self) -> list[dict[str, Any]] | None:
         """The cached listing brought up to date, or None if that cannot be trusted."""
@@ -192,18 +212,15 @@ class ReadyCloudProvider(Provider):
         assert self.cache_dir is not None
         return cache.cache_path(self.cache_dir, self.base_url, self.org)
 
-    def _mark(self, index: LiveIndex, products: list[dict[str, Any]]) -> None:
+    def _mark(self, index: LiveIndex, products: list[dict[str, Any]], stamps: list[datetime] | None) -> None:
         """Set the index's watermark: from when a later listing must ask to see
         every change since this one. That is the newest ``updated_at`` seen, but
         no later than the server's clock when the listing began less
         :data:`CLOCK_SKEW` (a product changed while the pages were being read
         may carry an older stamp than one listed after it). Unknown (None) if
-        the server sent no ``Date`` or a product has no readable stamp."""
-        if self.listing_started is None:
-            return
-        try:
-            stamps = [_stamp(product) for product in products]
-        except ValueError:
+        the server sent no ``Date`` or a product has no readable stamp
+        (``stamps``: the products' stamps, None then)."""
+        if self.listing_started is None or stamps is None:
             return
         mark = self.listing_started - CLOCK_SKEW
         if stamps:
