@@ -72,7 +72,7 @@ def load_and_open(catalog_path: str, stack: ExitStack, *, environ: Mapping[str, 
     enough for that to matter (:data:`EARLY_LISTING_FROM`): a smaller one is
     validated before any request. An invalid catalog stops the listing, which
     has only read."""
-    early: list[ReadyCloudProvider] = []
+    early: list[tuple[ReadyCloudSettings, ReadyCloudProvider]] = []
     try:
         large = os.path.getsize(catalog_path) >= EARLY_LISTING_FROM
     except OSError:
@@ -85,16 +85,21 @@ def load_and_open(catalog_path: str, stack: ExitStack, *, environ: Mapping[str, 
             provider = _open_readycloud(settings, catalog_path, environ, transport, parallelism, incremental)
         except ConfigError:
             return  # missing credentials are reported after the catalog's own problems
-        early.append(provider)
+        early.append((settings, provider))
         provider.start_listing()
 
     try:
         catalog = load_catalog(catalog_path, environ, on_readycloud=start)
     except BaseException:
-        for provider in early:
+        for _, provider in early:
             provider.close()
         raise
-    readycloud = stack.enter_context(early[0]) if early else None
+    readycloud = None
+    for settings, provider in early:
+        if settings == catalog.readycloud:
+            readycloud = stack.enter_context(provider)
+        else:  # read ahead from the catalog's first lines, which the whole catalog says otherwise
+            provider.close()
     return catalog, open_providers(catalog, stack, environ=environ, transport=transport, parallelism=parallelism,
                                    incremental=incremental, readycloud=readycloud)
 

@@ -4,8 +4,10 @@ producer (a listing's pages, a catalog's chunks) with the work on its items."""
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 from collections import deque
+from contextlib import contextmanager
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable, Generic, Iterable, Iterator, TypeVar
 
@@ -34,6 +36,36 @@ def bounded_map(fn: Callable[[T], R], items: Iterable[T], workers: int, prefix: 
                 future.cancel()
 
 
+#: The interpreter's thread switch interval while a background reader of the
+#: network runs (Python's default is 5 ms; see :func:`responsive_switching`).
+RESPONSIVE_SWITCH_INTERVAL = 0.0005
+_switching = threading.Lock()
+_switching_users: list[float] = []  # the interval to restore, once per user inside
+
+
+@contextmanager
+def responsive_switching() -> Iterator[None]:
+    """Inside, the interpreter offers the GIL to another thread every 0.5 ms
+    instead of every 5 ms. A thread reading pages from the network needs the
+    GIL for a moment after each answer arrives; with the default it can wait
+    up to 5 ms for it each time while the main thread validates a catalog or
+    compares products, and the listing, the longest part of a plan, stalls.
+    Nestable and thread-safe: the interval is restored when the last user leaves."""
+    with _switching:
+        if not _switching_users:
+            _switching_users.append(sys.getswitchinterval())
+            sys.setswitchinterval(min(RESPONSIVE_SWITCH_INTERVAL, _switching_users[0]))
+        else:
+            _switching_users.append(_switching_users[0])
+    try:
+        yield
+    finally:
+        with _switching:
+            saved = _switching_users.pop()
+            if not _switching_users:
+                sys.setswitchinterval(saved)
+
+
 _END = object()
 
 
@@ -41,12 +73,15 @@ class Prefetch(Generic[T]):
     """Iterates ``items`` in a background thread from the moment it is made,
     up to ``depth`` ahead of the consumer (0: no limit). An exception in the
     producer is raised to the consumer; :meth:`close`, or a consumer that
-    stops early, stops the producer at its next item."""
+    stops early, stops the producer at its next item. ``responsive``: the
+    producer waits on I/O (see :func:`responsive_switching`, in force while
+    it runs)."""
 
-    def __init__(self, items: Iterable[T], depth: int = 2, name: str = "prefetch") -> None:
+    def __init__(self, items: Iterable[T], depth: int = 2, name: str = "prefetch", responsive: bool = False) -> None:
         self._buffer: queue.Queue[tuple[bool, object]] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._items = items
+        self._responsive = responsive
         self._thread = threading.Thread(target=self._produce, name=name, daemon=True)
         self._thread.start()
 
@@ -60,6 +95,13 @@ class Prefetch(Generic[T]):
         return False
 
     def _produce(self) -> None:
+        if self._responsive:
+            with responsive_switching():
+                self._produce_all()
+        else:
+            self._produce_all()
+
+    def _produce_all(self) -> None:
         try:
             for item in self._items:
                 if not self._put((True, item)):

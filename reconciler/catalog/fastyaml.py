@@ -51,7 +51,6 @@ import re
 import threading
 from typing import Any, Iterator
 
-from reconciler.workers import Prefetch
 
 try:  # an optional speed-up: without it everything goes through PyYAML
     import yaml_rs
@@ -321,9 +320,9 @@ class Streamed:
         self._chunks = chunks  # (start, end, items) in the text
 
     def __iter__(self) -> Iterator[Any]:
-        # The next chunk is parsed in a thread while this one's items are
-        # being used: yaml-rs releases the GIL for most of its work.
-        for items in Prefetch(map(self._parse, self._chunks), depth=1, name="yaml-chunks"):
+        # (Not parsed ahead in a thread: it would race the ReadyCloud listing,
+        # which a large catalog's load overlaps, for the machine's cores.)
+        for items in map(self._parse, self._chunks):
             items.reverse()
             while items:
                 yield items.pop()
@@ -340,6 +339,13 @@ class Streamed:
 
 
 _PRODUCTS_KEY = re.compile(r"(?m)^products:[ ]*(?:#[^\n]*)?\r?\n")
+
+
+def head(text: str) -> str | None:
+    """The text before the first top-level ``products:`` key (where a
+    catalog's settings usually are), or None if there is none."""
+    found = _PRODUCTS_KEY.search(text)
+    return text[:found.start()] if found is not None else None
 _SIGNIFICANT = re.compile(r"(?m)^([ ]*)(?!#|\r?$)(\S)")
 
 

@@ -91,9 +91,11 @@ def load_catalog(path: str | os.PathLike[str], environ: Mapping[str, str] | None
     (default: the process environment). Raises :class:`CatalogError`.
 
     ``on_readycloud`` is called (once) with the ``readycloud`` settings as soon
-    as they are known to be valid, before the products are validated: the
+    as they are known, before the products are parsed and validated: the
     engine starts the live listing then, to overlap it with the rest of the
-    load. The catalog may still turn out invalid after it."""
+    load. Settings declared before ``products:`` are read from those lines
+    alone, ahead of the whole parse: a guess, which the caller compares with
+    the loaded catalog's. The catalog may still turn out invalid after it."""
     filename = str(path)
     try:
         raw = Path(path).read_bytes()
@@ -123,6 +125,8 @@ def _once(callback: Callable[[ReadyCloudSettings], None] | None) -> Callable[[Re
 
 def _parse_and_build(text: str, filename: str, digest: str, environ: Mapping[str, str] | None,
                      on_readycloud: Callable[[ReadyCloudSettings], None] | None) -> Catalog:
+    if on_readycloud is not None:
+        _settings_ahead(text, filename, environ, on_readycloud)
     parsed, data = fastyaml.parse_fast(text, stream=True)
     if parsed:  # the fast path: no line numbers, found later only if a message needs one
         try:
@@ -134,6 +138,26 @@ def _parse_and_build(text: str, filename: str, digest: str, environ: Mapping[str
     data = load_yaml(text, filename)
     return build_catalog(data, filename, digest, environ, LineFinder(filename, located=data),
                          on_readycloud=on_readycloud)
+
+
+def _settings_ahead(text: str, filename: str, environ: Mapping[str, str] | None,
+                    on_readycloud: Callable[[ReadyCloudSettings], None]) -> None:
+    """``on_readycloud`` with the ``readycloud`` settings of the lines before
+    the top-level ``products:`` key, parsed on their own (a few lines: well
+    under a millisecond, where a large catalog's whole parse takes tens)."""
+    head = fastyaml.head(text)
+    if head is None or "readycloud" not in head:
+        return
+    try:
+        data = load_yaml(head, filename)
+    except CatalogError:
+        return  # (the whole parse says what is wrong)
+    if not isinstance(data, dict):
+        return
+    check = Checker(filename, environ)
+    settings = _readycloud(data, check)
+    if settings is not None and not check.problems:
+        on_readycloud(settings)
 
 
 def _text_if_unchanged(filename: str, digest: str) -> str | None:

@@ -19,7 +19,7 @@ def frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
 class ReadyCloudSettings:
     org: int
     base_url: str
-    location: Location
+    location: Location = field(compare=False)  # (where it was declared, not what it is)
     max_reads_per_minute: float | None = None   # None: unpaced
     max_writes_per_minute: float | None = None
 

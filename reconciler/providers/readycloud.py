@@ -155,7 +155,7 @@ class ReadyCloudProvider(Provider):
         engine validates the catalog's products meanwhile). Not for an
         incremental refresh, which lists only what changed."""
         if self._listing is None and not self.incremental:
-            self._listing = Prefetch(self.iter_pages(), depth=0)
+            self._listing = Prefetch(self.iter_pages(), depth=0, responsive=True)
 
     def _full(self, progress: Progress, observe: Callable[[Sequence[Any]], None] | None
               ) -> tuple[list[dict[str, Any]], list[datetime] | None]:
@@ -165,7 +165,7 @@ class ReadyCloudProvider(Provider):
         products: list[dict[str, Any]] = []
         stamps: list[datetime] | None = []
         task = None
-        pages, self._listing = self._listing or Prefetch(self.iter_pages()), None
+        pages, self._listing = self._listing or Prefetch(self.iter_pages(), responsive=True), None
         for page in pages:
             if task is None:
                 pages = max(1, -(-int(page.get("count") or 0) // rc.PAGE_SIZE))

@@ -129,3 +129,32 @@ def test_readycloud_fields_without_a_readycloud_section(tmp_path: Path) -> None:
                      "at the top level"]
     # code alone (Cobuilder values only) needs no readycloud section
     assert load_catalog(write(tmp_path, "products:\n  - {code: A, cobuilder: {id: 1, properties: []}}\n"))
+
+
+def test_readycloud_settings_before_the_products_are_handed_over_before_the_products_are_parsed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reconciler.catalog import fastyaml
+    events: list[str] = []
+    real = fastyaml.parse_fast
+    monkeypatch.setattr(fastyaml, "parse_fast", lambda *a, **k: events.append("parse") or real(*a, **k))
+    path = write(tmp_path, "readycloud:\n  org: 7\n  base_url: ${RC_URL}\nproducts:\n  - {code: A, quantity: 1}\n")
+    catalog = load_catalog(path, {"RC_URL": "http://rc.test/api/v2"},
+                           on_readycloud=lambda s: events.append(f"readycloud {s.org} {s.base_url}"))
+    assert events == ["readycloud 7 http://rc.test/api/v2", "parse"]  # once, and first
+    assert catalog.readycloud is not None and catalog.readycloud.org == 7
+
+
+@pytest.mark.parametrize("text", [
+    "products:\n  - {code: A, quantity: 1}\nreadycloud: {org: 7}\n",  # after the products: after the whole parse
+    "readycloud: {org: 7, base_url: ${MISSING}}\nproducts:\n  - {code: A}\n",  # invalid: never handed over
+    "readycloud: [\nproducts:\n  - {code: A}\n",  # the head alone does not parse
+])
+def test_settings_that_cannot_be_read_ahead_are_handed_over_after_validation_or_never(
+        tmp_path: Path, text: str) -> None:
+    seen: list[int] = []
+    try:
+        load_catalog(write(tmp_path, text), {}, on_readycloud=lambda s: seen.append(s.org))
+    except CatalogError:
+        assert seen == []
+    else:
+        assert seen == [7]
