@@ -2,8 +2,10 @@
 from a catalog and the environment, refresh, plan, apply."""
 from __future__ import annotations
 
+import functools
 import os
 import time
+from concurrent.futures import Future
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -22,6 +24,7 @@ from reconciler.providers.base import Provider
 from reconciler.providers.cobuilder import CobuilderProvider
 from reconciler.providers.http import RetryPolicy
 from reconciler.providers.readycloud import ReadyCloudProvider
+from reconciler.workers import in_background
 from reconciler.sinks import DeliveryReport, build_events, default_outbox_path, deliver, retry_outbox
 
 
@@ -72,30 +75,39 @@ def load_and_open(catalog_path: str, stack: ExitStack, *, environ: Mapping[str, 
     enough for that to matter (:data:`EARLY_LISTING_FROM`): a smaller one is
     validated before any request. An invalid catalog stops the listing, which
     has only read."""
-    early: list[tuple[ReadyCloudSettings, ReadyCloudProvider]] = []
+    early: list[tuple[ReadyCloudSettings, Future[ReadyCloudProvider | None]]] = []
     try:
         large = os.path.getsize(catalog_path) >= EARLY_LISTING_FROM
     except OSError:
         large = False  # (load_catalog says what is wrong with the path)
 
-    def start(settings: ReadyCloudSettings) -> None:
-        if incremental or not large:
-            return  # (incremental: a short listing of what changed, nothing to gain)
+    def open_and_list(settings: ReadyCloudSettings) -> ReadyCloudProvider | None:
         try:
             provider = _open_readycloud(settings, catalog_path, environ, transport, parallelism, incremental)
         except ConfigError:
-            return  # missing credentials are reported after the catalog's own problems
-        early.append((settings, provider))
+            return None  # missing credentials are reported after the catalog's own problems
         provider.start_listing()
+        return provider
+
+    def start(settings: ReadyCloudSettings) -> None:
+        if incremental or not large:
+            return  # (incremental: a short listing of what changed, nothing to gain)
+        # (in a thread: making an HTTP client loads the TLS certificates, tens
+        # of milliseconds the load goes on meanwhile)
+        early.append((settings, in_background(functools.partial(open_and_list, settings), "readycloud-open")))
 
     try:
         catalog = load_catalog(catalog_path, environ, on_readycloud=start)
     except BaseException:
-        for _, provider in early:
-            provider.close()
+        for _, opening in early:
+            if opening.exception() is None and (provider := opening.result()) is not None:
+                provider.close()
         raise
     readycloud = None
-    for settings, provider in early:
+    for settings, opening in early:
+        provider = opening.result()
+        if provider is None:
+            continue
         if settings == catalog.readycloud:
             readycloud = stack.enter_context(provider)
         else:  # read ahead from the catalog's first lines, which the whole catalog says otherwise

@@ -36,6 +36,21 @@ def bounded_map(fn: Callable[[T], R], items: Iterable[T], workers: int, prefix: 
                 future.cancel()
 
 
+def in_background(fn: Callable[[], R], name: str) -> "Future[R]":
+    """``fn()`` begun at once in a thread of its own; its result (or exception) in the future."""
+    future: Future[R] = Future()
+
+    def run() -> None:
+        if future.set_running_or_notify_cancel():
+            try:
+                future.set_result(fn())
+            except BaseException as exc:  # noqa: BLE001 - the future's owner raises it
+                future.set_exception(exc)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return future
+
+
 #: The interpreter's thread switch interval while a background reader of the
 #: network runs (Python's default is 5 ms; see :func:`responsive_switching`).
 RESPONSIVE_SWITCH_INTERVAL = 0.0005

@@ -68,3 +68,13 @@ def test_a_responsive_prefetch_switches_quickly_only_while_it_produces() -> None
     release.set()
     assert list(items) == [2]
     assert sys.getswitchinterval() == default
+
+
+def test_in_background_hands_over_the_result_or_the_exception() -> None:
+    from reconciler.workers import in_background
+    names: list[str] = []
+    ok = in_background(lambda: names.append(threading.current_thread().name) or 42, "worker-x")
+    assert ok.result(timeout=5) == 42 and names == ["worker-x"]
+    failing = in_background(lambda: 1 / 0, "worker-y")
+    with pytest.raises(ZeroDivisionError):
+        failing.result(timeout=5)
