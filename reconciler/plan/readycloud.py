@@ -65,7 +65,9 @@ class Prediff:
         self.selected = selected
         self._specs = {s.code: s for s in catalog.products
                        if s.manages_readycloud and not s.absent and selected(s.code)}
-        self._found: dict[int, tuple[Mapping[str, Any], list[str]]] = {}  # the products that differ
+        #: id(live product) -> (it, the fields that differ, its update): the
+        #: products that differ, their updates made while the listing is read
+        self._found: dict[int, tuple[Mapping[str, Any], list[str], Change]] = {}
         #: code -> the live product found equal to its (managed, selected, not
         #: absent) entry: all an unchanged product then costs the plan is a look-up
         self.same: dict[str, Mapping[str, Any]] = {}
@@ -79,7 +81,7 @@ class Prediff:
             if spec is not None:
                 names = changed_fields(product, spec)
                 if names:
-                    self._found[id(product)] = (product, names)
+                    self._found[id(product)] = (product, names, _update(spec, product, names))
                 else:
                     self.same[code] = product
         self.seconds += time.perf_counter() - started
@@ -91,6 +93,13 @@ class Prediff:
         if self.same.get(spec.code) is live and self._specs.get(spec.code) is spec:
             return ()
         return changed_fields(live, spec)
+
+    def update(self, live: Mapping[str, Any], spec: ProductSpec) -> Change | None:
+        """The update of ``live`` to ``spec`` already made, if this is the pair compared."""
+        found = self._found.get(id(live))
+        if found is not None and found[0] is live and self._specs.get(spec.code) is spec:
+            return found[2]
+        return None
 
     def unchanged(self, spec: ProductSpec, matches: Sequence[Mapping[str, Any]] | None) -> bool:
         """Whether ``spec``, a catalog entry, is already known to be unchanged
@@ -139,11 +148,14 @@ def plan_readycloud(catalog: Catalog, live: LiveIndex, selected: Callable[[str],
         if current is None:
             _create(spec, catalog, result)
             continue
-        names = compare(current, spec)
-        if not names:
-            result.unchanged += 1
-            continue
-        result.changes.append(_update(spec, current, names))
+        update = prediff.update(current, spec) if prediff is not None else None
+        if update is None:
+            names = compare(current, spec)
+            if not names:
+                result.unchanged += 1
+                continue
+            update = _update(spec, current, names)
+        result.changes.append(update)
     for code, matches in live.items():
         if code in declared or not selected(code):
             continue
@@ -179,7 +191,7 @@ def _create(spec: ProductSpec, catalog: Catalog, result: VendorPlan) -> None:
     result.changes.append(Change(VENDOR, "create", spec.code, None, fields, body))
 
 
-def _update(spec: ProductSpec, current: dict[str, Any], names: Sequence[str]) -> Change:
+def _update(spec: ProductSpec, current: Mapping[str, Any], names: Sequence[str]) -> Change:
     fields = tuple(FieldChange(n, current.get(n), spec.fields[n], n in spec.sensitive,
                                () if n in spec.sensitive else detail(normalise_field(n, current.get(n)),
                                                                      normalise_field(n, spec.fields[n])))
