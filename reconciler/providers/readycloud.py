@@ -50,6 +50,12 @@ def _stamp(product: Mapping[str, Any]) -> datetime:
     return stamp if stamp.tzinfo is not None else parse_datetime(text)
 
 
+def _index(index: LiveIndex, products: Sequence[dict[str, Any]]) -> None:
+    """Add ``products`` to ``index``, by code (a list: codes are not unique)."""
+    for product in products:
+        index.setdefault(str(product.get("code")), []).append(product)
+
+
 def _stamps(products: Sequence[Mapping[str, Any]]) -> list[datetime] | None:
     """The products' ``updated_at`` stamps, or None if one has none."""
     try:
@@ -135,14 +141,13 @@ class ReadyCloudProvider(Provider):
         being fetched. With a ``cache_dir`` and ``incremental``, only what
         changed since the cached listing is asked for (one ``updated_at__gte``
         listing and one count); any doubt about the cache means a full listing."""
+        index = LiveIndex()
         products = self._incremental() if self.incremental else None
         if products is None:
-            products, stamps = self._full(progress, observe)
+            products, stamps = self._full(progress, observe, index)
         else:
             stamps = _stamps(products)
-        index = LiveIndex()
-        for product in products:
-            index.setdefault(str(product.get("code")), []).append(product)
+            _index(index, products)
         self._mark(index, products, stamps)
         if self.incremental and self.cache_dir is not None and index.watermark is not None \
                 and (self.refresh_mode == "full" or self._changed or index.watermark != self._cached_mark):
@@ -157,10 +162,11 @@ class ReadyCloudProvider(Provider):
         if self._listing is None and not self.incremental:
             self._listing = Prefetch(self.iter_pages(), depth=0, responsive=True)
 
-    def _full(self, progress: Progress, observe: Callable[[Sequence[Any]], None] | None
+    def _full(self, progress: Progress, observe: Callable[[Sequence[Any]], None] | None, index: LiveIndex
               ) -> tuple[list[dict[str, Any]], list[datetime] | None]:
-        """Every product, and their ``updated_at`` stamps (None if one has
-        none), both worked out page by page while the next page is fetched."""
+        """Every product (also put in ``index``), and their ``updated_at``
+        stamps (None if one has none), all worked out page by page while the
+        next page is fetched."""
         self.refresh_mode = "full"
         products: list[dict[str, Any]] = []
         stamps: list[datetime] | None = []
@@ -172,6 +178,7 @@ class ReadyCloudProvider(Provider):
                 task = progress.task("Reading ReadyCloud products (pages)", pages,
                                      eta_hint=self.http.eta("read", pages - 1))
             products.extend(page["results"])
+            _index(index, page["results"])
             if observe is not None:
                 observe(page["results"])
             if stamps is not None:
