@@ -68,33 +68,33 @@ EARLY_LISTING_FROM = 1 << 20
 def load_and_open(catalog_path: str, stack: ExitStack, *, environ: Mapping[str, str] = os.environ,
                   transport: httpx.BaseTransport | None = None, parallelism: int = 8,
                   incremental: bool = False) -> tuple[Catalog, dict[str, Provider]]:
-    """:func:`load_catalog` and :func:`open_providers`, with ReadyCloud's full
-    listing begun as soon as the catalog's ``readycloud`` section is read: its
-    pages arrive while the products are being validated (the listing is most
-    of a plan's time; the load most of the rest). Only for a catalog large
-    enough for that to matter (:data:`EARLY_LISTING_FROM`): a smaller one is
-    validated before any request. An invalid catalog stops the listing, which
-    has only read."""
+    """:func:`load_catalog` and :func:`open_providers`, with the ReadyCloud
+    client made (in a thread) as soon as the catalog's ``readycloud`` section
+    is read, and its full listing begun then: the pages arrive while the
+    products are being validated (the listing is most of a plan's time; the
+    load most of the rest). The listing only for a catalog large enough for
+    that to matter (:data:`EARLY_LISTING_FROM`): a smaller one is validated
+    before any request. An invalid catalog stops the listing, which has only
+    read."""
     early: list[tuple[ReadyCloudSettings, Future[ReadyCloudProvider | None]]] = []
     try:
         large = os.path.getsize(catalog_path) >= EARLY_LISTING_FROM
     except OSError:
         large = False  # (load_catalog says what is wrong with the path)
 
-    def open_and_list(settings: ReadyCloudSettings) -> ReadyCloudProvider | None:
+    def open_early(settings: ReadyCloudSettings) -> ReadyCloudProvider | None:
         try:
             provider = _open_readycloud(settings, catalog_path, environ, transport, parallelism, incremental)
         except ConfigError:
             return None  # missing credentials are reported after the catalog's own problems
-        provider.start_listing()
+        if large and not incremental:  # (incremental: a short listing of what changed, nothing to gain)
+            provider.start_listing()
         return provider
 
     def start(settings: ReadyCloudSettings) -> None:
-        if incremental or not large:
-            return  # (incremental: a short listing of what changed, nothing to gain)
-        # (in a thread: making an HTTP client loads the TLS certificates, tens
-        # of milliseconds the load goes on meanwhile)
-        early.append((settings, in_background(functools.partial(open_and_list, settings), "readycloud-open")))
+        # In a thread: making an HTTP client loads the TLS certificates, tens
+        # of milliseconds, for a small catalog as long as its whole load.
+        early.append((settings, in_background(functools.partial(open_early, settings), "readycloud-open")))
 
     try:
         catalog = load_catalog(catalog_path, environ, on_readycloud=start)
