@@ -36,6 +36,12 @@ _PARSED: dict[str, Any] = {"money": values.parse_money, "weight": values.parse_w
                            "datetime": values.parse_datetime}
 
 
+#: (kind, string) pairs already found right by :func:`_quick_check`: catalogs
+#: repeat their kinds, prices and weights, and a set look-up is the cheapest check
+_CHECKED: set[tuple[str, str]] = set()
+_CHECKED_MAX = 1 << 16
+
+
 def _quick_check(kind: str, value: Any) -> bool:
     """True when ``value`` is certainly right for ``kind`` as it is (no
     ``${VAR}``, nothing to report): the usual case, checked cheaply; anything
@@ -53,9 +59,12 @@ def _quick_check(kind: str, value: Any) -> bool:
         if parse is None:
             return False
         try:
-            parse(value)  # cached: catalogs repeat prices and weights
+            parse(value)
         except ValueError:
             return False
+        if len(_CHECKED) >= _CHECKED_MAX:
+            _CHECKED.clear()
+        _CHECKED.add((kind, value))
         return True
     if kind == "object":
         return type(value) is dict and _plain_custom_fields(value)
@@ -304,8 +313,11 @@ def _product(entry: dict, path: str, loc: Location, check: Checker) -> ProductSp
     changed: dict[str, Any] = {}
     for name, value in fields.items():
         kind = _KINDS[name]
-        if type(value) is str and kind == "str" and "${" not in value or type(value) is int and kind == "int":
-            continue  # (the commonest fields, checked inline)
+        if type(value) is str:
+            if kind == "str" and "${" not in value or (kind, value) in _CHECKED:
+                continue  # (the commonest fields, checked inline)
+        elif type(value) is int and kind == "int":
+            continue
         if _quick_check(kind, value):
             continue
         new, from_env = _field_value(kind, value, entry, name, path, check, hidden=name in sensitive)
