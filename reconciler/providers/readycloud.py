@@ -18,7 +18,8 @@ from reconciler.progress import NULL, Progress
 from reconciler.providers import cache
 from reconciler.providers.base import Provider
 from reconciler.providers.pacing import Limits
-from reconciler.providers.http import AmbiguousWriteError, Requester, RetryPolicy, DEFAULT_RETRY, build_client
+from reconciler.providers.http import (AmbiguousWriteError, Requester, RetryPolicy, DEFAULT_RETRY, build_client,
+                                       decode_json)
 from reconciler.values import format_datetime, parse_datetime
 from reconciler.workers import Prefetch
 
@@ -123,7 +124,7 @@ class ReadyCloudProvider(Provider):
             if first:
                 self.listing_started = _server_time(response.headers.get("Date"))
                 first = False
-            page = response.json()
+            page = decode_json(response.content)
             if not isinstance(page, dict) or not isinstance(page.get("results"), list):
                 raise ProviderError(self.name, f"unexpected list answer from {url}")
             yield page
