@@ -149,14 +149,17 @@ def _parse_and_build(text: str, filename: str, digest: str, environ: Mapping[str
                          on_readycloud=on_readycloud)
 
 
+_HEAD_MAX = 16 * 1024
+
+
 def _settings_ahead(text: str, filename: str, environ: Mapping[str, str] | None,
                     on_readycloud: Callable[[ReadyCloudSettings], None]) -> None:
     """``on_readycloud`` with the ``readycloud`` settings of the lines before
     the top-level ``products:`` key, parsed on their own (a few lines: well
     under a millisecond, where a large catalog's whole parse takes tens)."""
     head = fastyaml.head(text)
-    if head is None or "readycloud" not in head:
-        return
+    if head is None or "readycloud" not in head or len(head) > _HEAD_MAX:
+        return  # (a long head: PyYAML would take longer than the whole fast parse)
     try:
         data = load_yaml(head, filename)
     except CatalogError:

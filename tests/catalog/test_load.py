@@ -158,3 +158,13 @@ def test_settings_that_cannot_be_read_ahead_are_handed_over_after_validation_or_
         assert seen == []
     else:
         assert seen == [7]
+
+
+def test_a_long_head_is_not_parsed_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reconciler.catalog import fastyaml
+    events: list[str] = []
+    real = fastyaml.parse_fast
+    monkeypatch.setattr(fastyaml, "parse_fast", lambda *a, **k: events.append("parse") or real(*a, **k))
+    text = "readycloud: {org: 7}\n" + "# a long comment\n" * 2000 + "products:\n  - {code: A, quantity: 1}\n"
+    load_catalog(write(tmp_path, text), {}, on_readycloud=lambda s: events.append(f"readycloud {s.org}"))
+    assert events == ["parse", "readycloud 7"]  # handed over by the whole parse, not read ahead
