@@ -340,14 +340,28 @@ class Streamed:
         return items
 
 
-_PRODUCTS_KEY = re.compile(r"(?m)^products:[ ]*(?:#[^\n]*)?\r?\n")
+_PRODUCTS_LINE = r"products:[ ]*(?:#[^\n]*)?\r?\n"
+# (at the start, and after a newline: a pattern starting with (?m)^ would be
+# tried at every character of a large catalog)
+_PRODUCTS_AT_START = re.compile(_PRODUCTS_LINE)
+_PRODUCTS_AFTER_NEWLINE = re.compile(r"\n" + _PRODUCTS_LINE)
+
+
+def _products_keys(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each top-level ``products:`` key line, in order."""
+    found = _PRODUCTS_AT_START.match(text)
+    if found is not None:
+        yield found.start(), found.end()
+    for found in _PRODUCTS_AFTER_NEWLINE.finditer(text):
+        yield found.start() + 1, found.end()
 
 
 def head(text: str) -> str | None:
     """The text before the first top-level ``products:`` key (where a
     catalog's settings usually are), or None if there is none."""
-    found = _PRODUCTS_KEY.search(text)
-    return text[:found.start()] if found is not None else None
+    for start, _ in _products_keys(text):
+        return text[:start]
+    return None
 _SIGNIFICANT = re.compile(r"(?m)^([ ]*)(?!#|\r?$)(\S)")
 
 
@@ -361,10 +375,10 @@ def _product_chunks(text: str) -> tuple[str, list[tuple[int, int, int]]] | None:
     a block scalar is not cut (one at the end of a chunk would chomp as at the
     end of a file), and a cut inside a multi-line quoted or flow scalar leaves
     a chunk that does not parse into its items, which :class:`Streamed` checks."""
-    found = list(_PRODUCTS_KEY.finditer(text))
+    found = list(_products_keys(text))
     if len(found) != 1:
         return None
-    first = _SIGNIFICANT.search(text, found[0].end())
+    first = _SIGNIFICANT.search(text, found[0][1])
     if first is None or text[first.start(2)] != "-":
         return None
     indent = first.group(1)

@@ -199,3 +199,15 @@ def test_a_cut_inside_a_multiline_string_is_noticed(small_chunks: None, tmp_path
     assert [p for p in catalog.products if p.code == "Q"][0].fields["description"] == \
         "first line - not an item, still the description"
     assert len(catalog.products) == 21
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_the_products_key_is_found_at_the_start_and_after_any_line_break(small_chunks: None, newline: str) -> None:
+    for text in (typical_catalog(30).replace("readycloud: {org: 1}\n", ""), typical_catalog(30)):
+        text = text.replace("\n", newline)
+        ok, data = fastyaml.parse_fast(text, stream=True)
+        assert ok and isinstance(data["products"], fastyaml.Streamed)
+        data["products"] = list(data["products"])
+        assert typed(data) == typed(load_yaml(text, "x.yaml"))
+    twice = typical_catalog(30) + "products:\n  - {code: Z}\n"  # (a duplicate key: not cut, and refused)
+    assert fastyaml._product_chunks(twice) is None
