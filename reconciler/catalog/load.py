@@ -271,14 +271,16 @@ def _products(data: dict, check: Checker, consume: bool = False) -> tuple[Produc
     result: list[ProductSpec] = []
     seen: dict[str, int | None] = {}
     located = isinstance(entries, LocList)  # (else no lines to look up: the fast path)
+    forget = consume and isinstance(entries, list)  # (a Streamed list forgets its items by itself)
+    filename = check.filename
     for index, entry in enumerate(entries):
         path = f"products[{index}]"
-        loc = check.at(entries, index, path) if located else Location(check.filename, None, path)
+        loc = check.at(entries, index, path) if located else Location(filename, None, path)
         if type(entry) is not dict and not check.expect(entry, (dict,), loc, "a product mapping"):
             continue
         spec = _product(entry, path, loc, check)
-        if consume and isinstance(entries, list):
-            entries[index] = None  # (a Streamed list forgets its items by itself)
+        if forget:
+            entries[index] = None
         if spec is None:
             continue
         if spec.code in seen:
@@ -309,11 +311,12 @@ def _product(entry: dict, path: str, loc: Location, check: Checker) -> ProductSp
         if extra:
             check.add(check.at(entry, extra[0], f"{path}.{extra[0]}"),
                       "a tombstone (absent: true) takes no other fields than code")
-    sensitive = set(_sensitive_list(entry, path, check)) if "sensitive" in entry else set()
+    sensitive: set[str] | frozenset[str] = set(_sensitive_list(entry, path, check)) if "sensitive" in entry \
+        else _NONE
     # A new dict with the one shared copy of each field name (the parsed entry
     # and its keys, one string per product, are then freed).
     fields = {_FIELD_KEYS[k]: v for k, v in entry.items() if k in _FIELD_KEYS}
-    changed: dict[str, Any] = {}
+    changed: dict[str, Any] | None = None
     for name, value in fields.items():
         kind = _KINDS[name]
         if type(value) is str:
@@ -325,9 +328,9 @@ def _product(entry: dict, path: str, loc: Location, check: Checker) -> ProductSp
             continue
         new, from_env = _field_value(kind, value, entry, name, path, check, hidden=name in sensitive)
         if from_env:
-            sensitive.add(name)
+            sensitive = {*sensitive, name}
         if new is not value:
-            changed[name] = new
+            changed = {**(changed or {}), name: new}
     if changed:
         fields = {**fields, **changed}
     cobuilder = None

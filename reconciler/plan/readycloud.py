@@ -38,8 +38,9 @@ def changed_fields(live: Mapping[str, Any], spec: ProductSpec) -> list[str]:
     fields that differ, where inside them: see :func:`detail`.)
     """
     differing = []
+    get = live.get
     for name, want in spec.fields.items():
-        have = live.get(name)
+        have = get(name)
         if have == want or name == "code":
             continue  # (equal as they are: equal normalised too)
         if name in NORMALISED and equal_normalised(name, have, want):
@@ -75,15 +76,16 @@ class Prediff:
 
     def observe(self, products: Sequence[Mapping[str, Any]]) -> None:
         started = time.perf_counter()
+        specs, same, found = self._specs, self.same, self._found
         for product in products:
-            code = str(product.get("code"))
-            spec = self._specs.get(code)
+            code = product.get("code")
+            spec = specs.get(code if type(code) is str else str(code))
             if spec is not None:
                 names = changed_fields(product, spec)
                 if names:
-                    self._found[id(product)] = (product, names, _update(spec, product, names))
+                    found[id(product)] = (product, names, _update(spec, product, names))
                 else:
-                    self.same[code] = product
+                    same[spec.code] = product
         self.seconds += time.perf_counter() - started
 
     def changed_fields(self, live: Mapping[str, Any], spec: ProductSpec) -> Sequence[str]:
