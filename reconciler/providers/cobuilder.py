@@ -1,6 +1,7 @@
 """Cobuilder Products Management API v3 adapter: property values."""
 from __future__ import annotations
 
+import json
 import os
 import threading
 from typing import Any, Callable, Generator, Iterable, Iterator, Mapping, Sequence
@@ -17,7 +18,7 @@ from reconciler.providers.pacing import Limits
 from reconciler.progress import NULL, Progress
 from reconciler.workers import bounded_map
 from reconciler.providers.http import (DEFAULT_RETRY, DEFAULT_TIMEOUT, AmbiguousWriteError, Requester, RetryPolicy,
-                                       build_client, decode_json, raise_for_answer)
+                                       build_client, raise_for_answer)
 
 
 class ClientCredentialsAuth(httpx.Auth):
@@ -84,7 +85,7 @@ class Answers(Mapping[int, "list[dict[str, Any]] | ProviderError"]):
 
     def __getitem__(self, product_id: int) -> list[dict[str, Any]] | ProviderError:
         answer = self._answers[product_id]
-        return answer if isinstance(answer, ProviderError) else decode_json(answer)
+        return answer if isinstance(answer, ProviderError) else json.loads(answer)
 
     def __iter__(self) -> Iterator[int]:
         return iter(self._answers)
@@ -139,13 +140,13 @@ class CobuilderProvider(Provider):
     def read_values(self, product_id: int) -> list[dict[str, Any]] | ProviderError:
         """One product's property values, or the (non-auth) error reading them."""
         answer = self._read(product_id)
-        return answer if isinstance(answer, ProviderError) else decode_json(answer)
+        return answer if isinstance(answer, ProviderError) else json.loads(answer)
 
     def _read(self, product_id: int) -> bytes | ProviderError:
         """One product's answer as sent (checked to be a JSON list), or the error."""
         try:
             content = self.http.send("GET", cb.values_path(product_id)).content
-            answer = decode_json(content)
+            answer = json.loads(content)
         except AuthError:
             raise
         except ProviderError as exc:

@@ -6,7 +6,6 @@ here ever puts a credential into a message.
 """
 from __future__ import annotations
 
-import json
 import random
 import time
 from dataclasses import dataclass
@@ -19,11 +18,6 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from reconciler.errors import AuthError, ConfigError, ProviderError, TransientError
 from reconciler.providers.pacing import Pacer
-
-try:
-    import orjson
-except ImportError:  # pragma: no cover - an optional speed-up: the standard library decodes the same
-    orjson = None  # type: ignore[assignment]
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"})
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -81,24 +75,6 @@ class AmbiguousWriteError(TransientError):
     still be working on it; after a 5xx answer it is done."""
 
     in_flight: bool = False
-
-
-_DIGITS = bytes.maketrans(b"012345678", b"999999999")
-
-
-def decode_json(content: bytes) -> Any:
-    """``json.loads(content)``: the same result, and for a listing page in
-    under half the time, from orjson where it is installed and certain to
-    agree. It reads integers past 64 bits as floats, so a body with 19 digits
-    in a row goes to the standard library, as does one orjson refuses (NaN,
-    1e400, lone surrogates, not UTF-8: the standard library's own extensions
-    and errors stay as they were)."""
-    if orjson is not None and b"9" * 19 not in content.translate(_DIGITS):
-        try:
-            return orjson.loads(content)
-        except orjson.JSONDecodeError:
-            pass
-    return json.loads(content)
 
 
 def vendor_message(response: httpx.Response) -> str:

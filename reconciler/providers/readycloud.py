@@ -18,8 +18,7 @@ from reconciler.progress import NULL, Progress
 from reconciler.providers import cache
 from reconciler.providers.base import Provider
 from reconciler.providers.pacing import Limits
-from reconciler.providers.http import (AmbiguousWriteError, Requester, RetryPolicy, DEFAULT_RETRY, build_client,
-                                       decode_json)
+from reconciler.providers.http import AmbiguousWriteError, Requester, RetryPolicy, DEFAULT_RETRY, build_client
 from reconciler.values import format_datetime, parse_datetime
 from reconciler.workers import Prefetch
 
@@ -124,7 +123,7 @@ class ReadyCloudProvider(Provider):
             if first:
                 self.listing_started = _server_time(response.headers.get("Date"))
                 first = False
-            page = decode_json(response.content)
+            page = response.json()
             if not isinstance(page, dict) or not isinstance(page.get("results"), list):
                 raise ProviderError(self.name, f"unexpected list answer from {url}")
             yield page
