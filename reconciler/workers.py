@@ -7,7 +7,7 @@ import queue
 import sys
 import threading
 from collections import deque
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable, Generic, Iterable, Iterator, TypeVar
 
@@ -55,7 +55,8 @@ def in_background(fn: Callable[[], R], name: str) -> "Future[R]":
 #: network runs (Python's default is 5 ms; see :func:`responsive_switching`).
 RESPONSIVE_SWITCH_INTERVAL = 0.0005
 _switching = threading.Lock()
-_switching_users: list[float] = []  # the interval to restore, once per user inside
+_switching_users = 0  # how many are inside responsive_switching
+_switching_saved = 0.0  # the interval to restore when the last one leaves
 
 
 @contextmanager
@@ -66,19 +67,19 @@ def responsive_switching() -> Iterator[None]:
     up to 5 ms for it each time while the main thread validates a catalog or
     compares products, and the listing, the longest part of a plan, stalls.
     Nestable and thread-safe: the interval is restored when the last user leaves."""
+    global _switching_users, _switching_saved
     with _switching:
         if not _switching_users:
-            _switching_users.append(sys.getswitchinterval())
-            sys.setswitchinterval(min(RESPONSIVE_SWITCH_INTERVAL, _switching_users[0]))
-        else:
-            _switching_users.append(_switching_users[0])
+            _switching_saved = sys.getswitchinterval()
+            sys.setswitchinterval(min(RESPONSIVE_SWITCH_INTERVAL, _switching_saved))
+        _switching_users += 1
     try:
         yield
     finally:
         with _switching:
-            saved = _switching_users.pop()
+            _switching_users -= 1
             if not _switching_users:
-                sys.setswitchinterval(saved)
+                sys.setswitchinterval(_switching_saved)
 
 
 _END = object()
@@ -110,20 +111,14 @@ class Prefetch(Generic[T]):
         return False
 
     def _produce(self) -> None:
-        if self._responsive:
-            with responsive_switching():
-                self._produce_all()
-        else:
-            self._produce_all()
-
-    def _produce_all(self) -> None:
-        try:
-            for item in self._items:
-                if not self._put((True, item)):
-                    return
-            self._put((True, _END))
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, who raises it
-            self._put((False, exc))
+        with responsive_switching() if self._responsive else nullcontext():
+            try:
+                for item in self._items:
+                    if not self._put((True, item)):
+                        return
+                self._put((True, _END))
+            except BaseException as exc:  # noqa: BLE001 - handed to the consumer, who raises it
+                self._put((False, exc))
 
     def __iter__(self) -> Iterator[T]:
         try:

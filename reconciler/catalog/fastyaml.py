@@ -51,7 +51,6 @@ import re
 import threading
 from typing import Any, Iterator
 
-
 try:  # an optional speed-up: without it everything goes through PyYAML
     import yaml_rs
 except ImportError:  # pragma: no cover - exercised by monkeypatching in tests
@@ -362,6 +361,8 @@ def head(text: str) -> str | None:
     for start, _ in _products_keys(text):
         return text[:start]
     return None
+
+
 _SIGNIFICANT = re.compile(r"(?m)^([ ]*)(?!#|\r?$)(\S)")
 
 

@@ -88,9 +88,17 @@ class Prediff:
                     same[spec.code] = product
         self.seconds += time.perf_counter() - started
 
-    def changed_fields(self, live: Mapping[str, Any], spec: ProductSpec) -> Sequence[str]:
+    def _compared(self, live: Mapping[str, Any], spec: ProductSpec
+                  ) -> tuple[Mapping[str, Any], list[str], Change] | None:
+        """What :meth:`observe` found for this pair, if it compared this very pair and they differ."""
         found = self._found.get(id(live))
         if found is not None and found[0] is live and self._specs.get(spec.code) is spec:
+            return found
+        return None
+
+    def changed_fields(self, live: Mapping[str, Any], spec: ProductSpec) -> Sequence[str]:
+        found = self._compared(live, spec)
+        if found is not None:
             return found[1]
         if self.same.get(spec.code) is live and self._specs.get(spec.code) is spec:
             return ()
@@ -98,10 +106,8 @@ class Prediff:
 
     def update(self, live: Mapping[str, Any], spec: ProductSpec) -> Change | None:
         """The update of ``live`` to ``spec`` already made, if this is the pair compared."""
-        found = self._found.get(id(live))
-        if found is not None and found[0] is live and self._specs.get(spec.code) is spec:
-            return found[2]
-        return None
+        found = self._compared(live, spec)
+        return found[2] if found is not None else None
 
     def unchanged(self, spec: ProductSpec, matches: Sequence[Mapping[str, Any]] | None) -> bool:
         """Whether ``spec``, a catalog entry, is already known to be unchanged

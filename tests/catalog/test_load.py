@@ -150,14 +150,17 @@ def test_readycloud_settings_before_the_products_are_handed_over_before_the_prod
     "readycloud: [\nproducts:\n  - {code: A}\n",  # the head alone does not parse
 ])
 def test_settings_that_cannot_be_read_ahead_are_handed_over_after_validation_or_never(
-        tmp_path: Path, text: str) -> None:
-    seen: list[int] = []
+        tmp_path: Path, text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reconciler.catalog import fastyaml
+    events: list[str] = []
+    real = fastyaml.parse_fast
+    monkeypatch.setattr(fastyaml, "parse_fast", lambda *a, **k: events.append("parse") or real(*a, **k))
     try:
-        load_catalog(write(tmp_path, text), {}, on_readycloud=lambda s: seen.append(s.org))
+        load_catalog(write(tmp_path, text), {}, on_readycloud=lambda s: events.append(f"readycloud {s.org}"))
     except CatalogError:
-        assert seen == []
+        assert "readycloud 7" not in events
     else:
-        assert seen == [7]
+        assert events == ["parse", "readycloud 7"]  # once, after the whole parse
 
 
 def test_a_long_head_is_not_parsed_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
