@@ -19,7 +19,6 @@ from reconciler.plan import Plan, planfile
 from reconciler.plan.select import Selection
 from reconciler.render import json as render_json
 from reconciler.render import markdown as render_markdown
-from reconciler.progress import Progress
 from reconciler.render.progress import BarProgress, LineProgress
 from reconciler.render import text as render_text
 
@@ -58,8 +57,19 @@ class ExitCode(Exception):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="reconciler")
-def cli() -> None:
+@click.option("--no-color", "no_color", is_flag=True,
+              help="No colour in the output or progress bar (also: NO_COLOR set to anything non-empty).")
+@click.pass_context
+def cli(ctx: click.Context, no_color: bool) -> None:
     """Declarative plan/apply for product catalogs (ReadyCloud, Cobuilder)."""
+    if no_color or os.environ.get("NO_COLOR"):
+        ctx.color = False  # click.echo strips the styles of every command run under this group
+
+
+def _colour() -> bool:
+    """Whether colour is allowed (it is still only used on a terminal)."""
+    ctx = click.get_current_context(silent=True)
+    return ctx is None or ctx.color is not False
 
 
 @dataclass(frozen=True)
@@ -135,10 +145,11 @@ def plan(catalog_path: str, fmt: str, sandbox: bool, targets: tuple[str, ...], e
         raise ExitCode(EXIT_CHANGES)
 
 
-def _progress() -> Progress:
-    """A bar on a terminal, periodic lines in CI logs; both on stderr."""
+def _progress() -> BarProgress | LineProgress:
+    """A bar on a terminal, periodic lines in CI logs; both on stderr. Lines
+    printed while it runs go through its ``echo``."""
     if sys.stderr.isatty():
-        return BarProgress(sys.stderr)
+        return BarProgress(sys.stderr, color=_colour(), shares_terminal=sys.stdout.isatty())
     return LineProgress(lambda line: click.echo(line, err=True))
 
 
@@ -199,7 +210,7 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
             return
         if saved is None:
             _confirm(auto_approve)
-        on_result = (lambda r: click.echo(render_text.render_result_line(r))) if text else None
+        on_result = (lambda r: progress.echo(render_text.render_result_line(r))) if text else None
         result = engine.apply(the_plan, providers, parallelism=parallelism, on_result=on_result, progress=progress)
         report = engine.announce(catalog, result, environ=run_env.environ, livemode=run_env.livemode,
                                  webhook_base_url=run_env.webhook_base_url)
