@@ -64,7 +64,10 @@ def test_create_update_delete_unchanged_inherited_and_convergence(env: Sandbox, 
     env.clear_requests()
     planned = run("plan", "-c", catalog, "--detailed-exitcode")
     assert planned.code == 2, planned.err
-    assert "Plan: 2 to create, 2 to update, 1 to delete, 1 unchanged." in planned.out
+    # two products updated (A's fields and values, B's values only); the properties counted apart
+    assert "Plan: 0 to create, 2 to update, 0 to delete, 0 unchanged.\n" \
+           "      Cobuilder properties: 2 to add, 1 to change, 1 to delete, 1 unchanged." in planned.out
+    assert "\n  ~ product B\n    + property values of B (Cobuilder product 300)\n" in planned.out
     assert f"{FIRE}: [{{\"value\": \"B\"}}] → [{{\"value\": \"A2\"}}]" in planned.out
     assert f"Cobuilder property {INHER} is inherited from parent product 100" in planned.out
     base = "/products-management/api/v3/products"
@@ -92,6 +95,8 @@ def test_create_update_delete_unchanged_inherited_and_convergence(env: Sandbox, 
     env.clear_requests()
     again = run("plan", "-c", catalog, "--detailed-exitcode")
     assert again.code == 0, again.out
+    assert "Plan: 0 to create, 0 to update, 0 to delete, 2 unchanged.\n" \
+           "      Cobuilder properties: 0 to add, 0 to change, 0 to delete, 4 unchanged." in again.out
     assert [m for m, _, _ in cobuilder_requests(env)] == ["GET", "GET"]
 
 
