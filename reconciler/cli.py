@@ -125,16 +125,17 @@ def validate(catalog_path: str) -> None:
 @sandbox_option
 @selection_options
 @refresh_option
+@parallelism_option
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Also save the plan (versioned JSON) for a later `apply PLANFILE`.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when there are none.")
 def plan(catalog_path: str, fmt: str, sandbox: bool, targets: tuple[str, ...], excludes: tuple[str, ...],
-         refresh: str, out: str | None, detailed_exitcode: bool) -> None:
+         refresh: str, parallelism: int, out: str | None, detailed_exitcode: bool) -> None:
     """Show what apply would change."""
     selection = Selection(targets, excludes)
     with _environment(sandbox) as run_env, ExitStack() as stack:
         catalog, providers = engine.load_and_open(catalog_path, stack, environ=run_env.environ,
-                                                  incremental=refresh == "incremental")
+                                                  parallelism=parallelism, incremental=refresh == "incremental")
         the_plan = engine.refresh_and_plan(catalog, providers, selection, _progress())
     if out:
         planfile.save(the_plan, out, selection)
@@ -264,8 +265,8 @@ def _confirm(auto_approve: bool) -> None:
 @cli.command()
 @catalog_option
 @sandbox_option
-@click.option("--retry", "retry", is_flag=True, required=True,
-              help="Deliver the notifications a failed sink left in the outbox.")
+@click.option("--retry", "retry", is_flag=True, hidden=True,
+              help="Accepted for compatibility: delivering the outbox is what notify does.")
 def notify(catalog_path: str, sandbox: bool, retry: bool) -> None:
     """Deliver notifications kept in the outbox (.reconciler/outbox.json next
     to the catalog), with their original event ids. The catalog supplies the
@@ -274,7 +275,8 @@ def notify(catalog_path: str, sandbox: bool, retry: bool) -> None:
         catalog = load_catalog(catalog_path, run_env.environ)
         report = engine.retry_notifications(catalog, environ=run_env.environ,
                                             webhook_base_url=run_env.webhook_base_url)
-    click.echo("\n".join(report.lines()))
+    lines = report.lines()
+    click.echo("\n".join(lines) if lines else "Nothing to deliver: the outbox is empty.")
     if not report.ok:
         raise ExitCode(EXIT_ERROR)
 

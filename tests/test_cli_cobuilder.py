@@ -256,3 +256,34 @@ products:
     assert secret not in applied.out + applied.err
     values = {p["propertyGuid"]: p["values"] for p in env.cobuilder_values(200)}
     assert [v["value"] for v in values[FIRE]] == [secret]  # the real value was sent
+
+
+def test_plan_parallelism_bounds_the_cobuilder_refresh(env: Sandbox, run, write_catalog,  # type: ignore[no-untyped-def]
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from reconciler.providers.cobuilder import CobuilderProvider
+
+    ids = range(400, 406)
+    for i in ids:
+        env.seed_cobuilder(i, [])
+    catalog = write_catalog("cobuilder: {}\nproducts:\n" + "".join(
+        f"  - {{code: C{i}, cobuilder: {{id: {i}, properties: []}}}}\n" for i in ids))
+    env.inject({"latency_ms": 100, "method": "GET"})  # the reads overlap as far as they are allowed to
+    lock, in_flight, peak = threading.Lock(), [0], [0]
+    read = CobuilderProvider._read
+
+    def counted(self: CobuilderProvider, product_id: int) -> object:
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        try:
+            return read(self, product_id)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    monkeypatch.setattr(CobuilderProvider, "_read", counted)
+    result = run("plan", "-c", catalog, "--parallelism", "2")
+    assert result.code == 0, result.err
+    assert "6 unchanged" in result.out and peak[0] == 2
