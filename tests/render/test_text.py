@@ -11,7 +11,9 @@ def test_values_only_product_has_the_update_marker_and_deletes_say_what_goes() -
               Change("readycloud", "delete", "OLD-1", "4", live={"code": "OLD-1", "description": "Discontinued item",
                                                                  "unit_price": "1.00 USD"})),
              properties_unchanged=0, notes=("a note",))
-    out = click.unstyle(render_plan(p))
+    styled = render_plan(p)
+    assert click.style("  note: a note", dim=True) in styled  # notes are shown quietly
+    out = click.unstyle(styled)
     assert "\n  ~ product PANEL\n    ~ property values of PANEL (Cobuilder product 7)\n" in out
     assert ("  - product OLD-1 (readycloud, id 4)\n      code:        \"OLD-1\"\n"
             "      description: \"Discontinued item\"\n      unit_price:  \"1.00 USD\"\n") in out
