@@ -19,7 +19,6 @@ from reconciler.plan import Plan, planfile
 from reconciler.plan.select import Selection
 from reconciler.render import json as render_json
 from reconciler.render import markdown as render_markdown
-from reconciler.progress import Progress
 from reconciler.render.progress import BarProgress, LineProgress
 from reconciler.render import text as render_text
 
@@ -58,8 +57,19 @@ class ExitCode(Exception):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="reconciler")
-def cli() -> None:
+@click.option("--no-color", "no_color", is_flag=True,
+              help="No colour in the output or progress bar (also: NO_COLOR set to anything non-empty).")
+@click.pass_context
+def cli(ctx: click.Context, no_color: bool) -> None:
     """Declarative plan/apply for product catalogs (ReadyCloud, Cobuilder)."""
+    if no_color or os.environ.get("NO_COLOR"):
+        ctx.color = False  # click.echo strips the styles of every command run under this group
+
+
+def _colour() -> bool:
+    """Whether colour is allowed (it is still only used on a terminal)."""
+    ctx = click.get_current_context(silent=True)
+    return ctx is None or ctx.color is not False
 
 
 @dataclass(frozen=True)
@@ -115,16 +125,17 @@ def validate(catalog_path: str) -> None:
 @sandbox_option
 @selection_options
 @refresh_option
+@parallelism_option
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Also save the plan (versioned JSON) for a later `apply PLANFILE`.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when there are none.")
 def plan(catalog_path: str, fmt: str, sandbox: bool, targets: tuple[str, ...], excludes: tuple[str, ...],
-         refresh: str, out: str | None, detailed_exitcode: bool) -> None:
+         refresh: str, parallelism: int, out: str | None, detailed_exitcode: bool) -> None:
     """Show what apply would change."""
     selection = Selection(targets, excludes)
     with _environment(sandbox) as run_env, ExitStack() as stack:
         catalog, providers = engine.load_and_open(catalog_path, stack, environ=run_env.environ,
-                                                  incremental=refresh == "incremental")
+                                                  parallelism=parallelism, incremental=refresh == "incremental")
         the_plan = engine.refresh_and_plan(catalog, providers, selection, _progress())
     if out:
         planfile.save(the_plan, out, selection)
@@ -135,10 +146,11 @@ def plan(catalog_path: str, fmt: str, sandbox: bool, targets: tuple[str, ...], e
         raise ExitCode(EXIT_CHANGES)
 
 
-def _progress() -> Progress:
-    """A bar on a terminal, periodic lines in CI logs; both on stderr."""
+def _progress() -> BarProgress | LineProgress:
+    """A bar on a terminal, periodic lines in CI logs; both on stderr. Lines
+    printed while it runs go through its ``echo``."""
     if sys.stderr.isatty():
-        return BarProgress(sys.stderr)
+        return BarProgress(sys.stderr, color=_colour(), shares_terminal=sys.stdout.isatty())
     return LineProgress(lambda line: click.echo(line, err=True))
 
 
@@ -199,7 +211,7 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
             return
         if saved is None:
             _confirm(auto_approve)
-        on_result = (lambda r: click.echo(render_text.render_result_line(r))) if text else None
+        on_result = (lambda r: progress.echo(render_text.render_result_line(r))) if text else None
         result = engine.apply(the_plan, providers, parallelism=parallelism, on_result=on_result, progress=progress)
         report = engine.announce(catalog, result, environ=run_env.environ, livemode=run_env.livemode,
                                  webhook_base_url=run_env.webhook_base_url)
@@ -253,8 +265,8 @@ def _confirm(auto_approve: bool) -> None:
 @cli.command()
 @catalog_option
 @sandbox_option
-@click.option("--retry", "retry", is_flag=True, required=True,
-              help="Deliver the notifications a failed sink left in the outbox.")
+@click.option("--retry", "retry", is_flag=True, hidden=True,
+              help="Accepted for compatibility: delivering the outbox is what notify does.")
 def notify(catalog_path: str, sandbox: bool, retry: bool) -> None:
     """Deliver notifications kept in the outbox (.reconciler/outbox.json next
     to the catalog), with their original event ids. The catalog supplies the
@@ -263,7 +275,8 @@ def notify(catalog_path: str, sandbox: bool, retry: bool) -> None:
         catalog = load_catalog(catalog_path, run_env.environ)
         report = engine.retry_notifications(catalog, environ=run_env.environ,
                                             webhook_base_url=run_env.webhook_base_url)
-    click.echo("\n".join(report.lines()))
+    lines = report.lines()
+    click.echo("\n".join(lines) if lines else "Nothing to deliver: the outbox is empty.")
     if not report.ok:
         raise ExitCode(EXIT_ERROR)
 

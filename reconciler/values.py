@@ -11,9 +11,15 @@ _AMOUNT_UNIT = re.compile(r"^\s*([-+]?\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*$")
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 
 
-def _amount(text: str) -> tuple[Decimal, str]:
+_UNIT_AMOUNT = re.compile(r"^\s*([A-Za-z]+)\s*([-+]?\d+(?:\.\d+)?)\s*$")
+
+
+def _amount(text: str, unit: str = "unit") -> tuple[Decimal, str]:
     match = _AMOUNT_UNIT.match(text)
     if not match:
+        swapped = _UNIT_AMOUNT.match(text)
+        if swapped:
+            raise ValueError(f"amount first, then {unit} (e.g. '{swapped.group(2)} {swapped.group(1)}')")
         raise ValueError("expected an amount followed by a unit")
     try:
         return Decimal(match.group(1)), match.group(2)
@@ -32,7 +38,7 @@ def parse_money(text: str) -> tuple[Decimal, str]:
     """``"88.00 USD"`` -> ``(Decimal("88.00"), "USD")``. Raises ValueError."""
     if not isinstance(text, str):
         raise ValueError("expected a string like '88.00 USD'")
-    amount, currency = _amount(text)
+    amount, currency = _amount(text, "currency")
     if not _CURRENCY.match(currency):
         raise ValueError(f"{currency!r} is not a 3-letter currency code")
     return amount, currency.upper()

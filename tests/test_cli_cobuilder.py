@@ -64,7 +64,10 @@ def test_create_update_delete_unchanged_inherited_and_convergence(env: Sandbox, 
     env.clear_requests()
     planned = run("plan", "-c", catalog, "--detailed-exitcode")
     assert planned.code == 2, planned.err
-    assert "Plan: 2 to create, 2 to update, 1 to delete, 1 unchanged." in planned.out
+    # two products updated (A's fields and values, B's values only); the properties counted apart
+    assert "Plan: 0 to create, 2 to update, 0 to delete, 0 unchanged.\n" \
+           "      Cobuilder properties: 2 to add, 1 to change, 1 to delete, 1 unchanged." in planned.out
+    assert "\n  ~ product B\n    + property values of B (Cobuilder product 300)\n" in planned.out
     assert f"{FIRE}: [{{\"value\": \"B\"}}] → [{{\"value\": \"A2\"}}]" in planned.out
     assert f"Cobuilder property {INHER} is inherited from parent product 100" in planned.out
     base = "/products-management/api/v3/products"
@@ -92,6 +95,8 @@ def test_create_update_delete_unchanged_inherited_and_convergence(env: Sandbox, 
     env.clear_requests()
     again = run("plan", "-c", catalog, "--detailed-exitcode")
     assert again.code == 0, again.out
+    assert "Plan: 0 to create, 0 to update, 0 to delete, 2 unchanged.\n" \
+           "      Cobuilder properties: 0 to add, 0 to change, 0 to delete, 4 unchanged." in again.out
     assert [m for m, _, _ in cobuilder_requests(env)] == ["GET", "GET"]
 
 
@@ -251,3 +256,34 @@ products:
     assert secret not in applied.out + applied.err
     values = {p["propertyGuid"]: p["values"] for p in env.cobuilder_values(200)}
     assert [v["value"] for v in values[FIRE]] == [secret]  # the real value was sent
+
+
+def test_plan_parallelism_bounds_the_cobuilder_refresh(env: Sandbox, run, write_catalog,  # type: ignore[no-untyped-def]
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from reconciler.providers.cobuilder import CobuilderProvider
+
+    ids = range(400, 406)
+    for i in ids:
+        env.seed_cobuilder(i, [])
+    catalog = write_catalog("cobuilder: {}\nproducts:\n" + "".join(
+        f"  - {{code: C{i}, cobuilder: {{id: {i}, properties: []}}}}\n" for i in ids))
+    env.inject({"latency_ms": 100, "method": "GET"})  # the reads overlap as far as they are allowed to
+    lock, in_flight, peak = threading.Lock(), [0], [0]
+    read = CobuilderProvider._read
+
+    def counted(self: CobuilderProvider, product_id: int) -> object:
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        try:
+            return read(self, product_id)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    monkeypatch.setattr(CobuilderProvider, "_read", counted)
+    result = run("plan", "-c", catalog, "--parallelism", "2")
+    assert result.code == 0, result.err
+    assert "6 unchanged" in result.out and peak[0] == 2

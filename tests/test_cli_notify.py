@@ -84,15 +84,15 @@ def test_sink_down_then_notify_retry_delivers_once_with_original_ids(box: Sandbo
 
     httpx.delete(f"{box.url}/_sandbox/capture/fail").raise_for_status()
     box.clear_captures()
-    retried = run("notify", "--retry", "-c", catalog)
+    retried = run("notify", "-c", catalog)  # (no flag needed: delivering the outbox is what notify does)
     assert retried.code == 0, retried.out + retried.err
     delivered = [json.loads(h["body"]) for h in box.captures("webhook")]
     assert {d["id"] for d in delivered} == first_ids  # the original ids
     assert not {d["attemptId"] for d in delivered} & attempts  # new attempts
     assert box.captures("usercom") == [] and box.captures("voucherify") == []  # those were delivered already
 
-    again = run("notify", "--retry", "-c", catalog)
-    assert again.code == 0
+    again = run("notify", "--retry", "-c", catalog)  # (--retry still accepted)
+    assert again.code == 0 and again.out == "Nothing to deliver: the outbox is empty.\n"
     assert len(box.captures("webhook")) == 3  # nothing delivered twice
     for text in (applied.out, applied.err, retried.out, retried.err):
         assert SECRET not in text and "sandbox-usercom-token" not in text
@@ -129,3 +129,9 @@ def test_applying_a_saved_plan_announces_its_deletes_too(box: Sandbox, run, writ
     assert hooks["product.deleted"]["data"] == old
     changes = [json.loads(c["body"])["metadata"]["change"] for c in box.captures("voucherify")]
     assert sorted(changes) == ["created", "deleted", "updated"]
+
+
+def test_notify_without_an_outbox_says_there_is_nothing_to_deliver(box: Sandbox, run, write_catalog) -> None:  # type: ignore[no-untyped-def]
+    catalog = write_catalog(CATALOG.format(url=box.url))
+    result = run("notify", "-c", catalog)
+    assert (result.code, result.out, result.err) == (0, "Nothing to deliver: the outbox is empty.\n", "")

@@ -19,6 +19,11 @@ def type_name(value: Any) -> str:
     return type(value).__name__
 
 
+def quote_number(value: int | float) -> str:
+    """A number YAML read, as the quoted string it was probably meant to be."""
+    return '"' + str(value) + '"'
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
@@ -76,6 +81,17 @@ class Checker:
                 self.add(where, f"{key} must not be negative")
             return default
         return float(value) or None
+
+    def text(self, value: Any, location: Location, name: str, nullable: bool = False) -> bool:
+        """Whether ``value`` is a string (or null, when ``nullable``); a number
+        is reported with how to make it one (YAML reads ``123`` as a number)."""
+        if isinstance(value, str) or (nullable and value is None):
+            return True
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            self.add(location, f"{name} is a number; quote it ({name}: {quote_number(value)}) to make it a string")
+            return False
+        return self.expect(value, (str, type(None)) if nullable else (str,), location,
+                           "a string or null" if nullable else "a string")
 
     def expect(self, value: Any, kinds: tuple[type, ...], location: Location, what: str) -> bool:
         if isinstance(value, bool) and bool not in kinds:

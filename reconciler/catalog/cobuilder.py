@@ -65,11 +65,16 @@ def parse_product(section: Any, path: str, location: Location, check: Checker) -
         return None
     check.unknown_keys(section, ("id", "exclusive", "properties"), path)
     product_id = section.get("id")
+    # A wrong id does not hide the entry's other problems: all are reported at once.
     if "id" not in section:
         check.add(location, "missing required key 'id' (the Cobuilder product id)")
-        return None
-    if not check.expect(product_id, (int,), check.at(section, "id", f"{path}.id"), "an integer product id"):
-        return None
+        valid_id = False
+    elif isinstance(product_id, str) and product_id.strip().isdigit():
+        check.add(check.at(section, "id", f"{path}.id"),
+                  f"the Cobuilder product id is a number: write it without quotes (id: {product_id.strip()})")
+        valid_id = False
+    else:
+        valid_id = check.expect(product_id, (int,), check.at(section, "id", f"{path}.id"), "an integer product id")
     exclusive = section.get("exclusive", False)
     if not check.expect(exclusive, (bool,), check.at(section, "exclusive", f"{path}.exclusive"), "true or false"):
         exclusive = False
@@ -90,6 +95,8 @@ def parse_product(section: Any, path: str, location: Location, check: Checker) -
                 continue
             seen[spec.guid] = spec.location.line
             result.append(spec)
+    if not valid_id:
+        return None
     return CobuilderProductSpec(product_id, bool(exclusive), tuple(result), location)
 
 
@@ -170,7 +177,7 @@ def _value(value: Any, path: str, location: Location, check: Checker) -> dict[st
     for key, item in value.items():
         loc = check.at(value, key, f"{path}.{key}")
         if key in cb.VALUE_STRING_KEYS:
-            if item is not None and check.expect(item, (str,), loc, "a string (quote numbers)"):
+            if item is not None and check.text(item, loc, key):
                 item, _ = substitute_env(item, loc, check)
                 if key in cb.LENGTH_LIMITED_KEYS and len(item) > cb.MAX_VALUE_LENGTH:
                     check.add(loc, f"{key} is {len(item)} characters long; at most {cb.MAX_VALUE_LENGTH} allowed")

@@ -12,7 +12,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
-from reconciler.catalog.check import Checker, did_you_mean, substitute_env
+from reconciler.catalog.check import Checker, did_you_mean, quote_number, substitute_env
 from reconciler.catalog import cobuilder as cobuilder_catalog
 from reconciler.catalog.notify import parse_notify
 from reconciler.catalog.policy import parse_policy
@@ -300,7 +300,11 @@ def _product(entry: dict, path: str, loc: Location, check: Checker) -> ProductSp
         check.add(loc, "missing required key 'code'")
         return None
     if not isinstance(code, str) or not code.strip():
-        check.add(check.at(entry, "code", f"{path}.code"), "code must be a non-empty string")
+        where = check.at(entry, "code", f"{path}.code")
+        if isinstance(code, (int, float)) and not isinstance(code, bool):
+            check.add(where, f"codes are strings: quote it (code: {quote_number(code)})")
+        else:
+            check.add(where, "code must be a non-empty string")
         return None
     absent = entry.get("absent", False)
     if absent is not False and not check.expect(absent, (bool,), check.at(entry, "absent", f"{path}.absent"),
@@ -361,8 +365,11 @@ def _field_value(kind: str, value: Any, entry: dict, name: str, path: str,  # ty
     (this runs for every field of every product). A value from the environment
     or a field marked sensitive (``hidden``) is never quoted in a message."""
     kinds, what = _TYPE_CHECKS[kind]
-    if type(value) not in kinds and not check.expect(value, kinds, check.at(entry, name, f"{path}.{name}"), what):
-        return value, False
+    if type(value) not in kinds:
+        where = check.at(entry, name, f"{path}.{name}")
+        if not (check.text(value, where, name, nullable=True) if kind == "str" else
+                check.expect(value, kinds, where, what)):
+            return value, False
     from_env = False
     if isinstance(value, str) and "${" in value:
         value, from_env = substitute_env(value, check.at(entry, name, f"{path}.{name}"), check)

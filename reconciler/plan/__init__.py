@@ -26,9 +26,21 @@ def build_plan(catalog: Catalog, readycloud_live: Any = None, cobuilder_live: An
     changes = tuple(sorted((c for part in parts.values() for c in part.changes),
                            key=lambda c: (c.action == "delete", order.get(c.key, len(order)))))
     managed = parts["readycloud"].managed_live if "readycloud" in parts else 0
-    return Plan(changes=changes, unchanged=sum(p.unchanged for p in parts.values()),
-                errors=tuple(e for p in parts.values() for e in p.errors),
+    errors = tuple(e for p in parts.values() for e in p.errors)
+    return Plan(changes=changes, unchanged=_unchanged_products(catalog, changes, errors, selection),
+                properties_unchanged=parts["cobuilder"].unchanged if "cobuilder" in parts else None,
+                errors=errors,
                 notes=tuple(n for p in parts.values() for n in p.notes), catalog_digest=catalog.digest,
                 unmanaged=sum(p.unmanaged for p in parts.values()),
                 violations=violations(catalog.policy, changes, managed),
                 context=tuple((name, part.context) for name, part in parts.items() if part.context))
+
+
+def _unchanged_products(catalog: Catalog, changes: tuple[Change, ...], errors: tuple[PlanIssue, ...],
+                        selection: Selection) -> int:
+    """Declared (and selected) products with neither a change nor an error, in any vendor."""
+    touched = {c.key for c in changes}
+    touched.update(e.key for e in errors)
+    if selection.everything:
+        return sum(1 for p in catalog.products if p.code not in touched)
+    return sum(1 for p in catalog.products if p.code not in touched and selection(p.code))

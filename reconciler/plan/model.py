@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Iterable, Literal
 
 Action = Literal["create", "update", "delete"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "delete")
@@ -76,6 +76,27 @@ class Change:
         }
 
 
+#: vendors whose changes are to a product's property values, not to the product itself
+PROPERTY_VENDORS = frozenset({"cobuilder"})
+
+
+def product_action(changes: Iterable[Change]) -> Action:
+    """What one product's changes amount to, the product counted once: created
+    or deleted when the product itself is; otherwise updated (its fields, its
+    Cobuilder property values, or both)."""
+    for change in changes:
+        if change.vendor not in PROPERTY_VENDORS and change.action != "update":
+            return change.action
+    return "update"
+
+
+def properties_touched(change: Change) -> int:
+    """How many properties a property-value change sets or deletes."""
+    if change.action == "delete":
+        return 1
+    return len(change.body.get("properties", ())) if isinstance(change.body, dict) else 0
+
+
 def fingerprint(live: Any) -> str:
     """A digest of a live object, to tell whether it changed since a plan."""
     return hashlib.sha256(json.dumps(live, sort_keys=True, default=str).encode()).hexdigest()
@@ -93,6 +114,7 @@ class PlanIssue:
 @dataclass(frozen=True)
 class Plan:
     changes: tuple[Change, ...]
+    #: declared products with nothing to change
     unchanged: int = 0
     errors: tuple[PlanIssue, ...] = ()
     notes: tuple[str, ...] = ()
@@ -102,14 +124,28 @@ class Plan:
     violations: tuple[str, ...] = ()
     #: per-vendor facts about the live state the plan was made from (watermarks, counts)
     context: tuple[tuple[str, Any], ...] = field(default=())
+    #: declared Cobuilder properties whose values need no change (None: no Cobuilder values planned)
+    properties_unchanged: int | None = None
 
     @property
     def counts(self) -> dict[str, int]:
-        counts = {action: 0 for action in ACTIONS}
+        """Products to create, update, delete, unchanged (each product once,
+        whatever vendors its changes are for) and unmanaged; with Cobuilder
+        values, also ``properties_create``/``_update``/``_delete``/``_unchanged``."""
+        actions: dict[str, list[Change]] = {}
+        properties = {action: 0 for action in ACTIONS}
         for change in self.changes:
-            counts[change.action] += 1
+            actions.setdefault(change.key, []).append(change)
+            if change.vendor in PROPERTY_VENDORS:
+                properties[change.action] += properties_touched(change)
+        counts = {action: 0 for action in ACTIONS}
+        for changes in actions.values():
+            counts[product_action(changes)] += 1
         counts["unchanged"] = self.unchanged
         counts["unmanaged"] = self.unmanaged
+        if self.properties_unchanged is not None:
+            counts.update({f"properties_{action}": n for action, n in properties.items()},
+                          properties_unchanged=self.properties_unchanged)
         return counts
 
     @property
@@ -127,5 +163,6 @@ class Plan:
             "errors": [[e.vendor, e.key, e.message] for e in self.errors], "violations": list(self.violations),
             "notes": list(self.notes), "unchanged": self.unchanged, "unmanaged": self.unmanaged,
             "context": dict(self.context),
+            **({"properties_unchanged": self.properties_unchanged} if self.properties_unchanged is not None else {}),
         }, sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()

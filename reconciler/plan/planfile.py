@@ -6,6 +6,7 @@ the catalog when the plan is applied.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -68,7 +69,8 @@ def load(path: str | os.PathLike[str]) -> tuple[Plan, Selection]:
                     errors=tuple(PlanIssue(e["vendor"], e["key"], e["message"]) for e in doc["errors"]),
                     notes=tuple(doc["notes"]), catalog_digest=str(doc["catalog_digest"]),
                     unmanaged=int(doc["counts"].get("unmanaged", 0)), violations=tuple(doc["violations"]),
-                    context=tuple(doc["context"].items()))
+                    context=tuple(doc["context"].items()),
+                    properties_unchanged=_optional_int(doc["counts"].get("properties_unchanged")))
         selection = Selection(tuple(doc["selection"]["targets"]), tuple(doc["selection"]["excludes"]))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PlanFileError(f"{path}: malformed plan file ({type(exc).__name__}: {exc})") from None
@@ -109,8 +111,7 @@ def resolve_sensitive(plan: Plan, catalog: Catalog) -> Plan:
             change = Change(change.vendor, change.action, change.key, change.resource_id, change.fields, filled,
                             change.live, change.fingerprint, change.patch)
         changes.append(change)
-    return Plan(tuple(changes), plan.unchanged, plan.errors, plan.notes, plan.catalog_digest, plan.unmanaged,
-                plan.violations, plan.context)
+    return dataclasses.replace(plan, changes=tuple(changes))
 
 
 def _resolve_cobuilder(change: Change, spec: Any) -> Change:
@@ -127,6 +128,10 @@ def _resolve_cobuilder(change: Change, spec: Any) -> Change:
         properties.append(prop)
     return Change(change.vendor, change.action, change.key, change.resource_id, change.fields,
                   {**change.body, "properties": properties}, change.live, change.fingerprint, change.patch)
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def _is_marker(value: Any) -> bool:

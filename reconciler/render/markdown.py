@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import html
 
-from reconciler.plan.model import Change, Plan
-from reconciler.render.common import SYMBOL, after, before, grouped, show, title
+from reconciler.plan.model import Change, Plan, product_action
+from reconciler.render.common import SYMBOL, after, before, deleted_fields, grouped, show, title
 
 #: The comment marker CI scripts use to find and update the comment.
 MARKER = "<!-- reconciler-plan -->"
@@ -20,13 +20,16 @@ def _cell(value: object) -> str:
 
 
 def _section(key: str, changes: list[Change]) -> str:
-    actions = "".join(sorted({SYMBOL[c.action] for c in changes}))
+    actions = SYMBOL[product_action(changes)]
     summary = f"<code>{html.escape(actions)}</code> <b>{html.escape(key)}</b>: " + \
-        "; ".join(html.escape(title(c)) for c in changes)
+        "; ".join(html.escape(t) for t in dict.fromkeys(title(c) for c in changes))
     rows = ["| change | field | before | after |", "| --- | --- | --- | --- |"]
     for change in changes:
         label = f"{SYMBOL[change.action]} {change.vendor} {change.action}"
-        if not change.fields:
+        shown = deleted_fields(change)
+        for name, value in shown:
+            rows.append(f"| {label} | <code>{html.escape(name)}</code> | {_cell(value)} | |")
+        if not change.fields and not shown:
             rows.append(f"| {label} | | | |")
         for f in change.fields:
             was = "" if change.action == "create" else _cell(before(f))
@@ -43,6 +46,11 @@ def _header(plan: Plan, where: str, limit: int) -> str:
     lines += ["", "| create | update | delete | unchanged | unmanaged |", "| ---: | ---: | ---: | ---: | ---: |",
               f"| {counts['create']} | {counts['update']} | {counts['delete']} | {counts['unchanged']} | "
               f"{counts['unmanaged']} |", ""]
+    if "properties_unchanged" in counts:
+        lines += ["| Cobuilder properties | to add | to change | to delete | unchanged |",
+                  "| --- | ---: | ---: | ---: | ---: |",
+                  f"| | {counts['properties_create']} | {counts['properties_update']} | "
+                  f"{counts['properties_delete']} | {counts['properties_unchanged']} |", ""]
     for violation in plan.violations:
         lines.append(f"> :warning: **Safety threshold crossed**: {html.escape(violation)}. "
                      "`apply` will refuse this plan without `--force`.")

@@ -6,7 +6,9 @@ import threading
 import time
 from typing import Callable, TextIO
 
+import click
 from rich.console import Console
+from rich.text import Text
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 
@@ -28,14 +30,34 @@ def duration(seconds: float) -> str:
 
 
 class BarProgress:
-    """A rich progress bar per task (terminal)."""
+    """A rich progress bar per task (terminal).
 
-    def __init__(self, stream: TextIO) -> None:
+    Lines printed while a bar is shown must go through :meth:`echo`, which
+    prints them above the bar; anything else written to the terminal meanwhile
+    leaves a stale copy of the bar in the scrollback.
+    """
+
+    def __init__(self, stream: TextIO, *, color: bool = True, shares_terminal: bool = True) -> None:
+        """``shares_terminal``: standard output is the terminal the bar is on
+        (its lines then go through the bar's console, above the bar)."""
         self._bar = RichProgress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                  TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                                 console=Console(file=stream), transient=True)
+                                 console=Console(file=stream, no_color=not color, highlight=False),
+                                 transient=True, redirect_stdout=False, redirect_stderr=False)
+        self._color = color
+        self._shares_terminal = shares_terminal
         self._open = 0
         self._lock = threading.Lock()
+
+    def echo(self, line: str) -> None:
+        """Print a line of output (it may hold click's colours): above the
+        bar while one is shown, else as usual on standard output."""
+        with self._lock:
+            if self._open and self._shares_terminal:
+                text = Text.from_ansi(line) if self._color else Text(click.unstyle(line))
+                self._bar.console.print(text, soft_wrap=True)
+                return
+        click.echo(line)
 
     def task(self, label: str, total: int | None = None, eta_hint: float | None = None) -> Task:
         with self._lock:
@@ -72,6 +94,10 @@ class LineProgress:
     def __init__(self, write: Callable[[str], None], every: float = 10.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.write, self.every, self.clock = write, every, clock
+
+    def echo(self, line: str) -> None:
+        """Print a line of output on standard output (no bar to keep clear of)."""
+        click.echo(line)
 
     def task(self, label: str, total: int | None = None, eta_hint: float | None = None) -> Task:
         if eta_hint and eta_hint >= self.every:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 
 from reconciler.apply import ApplyResult, ChangeResult
-from reconciler.plan.model import Change, Plan
-from reconciler.render.common import SYMBOL, after, before, counts_line, grouped, show, title
+from reconciler.plan.model import PROPERTY_VENDORS, Change, Plan, product_action
+from reconciler.render.common import (SYMBOL, after, before, counts_line, deleted_fields, grouped, properties_line,
+                                      show, title)
 
 _COLOUR = {"create": "green", "update": "yellow", "delete": "red"}
 _DONE = {"create": "created", "update": "updated", "delete": "deleted"}
@@ -17,13 +18,14 @@ def render_plan(plan: Plan) -> str:
     if plan.changes:
         lines.append("reconciler will perform the following actions:\n")
     for key, changes in grouped(plan.changes):
-        if changes[0].vendor != "readycloud":
-            lines.append(click.style(f"  product {key}", bold=True))
+        if changes[0].vendor in PROPERTY_VENDORS:  # (the product itself is not created or deleted first)
+            action = product_action(changes)
+            lines.append(click.style(f"  {SYMBOL[action]} product {key}", fg=_COLOUR[action], bold=True))
         for change in changes:
-            indent = "  " if change.vendor == "readycloud" else "    "
+            indent = "    " if change.vendor in PROPERTY_VENDORS else "  "
             lines.extend(_change_lines(change, indent))
     for note in plan.notes:
-        lines.append(f"  note: {note}")
+        lines.append(click.style(f"  note: {note}", dim=True))
     for violation in plan.violations:
         lines.append(click.style(f"  ! safety threshold crossed: {violation}", fg="red", bold=True))
     for issue in plan.errors:
@@ -33,15 +35,22 @@ def render_plan(plan: Plan) -> str:
     if not plan.changes and not plan.errors:
         lines.append("No changes. The live state matches the catalog.")
     unmanaged = f", {plan.unmanaged} unmanaged" if plan.unmanaged else ""
-    lines.append(f"Plan: {counts_line(plan.counts)}{unmanaged}."
+    counts = plan.counts
+    lines.append(f"Plan: {counts_line(counts)}{unmanaged}."
                  + (click.style(f" {len(plan.errors)} error(s).", fg="red") if plan.errors else ""))
+    properties = properties_line(counts)
+    if properties is not None:
+        lines.append(f"      {properties}.")
     return "\n".join(lines)
 
 
 def _change_lines(change: Change, indent: str) -> list[str]:
     colour = _COLOUR[change.action]
     lines = [click.style(f"{indent}{SYMBOL[change.action]} {title(change)}", fg=colour, bold=True)]
-    width = max((len(f.field) for f in change.fields), default=0)
+    shown = deleted_fields(change)
+    width = max([len(f.field) for f in change.fields] + [len(name) for name, _ in shown], default=0)
+    for name, value in shown:
+        lines.append(f"{indent}    {f'{name}:'.ljust(width + 1)} {show(value)}")
     for f in change.fields:
         label = f"{f.field}:".ljust(width + 1)
         if change.action == "create":

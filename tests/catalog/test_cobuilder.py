@@ -59,7 +59,7 @@ def test_schema_errors_name_line_and_path(tmp_path: Path) -> None:
     cobuilder: {{id: 7, properties: []}}
 """)
     assert ":6: products[0].cobuilder.properties[0].propertyGuid: 'too-short' is not a GUID" in text
-    assert ":9: products[0].cobuilder.properties[0].values[0].value: expected a string (quote numbers), got integer" in text
+    assert ":9: products[0].cobuilder.properties[0].values[0].value: value is a number; quote it (value: \"30\")" in text
     assert ":10: products[0].cobuilder.properties[0].values[1].valu: unknown key 'valu' (did you mean 'value'?)" in text
     assert ":11: products[0].cobuilder.properties[0].values[2].value: value is 2001 characters long" in text
     assert "products[0].cobuilder.properties[1]: missing required key 'propertyGuid'" in text
@@ -91,3 +91,18 @@ def test_guid_with_a_trailing_newline_is_not_a_guid(tmp_path: Path) -> None:
           values: [{{value: "1"}}]
 """)
     assert ":6: products[0].cobuilder.properties[0].propertyGuid: '" + G + "\\n' is not a GUID" in text
+
+
+def test_a_quoted_id_does_not_hide_the_entry_s_other_problems(tmp_path: Path) -> None:
+    text = problems(tmp_path, f"""products:
+  - code: A
+    cobuilder:
+      id: "1000"
+      exclusive: maybe
+      properties:
+        - {{propertyGuid: too-short, unitGuid: {U}, values: []}}
+""")
+    assert ":4: products[0].cobuilder.id: the Cobuilder product id is a number: write it without quotes (id: 1000)" \
+        in text
+    assert ":5: products[0].cobuilder.exclusive: expected true or false, got string" in text
+    assert ":7: products[0].cobuilder.properties[0].propertyGuid: 'too-short' is not a GUID" in text

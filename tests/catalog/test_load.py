@@ -171,3 +171,19 @@ def test_a_long_head_is_not_parsed_twice(tmp_path: Path, monkeypatch: pytest.Mon
     text = "readycloud: {org: 7}\n" + "# a long comment\n" * 2000 + "products:\n  - {code: A, quantity: 1}\n"
     load_catalog(write(tmp_path, text), {}, on_readycloud=lambda s: events.append(f"readycloud {s.org}"))
     assert events == ["parse", "readycloud 7"]  # handed over by the whole parse, not read ahead
+
+
+def test_numbers_where_strings_are_expected_say_to_quote_them(tmp_path: Path) -> None:
+    found = "\n".join(problems(tmp_path, "readycloud: {org: 1}\nproducts:\n  - code: 12345\n    kind: goods\n"
+                                        "  - code: A\n    ean: 123\n    part_number: 12.5\n"))
+    assert "catalog.yaml:3: products[0].code: codes are strings: quote it (code: \"12345\")" in found
+    assert "catalog.yaml:6: products[1].ean: ean is a number; quote it (ean: \"123\") to make it a string" in found
+    assert "catalog.yaml:7: products[1].part_number: part_number is a number; quote it (part_number: \"12.5\")" \
+        in found
+
+
+def test_currency_or_unit_before_the_amount(tmp_path: Path) -> None:
+    found = "\n".join(problems(tmp_path, "readycloud: {org: 1}\nproducts:\n  - code: A\n"
+                                        "    unit_price: USD 10\n    unit_weight: g 10.5\n"))
+    assert "catalog.yaml:4: products[0].unit_price: amount first, then currency (e.g. '10 USD')" in found
+    assert "catalog.yaml:5: products[0].unit_weight: amount first, then unit (e.g. '10.5 g')" in found

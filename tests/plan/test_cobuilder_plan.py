@@ -44,7 +44,10 @@ def test_create_update_unchanged_and_inherited_note() -> None:
     create, update = plan.changes
     assert create.body == {"properties": [{"propertyGuid": G2, "unitGuid": U, "values": [{"value": "new"}]}]}
     assert update.body == {"properties": [{"propertyGuid": G3, "unitGuid": U, "values": [{"value": "x"}]}]}
-    assert plan.counts["unchanged"] == 1
+    # one product, updated (its property values); the properties are counted apart
+    assert plan.counts == {"create": 0, "update": 1, "delete": 0, "unchanged": 0, "unmanaged": 0,
+                           "properties_create": 1, "properties_update": 1, "properties_delete": 0,
+                           "properties_unchanged": 1}
     assert len(plan.notes) == 1 and "inherited from parent product 9" in plan.notes[0]
 
 

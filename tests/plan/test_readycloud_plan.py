@@ -97,4 +97,6 @@ def test_comparing_pages_as_they_arrive_gives_the_same_plan() -> None:
         without = build_plan(c, index, None, selection)
         assert with_prediff == without
         assert build_plan(c, index, None, ALL, prediff) == build_plan(c, index, None, ALL)  # another selection
-    assert build_plan(c, index).counts == {"create": 1, "update": 1, "delete": 2, "unchanged": 1, "unmanaged": 1}
+    assert build_plan(c, index).counts == {"create": 1, "update": 1, "delete": 2, "unchanged": 1, "unmanaged": 1,
+                                             "properties_create": 0, "properties_update": 0, "properties_delete": 0,
+                                             "properties_unchanged": 0}

@@ -36,3 +36,11 @@ def test_schema_rejects_a_wrong_document() -> None:
     except jsonschema.ValidationError:
         return
     raise AssertionError("an unknown action must not validate")
+
+
+def test_cobuilder_property_counts_are_described_by_the_schema() -> None:
+    p = Plan(sample().changes, unchanged=3, properties_unchanged=2)
+    doc = json.loads(render_plan(p))
+    assert doc["counts"]["properties_delete"] == 1 and doc["counts"]["properties_unchanged"] == 2
+    jsonschema.validate(doc, SCHEMA)
+    assert set(doc["counts"]) == set(SCHEMA["properties"]["counts"]["properties"])

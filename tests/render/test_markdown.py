@@ -44,3 +44,19 @@ def test_thousands_of_errors_and_notes_still_fit() -> None:
     assert f"> {900 - shown} more of 900 errors and notes left out to fit a comment; " \
            "the full plan is in the saved plan `plan.json`." in out
     assert "products left out to fit a comment" in out
+
+
+def test_cobuilder_only_product_is_an_update_and_deletes_show_what_goes() -> None:
+    from reconciler.plan.model import Change as C
+
+    p = Plan((C("cobuilder", "create", "PANEL", "7", (FieldChange("g" * 22, None, [{"value": "60"}]),),
+                {"properties": [{"propertyGuid": "g" * 22}]}),
+              C("readycloud", "delete", "OLD-1", "4", live={"code": "OLD-1", "description": "Discontinued item",
+                                                            "unit_price": "1.00 USD", "quantity": 3})),
+             unchanged=1, properties_unchanged=2)
+    out = render_plan(p)
+    assert "<summary><code>~</code> <b>PANEL</b>" in out
+    assert "| - readycloud delete | <code>description</code> | <code>\"Discontinued item\"</code> | |" in out
+    assert "| - readycloud delete | <code>unit_price</code> | <code>\"1.00 USD\"</code> | |" in out
+    assert "| - readycloud delete | | | |" not in out
+    assert "| | 1 | 0 | 0 | 2 |" in out  # Cobuilder properties: 1 to add, 2 unchanged
