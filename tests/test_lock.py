@@ -122,3 +122,11 @@ def test_two_applies_started_together_never_duplicate_a_product(env: Sandbox, tm
     # They did overlap: one waited for the other (or, had it not, skipped what appeared meanwhile).
     assert any("Waiting up to" in err or "appeared in ReadyCloud since the plan" in out for out, err in outputs)
     assert len([r for r in env.requests() if r["method"] == "POST"]) == 20
+
+
+def test_a_sandbox_started_per_command_is_keyed_by_its_state_file(tmp_path: Path) -> None:
+    from reconciler.providers.readycloud import ReadyCloudProvider
+    with ReadyCloudProvider(1, "http://127.0.0.1:41234/api/v2/", "t") as provider:
+        assert lock.targets({"readycloud": provider}) == [Target("readycloud", "http://127.0.0.1:41234/api/v2", "1")]
+        state = tmp_path / "sandbox.sqlite3"
+        assert lock.targets({"readycloud": provider}, state) == [Target("readycloud", f"sandbox:{state}", "1")]
