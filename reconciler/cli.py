@@ -211,7 +211,8 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
         if saved is None:
             _confirm(auto_approve)
         on_result = (lambda r: click.echo(render_text.render_result_line(r))) if text else None
-        result = engine.apply(the_plan, providers, parallelism=parallelism, on_result=on_result, progress=progress)
+        result = engine.apply(the_plan, providers, parallelism=parallelism, on_result=on_result, progress=progress,
+                              check_creates=saved is None)  # (a saved plan's freshness check covers them)
         report = engine.announce(catalog, result, environ=run_env.environ, livemode=run_env.livemode,
                                  webhook_base_url=run_env.webhook_base_url)
         received = _sandbox_received(run_env) if report is not None and text else []

@@ -193,10 +193,12 @@ def retry_notifications(catalog: Catalog, *, environ: Mapping[str, str] = os.env
 
 
 def apply(plan: Plan, providers: Mapping[str, Provider], *, parallelism: int = 8,
-          on_result: Callable[[ChangeResult], None] | None = None, progress: Progress = NULL) -> ApplyResult:
+          on_result: Callable[[ChangeResult], None] | None = None, progress: Progress = NULL,
+          check_creates: bool = True) -> ApplyResult:
     """Apply ``plan``, less the ReadyCloud creates whose products appeared
-    since it was made (one listing first; those are skipped and reported)."""
-    appeared = precreate.appeared(plan, providers) if not plan.errors else ()
+    since it was made (one listing first; those are skipped and reported).
+    ``check_creates=False``: :func:`stale_objects` has just checked them."""
+    appeared = precreate.appeared(plan, providers) if check_creates and not plan.errors else ()
     for skipped in appeared:
         if on_result is not None:
             on_result(skipped)

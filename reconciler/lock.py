@@ -109,8 +109,9 @@ def hold(wanted: list[Target], *, timeout: float = DEFAULT_TIMEOUT, environ: Map
         raise ReconcilerError(f"cannot create the lock directory {directory}: {exc.strerror} "
                               "(set RECONCILER_LOCK_DIR to a writable directory)") from None
     deadline = time.monotonic() + timeout
-    holder = json.dumps({"pid": os.getpid(), "started": (started or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
-                         "host": socket.gethostname(), "command": command}).encode()
+    since = (started or datetime.now(timezone.utc)).isoformat(timespec="seconds")
+    holder = json.dumps({"pid": os.getpid(), "started": since, "host": socket.gethostname(),
+                         "command": command}).encode()
     with ExitStack() as stack:
         for target in sorted(set(wanted), key=lambda t: t.key):  # one order for every apply: no deadlock
             stack.enter_context(_locked(directory / f"{target.key}.lock", target, deadline, timeout,
