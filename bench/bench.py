@@ -231,7 +231,7 @@ def measure(n: int, cobuilder: int, parallelism: int, repeat: int) -> dict[str, 
                 "overhead_us_per_product": 1e6 * (times["load"] + times["prediff"] + times["diff"] + times["render"])
                 / (n + n // 100),
                 "plan_requests": plan_requests, "plan_requests_min": math.ceil(n / 100) + len(cobuilder_ids),
-                "apply_requests": apply_requests, "apply_requests_min": changes,
+                "apply_requests": apply_requests, "apply_requests_min": changes + (counts["create"] > 0),  # (+1: the pre-create check's listing)
                 "changes": counts, "expected_changes": expected["changes"],
                 "failed": failed, "changes_after_apply": after,
                 "incremental": incremental,

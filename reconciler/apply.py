@@ -22,6 +22,9 @@ class ChangeResult:
     status: Status
     error: str | None = None
     resource: Any = None  # the resource as the vendor answered after the change
+    #: a skip that is no failure: the product to create appeared since the plan
+    #: (see :mod:`reconciler.precreate`); reported, but apply still succeeds
+    benign: bool = False
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class ApplyResult:
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.skipped
+        return not self.failed and all(r.benign for r in self.skipped)
 
 
 def phases(plan: Plan) -> list[list[Change]]:

@@ -7,12 +7,14 @@ import os
 import sys
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 import click
 
 from reconciler import engine
+from reconciler import lock as apply_lock
 from reconciler.catalog.load import load_catalog
 from reconciler.errors import ApplyError, CatalogError, ReconcilerError
 from reconciler.plan import Plan, planfile
@@ -172,8 +174,12 @@ def _render_plan(the_plan: Plan, fmt: str, selection: Selection, saved: str | No
 @refresh_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
 @click.option("--force", is_flag=True, help="Apply even though the plan crosses a safety threshold.")
+@click.option("--lock-timeout", type=click.FloatRange(0), default=apply_lock.DEFAULT_TIMEOUT, show_default=True,
+              metavar="SECONDS", help="How long to wait for another apply to the same vendor endpoint and org "
+                                      "on this machine (0: fail at once).")
 def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool, targets: tuple[str, ...],
-          excludes: tuple[str, ...], parallelism: int, refresh: str, auto_approve: bool, force: bool) -> None:
+          excludes: tuple[str, ...], parallelism: int, refresh: str, auto_approve: bool, force: bool,
+          lock_timeout: float) -> None:
     """Make the live state match the catalog.
 
     With PLANFILE (from `plan --out`), apply exactly that reviewed plan after
@@ -181,6 +187,7 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
     confirm, apply."""
     if planfile_path and (targets or excludes):
         raise click.UsageError("--target/--exclude are fixed by the saved plan; give them to `plan`")
+    started = datetime.now(timezone.utc)
     saved = planfile.load(planfile_path) if planfile_path else None
     text = fmt == "text"
     progress = _progress()
@@ -193,6 +200,10 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
             if saved[0].catalog_digest != catalog.digest:
                 raise ReconcilerError(f"{catalog_path} changed since {planfile_path} was made; run plan again")
             providers = engine.open_providers(catalog, stack, environ=run_env.environ, parallelism=parallelism)
+        stack.enter_context(apply_lock.hold(  # before reading what to plan from: one apply at a time
+            apply_lock.targets(providers, SANDBOX_STATE if run_env.box is not None else None),
+            timeout=lock_timeout, environ=run_env.environ, command=f"reconciler apply -c {catalog_path}",
+            started=started, on_wait=lambda message: click.echo(message, err=True)))
         if saved is not None:
             the_plan, selection = planfile.resolve_sensitive(saved[0], catalog), saved[1]
             stale = engine.stale_objects(the_plan, providers)
@@ -212,7 +223,8 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
         if saved is None:
             _confirm(auto_approve)
         on_result = (lambda r: progress.echo(render_text.render_result_line(r))) if text else None
-        result = engine.apply(the_plan, providers, parallelism=parallelism, on_result=on_result, progress=progress)
+        result = engine.apply(the_plan, providers, parallelism=parallelism, on_result=on_result, progress=progress,
+                              check_creates=saved is None)  # (a saved plan's freshness check covers them)
         report = engine.announce(catalog, result, environ=run_env.environ, livemode=run_env.livemode,
                                  webhook_base_url=run_env.webhook_base_url)
         received = _sandbox_received(run_env) if report is not None and text else []

@@ -12,6 +12,7 @@ from typing import Any, Callable, Mapping
 
 import httpx
 
+from reconciler import precreate
 from reconciler.apply import ApplyResult, ChangeResult, apply_plan
 from reconciler.catalog.load import load_catalog
 from reconciler.catalog.model import Catalog, ReadyCloudSettings
@@ -192,5 +193,15 @@ def retry_notifications(catalog: Catalog, *, environ: Mapping[str, str] = os.env
 
 
 def apply(plan: Plan, providers: Mapping[str, Provider], *, parallelism: int = 8,
-          on_result: Callable[[ChangeResult], None] | None = None, progress: Progress = NULL) -> ApplyResult:
-    return apply_plan(plan, providers, parallelism=parallelism, on_result=on_result, progress=progress)
+          on_result: Callable[[ChangeResult], None] | None = None, progress: Progress = NULL,
+          check_creates: bool = True) -> ApplyResult:
+    """Apply ``plan``, less the ReadyCloud creates whose products appeared
+    since it was made (one listing first; those are skipped and reported).
+    ``check_creates=False``: :func:`stale_objects` has just checked them."""
+    appeared = precreate.appeared(plan, providers) if check_creates and not plan.errors else ()
+    for skipped in appeared:
+        if on_result is not None:
+            on_result(skipped)
+    result = apply_plan(precreate.without(plan, appeared), providers, parallelism=parallelism,
+                        on_result=on_result, progress=progress)
+    return precreate.merged(plan, appeared, result)

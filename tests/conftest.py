@@ -13,6 +13,14 @@ from reconciler.sandbox import Sandbox
 TOKEN = "rc-test-token-7f3a9c"
 
 
+@pytest.fixture(autouse=True)
+def lock_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Apply locks in a directory of each test's own, not the user's."""
+    path = tmp_path_factory.mktemp("locks")
+    monkeypatch.setenv("RECONCILER_LOCK_DIR", str(path))
+    return path
+
+
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
     with Sandbox(tmp_path / "sandbox.sqlite3", token=TOKEN) as box:

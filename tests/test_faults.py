@@ -55,8 +55,10 @@ def test_lost_post_answer_is_resolved_by_lookup_not_a_second_post(env: Sandbox, 
     catalog = write_catalog("readycloud: {org: 1}\nproducts:\n  - {code: ONLY, kind: goods}\n")
     result = run("apply", "-c", catalog, "--auto-approve")
     assert result.code == 0, result.err
-    posts = [r for r in env.requests() if r["method"] == "POST"]
-    lookups = [r for r in env.requests() if r["method"] == "GET" and "updated_at__gte" in r["query"]]
+    requests = env.requests()
+    posts = [r for r in requests if r["method"] == "POST"]
+    after_post = requests[requests.index(posts[0]):]  # (before it: the pre-create check's listing)
+    lookups = [r for r in after_post if r["method"] == "GET" and "updated_at__gte" in r["query"]]
     assert len(posts) == 1 and len(lookups) == 1
     assert [p["code"] for p in env.readycloud_products(1)] == ["ONLY"]
 

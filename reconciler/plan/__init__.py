@@ -19,7 +19,8 @@ def build_plan(catalog: Catalog, readycloud_live: Any = None, cobuilder_live: An
     ``prediff``: ReadyCloud comparisons already made while the listing was read."""
     parts = {}
     if catalog.readycloud is not None:
-        parts["readycloud"] = plan_readycloud(catalog, readycloud_live or {}, selection, prediff)
+        parts["readycloud"] = plan_readycloud(catalog, {} if readycloud_live is None else readycloud_live,
+                                             selection, prediff)  # (an empty LiveIndex keeps its watermark)
     if any(p.cobuilder for p in catalog.products):
         parts["cobuilder"] = plan_cobuilder(catalog, cobuilder_live or {}, selection)
     order = {p.code: i for i, p in enumerate(catalog.products)}

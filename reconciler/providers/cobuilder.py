@@ -107,6 +107,7 @@ class CobuilderProvider(Provider):
             client.auth = auth
         self.http = Requester(self.name, client, retry, pacers=limits.pacers())
         self.parallelism = parallelism
+        self.base_url = base_url.rstrip("/")  # (what an apply's lock is keyed by, with the vendor)
         self.product_ids: tuple[int, ...] = ()
 
     @classmethod

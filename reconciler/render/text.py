@@ -68,7 +68,8 @@ def render_result_line(result: ChangeResult) -> str:
         return click.style(f"  {SYMBOL[change.action]} {_DONE[change.action]} {title(change)}",
                            fg=_COLOUR[change.action])
     mark = "failed" if result.status == "failed" else "skipped"
-    return click.style(f"  ! {mark}: {change.action} {title(change)}: {result.error}", fg="red")
+    return click.style(f"  ! {mark}: {change.action} {title(change)}: {result.error}",
+                       fg="yellow" if result.benign else "red")
 
 
 def render_apply_summary(result: ApplyResult) -> str:
@@ -78,4 +79,9 @@ def render_apply_summary(result: ApplyResult) -> str:
     lines = [click.style(summary, fg="green" if result.ok else "red", bold=True)]
     for r in result.failed + result.skipped:
         lines.append(f"  {r.status}: {r.change.action} {r.change.key}: {r.error}")
+    appeared = sum(r.benign for r in result.skipped)
+    if appeared:
+        lines.append(click.style(f"Note: {appeared} product(s) to create appeared in ReadyCloud since the plan "
+                                 "(another apply, or someone else, created them) and were not created again; "
+                                 "run plan to check them against the catalog.", fg="yellow"))
     return "\n".join(lines)

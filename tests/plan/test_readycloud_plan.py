@@ -100,3 +100,13 @@ def test_comparing_pages_as_they_arrive_gives_the_same_plan() -> None:
     assert build_plan(c, index).counts == {"create": 1, "update": 1, "delete": 2, "unchanged": 1, "unmanaged": 1,
                                              "properties_create": 0, "properties_update": 0, "properties_delete": 0,
                                              "properties_unchanged": 0}
+
+
+def test_listing_of_an_empty_org_keeps_its_watermark() -> None:
+    """An org with no products yet still has a watermark: what the pre-create
+    check and a saved plan's freshness check list since."""
+    from reconciler.providers.readycloud import LiveIndex
+    empty = LiveIndex()
+    empty.watermark = "2026-12-03T09:20:00Z"
+    plan = build_plan(catalog("products:\n - {code: A, kind: goods}\n"), empty)
+    assert dict(plan.context)["readycloud"]["watermark"] == "2026-12-03T09:20:00Z"
