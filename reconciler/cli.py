@@ -22,6 +22,7 @@ from reconciler.render import markdown as render_markdown
 from reconciler.progress import Progress
 from reconciler.render.progress import BarProgress, LineProgress
 from reconciler.render import text as render_text
+from reconciler.render.common import clean
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 SANDBOX_STATE = Path(".reconciler") / "sandbox.sqlite3"
@@ -343,13 +344,13 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"Error: the catalog is invalid ({len(problems)} problem{'s' * (len(problems) != 1)}):",
                    err=True)
         for problem in problems:
-            click.echo(f"  {problem}", err=True)
+            click.echo(f"  {clean(problem)}", err=True)
         return EXIT_ERROR
     except ApplyError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        click.echo(f"Error: {clean(exc, lines=True)}", err=True)
         return EXIT_ERROR
     except ReconcilerError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        click.echo(f"Error: {clean(exc, lines=True)}", err=True)
         return EXIT_ERROR
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)

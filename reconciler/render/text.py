@@ -6,7 +6,7 @@ import click
 
 from reconciler.apply import ApplyResult, ChangeResult
 from reconciler.plan.model import Change, Plan
-from reconciler.render.common import SYMBOL, after, before, counts_line, grouped, show, title
+from reconciler.render.common import SYMBOL, after, before, clean, counts_line, grouped, show, title
 
 _COLOUR = {"create": "green", "update": "yellow", "delete": "red"}
 _DONE = {"create": "created", "update": "updated", "delete": "deleted"}
@@ -18,16 +18,16 @@ def render_plan(plan: Plan) -> str:
         lines.append("reconciler will perform the following actions:\n")
     for key, changes in grouped(plan.changes):
         if changes[0].vendor != "readycloud":
-            lines.append(click.style(f"  product {key}", bold=True))
+            lines.append(click.style(f"  product {clean(key)}", bold=True))
         for change in changes:
             indent = "  " if change.vendor == "readycloud" else "    "
             lines.extend(_change_lines(change, indent))
     for note in plan.notes:
-        lines.append(f"  note: {note}")
+        lines.append(f"  note: {clean(note)}")
     for violation in plan.violations:
-        lines.append(click.style(f"  ! safety threshold crossed: {violation}", fg="red", bold=True))
+        lines.append(click.style(f"  ! safety threshold crossed: {clean(violation)}", fg="red", bold=True))
     for issue in plan.errors:
-        lines.append(click.style(f"  ! {issue.key} ({issue.vendor}): {issue.message}", fg="red"))
+        lines.append(click.style(f"  ! {clean(issue.key)} ({issue.vendor}): {clean(issue.message)}", fg="red"))
     if lines:
         lines.append("")
     if not plan.changes and not plan.errors:
@@ -41,9 +41,9 @@ def render_plan(plan: Plan) -> str:
 def _change_lines(change: Change, indent: str) -> list[str]:
     colour = _COLOUR[change.action]
     lines = [click.style(f"{indent}{SYMBOL[change.action]} {title(change)}", fg=colour, bold=True)]
-    width = max((len(f.field) for f in change.fields), default=0)
+    width = max((len(clean(f.field)) for f in change.fields), default=0)
     for f in change.fields:
-        label = f"{f.field}:".ljust(width + 1)
+        label = f"{clean(f.field)}:".ljust(width + 1)
         if change.action == "create":
             lines.append(f"{indent}    {label} {show(after(f))}")
         elif change.action == "delete":
@@ -59,7 +59,7 @@ def render_result_line(result: ChangeResult) -> str:
         return click.style(f"  {SYMBOL[change.action]} {_DONE[change.action]} {title(change)}",
                            fg=_COLOUR[change.action])
     mark = "failed" if result.status == "failed" else "skipped"
-    return click.style(f"  ! {mark}: {change.action} {title(change)}: {result.error}", fg="red")
+    return click.style(f"  ! {mark}: {change.action} {title(change)}: {clean(result.error)}", fg="red")
 
 
 def render_apply_summary(result: ApplyResult) -> str:
@@ -68,5 +68,5 @@ def render_apply_summary(result: ApplyResult) -> str:
                f"{len(result.skipped)} skipped.")
     lines = [click.style(summary, fg="green" if result.ok else "red", bold=True)]
     for r in result.failed + result.skipped:
-        lines.append(f"  {r.status}: {r.change.action} {r.change.key}: {r.error}")
+        lines.append(f"  {r.status}: {r.change.action} {clean(r.change.key)}: {clean(r.error)}")
     return "\n".join(lines)
