@@ -210,7 +210,7 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
     else:
         click.echo(render_text.render_apply_summary(result))
         if report is not None:
-            click.echo("\n".join(report.lines() + received))
+            click.echo("\n".join(map(clean, report.lines() + received)))
     if not result.ok or (report is not None and not report.ok):
         raise ExitCode(EXIT_ERROR)
 
@@ -264,7 +264,7 @@ def notify(catalog_path: str, sandbox: bool, retry: bool) -> None:
         catalog = load_catalog(catalog_path, run_env.environ)
         report = engine.retry_notifications(catalog, environ=run_env.environ,
                                             webhook_base_url=run_env.webhook_base_url)
-    click.echo("\n".join(report.lines()))
+    click.echo("\n".join(map(clean, report.lines())))
     if not report.ok:
         raise ExitCode(EXIT_ERROR)
 

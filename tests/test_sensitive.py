@@ -113,3 +113,18 @@ def test_top_level_sensitive_is_validated_with_line(run, write_catalog) -> None:
     assert "catalog.yaml:4: sensitive[1]: the code cannot be sensitive" in result.err
     assert ":2: sensitive: sensitive must be a list of field names" in run(
         "validate", "-c", write_catalog("readycloud: {org: 1}\nsensitive: description\nproducts: []\n")).err
+
+
+def test_a_value_from_the_environment_is_not_cached_in_clear(box: Sandbox, run, write_catalog,  # type: ignore[no-untyped-def]
+                                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a top-level list: a product's own ``${VAR}`` value, once live, is
+    kept as a digest too (the other products' descriptions are not sensitive)."""
+    monkeypatch.setenv("KEEP_DESC", OLD)
+    catalog = write_catalog("readycloud: {org: 1}\nproducts:\n"
+                            "  - {code: KEEP, kind: goods, description: \"${KEEP_DESC}\", quantity: 1}\n")
+    assert "No changes." in run("plan", "-c", catalog, "--refresh", "incremental").out
+    cache = next((tmp_path / ".reconciler" / "cache").glob("readycloud-*.json")).read_text()
+    assert OLD not in cache and OTHER in cache
+    box.clear_requests()
+    assert "No changes." in run("plan", "-c", catalog, "--refresh", "incremental").out
+    assert len([r for r in box.requests() if r["method"] == "GET"]) == 2

@@ -42,3 +42,16 @@ def test_live_codes_and_values_are_escaped_in_text_and_markdown(env: Sandbox, ru
     assert "EVIL-1\\n  + product FORGED" in markdown
     rows = [line for line in markdown.splitlines() if line.startswith("| ") and "description" in line]
     assert rows and all(row.count(" | ") == 3 for row in rows)  # each row still four cells
+
+
+def test_delivery_messages_are_escaped(run, write_catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from reconciler import engine
+    from reconciler.sinks.deliver import DeliveryReport, SinkReport
+
+    report = DeliveryReport(sinks=(SinkReport("webhooks[0]", "webhook", 0, 1,
+                                              ("HTTP 500: oops\nuser.com: 5 delivered\x1b[2J",)),))
+    monkeypatch.setattr(engine, "retry_notifications", lambda *args, **kwargs: report)
+    result = run("notify", "--retry", "-c", write_catalog("products: []\n"))
+    assert result.code == 1
+    assert "  HTTP 500: oops\\nuser.com: 5 delivered\\x1b[2J" in result.out
+    assert "\x1b" not in result.out and not any(line.startswith("user.com") for line in result.out.splitlines())
