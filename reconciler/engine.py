@@ -54,7 +54,7 @@ def open_providers(catalog: Catalog, stack: ExitStack, *, environ: Mapping[str, 
     if catalog.readycloud is not None:
         readycloud = readycloud if readycloud is not None else stack.enter_context(
             _open_readycloud(catalog.readycloud, catalog.path, environ, transport, parallelism, incremental))
-        readycloud.secrets = Secrets.from_catalog(catalog)  # (kept as digests in its cache)
+        readycloud.secrets = Secrets(catalog)  # (kept as digests in its cache)
         providers["readycloud"] = readycloud
     cobuilder_ids = [p.cobuilder.id for p in catalog.products if p.cobuilder is not None]
     if catalog.cobuilder is not None and cobuilder_ids:

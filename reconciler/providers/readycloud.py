@@ -152,7 +152,7 @@ class ReadyCloudProvider(Provider):
         self._mark(index, products, stamps)
         if self.incremental and self.cache_dir is not None and index.watermark is not None \
                 and (self.refresh_mode == "full" or self._changed or index.watermark != self._cached_mark):
-            cache.save(self._cache_file(), self.base_url, self.org, index.watermark, self.secrets.hide(products))
+            cache.save(self._cache_file(), self.base_url, self.org, index.watermark, *self.secrets.hide(products))
         return index
 
     def start_listing(self) -> None:
@@ -198,7 +198,7 @@ class ReadyCloudProvider(Provider):
         if self.cache_dir is None:
             return None
         snapshot = cache.load(self._cache_file(), self.base_url, self.org)
-        cached = self.secrets.restore(snapshot.products) if snapshot is not None else None
+        cached = self.secrets.restore(snapshot) if snapshot is not None else None
         if snapshot is None or cached is None:
             return None
         try:
