@@ -218,7 +218,7 @@ def _scan(text: str) -> tuple[bool, bool]:
 # Block collections: each column of indentation (or of a '- ' before a node)
 # opens at most two levels (a mapping, and a sequence at its key's column), so
 # a document none of whose lines starts with more than _LEAD_MAX spaces and
-# dashes nests at most 2 * (_LEAD_MAX + 1) block levels, plus a scalar. Flow
+# dashes nests at most 2 * (_LEAD_MAX + 1) block levels. Flow
 # collections add what _deep_flow bounds.
 _FLOW_MAX = 16
 _LEAD_MAX = (MAX_DEPTH - _FLOW_MAX - 3) // 2

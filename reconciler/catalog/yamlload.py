@@ -12,12 +12,12 @@ from typing import Any, Callable, Iterator
 
 import yaml
 from yaml.composer import Composer, ComposerError
-from yaml.events import AliasEvent
+from yaml.events import AliasEvent, ScalarEvent
 
 from reconciler.errors import CatalogError, Location, Problem
 
-#: The deepest a value may nest (the document itself is level 1, a product
-#: level 3): deeper is an error, found while composing, long before Python's
+#: How many collections deep the document may nest (the top-level mapping is
+#: level 1, a product level 3, a scalar adds none): deeper is an error, found while composing, long before Python's
 #: recursion limit (and yaml-rs's stack) would be reached.
 MAX_DEPTH = 100
 #: How many nodes aliases (``*name``) may add to the document in all, each
@@ -109,14 +109,14 @@ class _AliasLoader(_Loader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.anchors: dict[str, Any] = {}
-        self._depth = 0       # of the node being composed
-        self._peak = 0        # the deepest level reached (aliases expanded) in the node being composed
+        self._depth = 0       # collections around the node being composed (itself included)
+        self._peak = 0        # the most reached (aliases expanded) inside the node being composed
         self._nodes = 0       # nodes so far, aliases expanded
         self._aliased = 0     # nodes added by aliases
         self._measured: dict[str, tuple[int, int]] = {}  # anchor -> (nodes, levels) it holds
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        depth = self._depth + 1
+        # Levels are collections (a scalar adds none), as the constructor counts them.
         event = self.peek_event()
         if isinstance(event, AliasEvent):
             node = Composer.compose_node(self, parent, index)  # (an undefined alias is its error)
@@ -129,10 +129,12 @@ class _AliasLoader(_Loader):
             if self._aliased > MAX_ALIASED_NODES:
                 raise ComposerError(None, None, f"aliases expand to more than {MAX_ALIASED_NODES:,} nodes "
                                     f"(the limit), at alias *{event.anchor}", event.start_mark)
-            if depth + levels - 1 > MAX_DEPTH:
+            if self._depth + levels > MAX_DEPTH:
                 raise ComposerError(None, None, _too_deep(), event.start_mark)
-            self._peak = max(self._peak, depth + levels - 1)
+            self._peak = max(self._peak, self._depth + levels)
             return node
+        level = not isinstance(event, ScalarEvent)
+        depth = self._depth + level
         if depth > MAX_DEPTH:
             raise ComposerError(None, None, _too_deep(), event.start_mark)
         outer_peak, nodes = self._peak, self._nodes
@@ -140,8 +142,8 @@ class _AliasLoader(_Loader):
         self._nodes += 1
         node = Composer.compose_node(self, parent, index)
         if event.anchor is not None:
-            self._measured[event.anchor] = (self._nodes - nodes, self._peak - depth + 1)
-        self._depth = depth - 1
+            self._measured[event.anchor] = (self._nodes - nodes, self._peak - depth + level)
+        self._depth = depth - level
         self._peak = max(outer_peak, self._peak)
         return node
 

@@ -85,3 +85,16 @@ def test_typical_nesting_and_brackets_in_quotes_keep_the_fast_path() -> None:
             '    custom_fields: {Color: {value: "black"}, Size: {value: \'[XL]\'}}\n'
             '    cobuilder: {id: 1, properties: [{propertyGuid: g, values: [{value: "30"}]}]}  # ]]\n')
     assert fastyaml.parse_fast(text)[0]
+
+
+@pytest.mark.parametrize("alias", ["", "  # an alias needs a '*'"])
+def test_the_depth_limit_is_the_same_with_or_without_a_possible_alias(alias: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from reconciler.catalog.yamlload import load_yaml
+    from reconciler.errors import CatalogError
+
+    def nested(levels: int) -> str:  # the top-level mapping, then lists down to a scalar
+        return "a: " + "[" * (levels - 1) + "x" + "]" * (levels - 1) + alias + "\n"
+
+    assert load_yaml(nested(MAX_DEPTH), "c.yaml")["a"] is not None
+    with pytest.raises(CatalogError, match=f"c.yaml:1: YAML limit: nested deeper than {MAX_DEPTH} levels"):
+        load_yaml(nested(MAX_DEPTH + 1), "c.yaml")
