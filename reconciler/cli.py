@@ -23,6 +23,7 @@ from reconciler.render import json as render_json
 from reconciler.render import markdown as render_markdown
 from reconciler.render.progress import BarProgress, LineProgress
 from reconciler.render import text as render_text
+from reconciler.render.common import clean
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 SANDBOX_STATE = Path(".reconciler") / "sandbox.sqlite3"
@@ -233,7 +234,7 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
     else:
         click.echo(render_text.render_apply_summary(result))
         if report is not None:
-            click.echo("\n".join(report.lines() + received))
+            click.echo("\n".join(map(clean, report.lines() + received)))
     if not result.ok or (report is not None and not report.ok):
         raise ExitCode(EXIT_ERROR)
 
@@ -287,7 +288,7 @@ def notify(catalog_path: str, sandbox: bool, retry: bool) -> None:
         catalog = load_catalog(catalog_path, run_env.environ)
         report = engine.retry_notifications(catalog, environ=run_env.environ,
                                             webhook_base_url=run_env.webhook_base_url)
-    lines = report.lines()
+    lines = [clean(line) for line in report.lines()]
     click.echo("\n".join(lines) if lines else "Nothing to deliver: the outbox is empty.")
     if not report.ok:
         raise ExitCode(EXIT_ERROR)
@@ -368,13 +369,13 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"Error: the catalog is invalid ({len(problems)} problem{'s' * (len(problems) != 1)}):",
                    err=True)
         for problem in problems:
-            click.echo(f"  {problem}", err=True)
+            click.echo(f"  {clean(problem)}", err=True)
         return EXIT_ERROR
     except ApplyError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        click.echo(f"Error: {clean(exc, lines=True)}", err=True)
         return EXIT_ERROR
     except ReconcilerError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        click.echo(f"Error: {clean(exc, lines=True)}", err=True)
         return EXIT_ERROR
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)

@@ -24,6 +24,7 @@ from reconciler.progress import NULL, Progress
 from reconciler.providers.base import Provider
 from reconciler.providers.cobuilder import CobuilderProvider
 from reconciler.providers.http import RetryPolicy
+from reconciler.providers.cache import Secrets
 from reconciler.providers.readycloud import ReadyCloudProvider
 from reconciler.workers import in_background
 from reconciler.sinks import DeliveryReport, build_events, default_outbox_path, deliver, retry_outbox
@@ -52,8 +53,10 @@ def open_providers(catalog: Catalog, stack: ExitStack, *, environ: Mapping[str, 
     providers: dict[str, Provider] = {}
     retry = RetryPolicy.from_env(environ)
     if catalog.readycloud is not None:
-        providers["readycloud"] = readycloud if readycloud is not None else stack.enter_context(
+        readycloud = readycloud if readycloud is not None else stack.enter_context(
             _open_readycloud(catalog.readycloud, catalog.path, environ, transport, parallelism, incremental))
+        readycloud.secrets = Secrets(catalog)  # (kept as digests in its cache)
+        providers["readycloud"] = readycloud
     cobuilder_ids = [p.cobuilder.id for p in catalog.products if p.cobuilder is not None]
     if catalog.cobuilder is not None and cobuilder_ids:
         providers["cobuilder"] = stack.enter_context(CobuilderProvider.from_settings(

@@ -51,6 +51,8 @@ import re
 import threading
 from typing import Any, Iterator
 
+from reconciler.catalog.yamlload import MAX_DEPTH
+
 try:  # an optional speed-up: without it everything goes through PyYAML
     import yaml_rs
 except ImportError:  # pragma: no cover - exercised by monkeypatching in tests
@@ -199,6 +201,8 @@ def _scan(text: str) -> tuple[bool, bool]:
         return True, False
     if any(_number_token(mapped, m.start()) for pattern in _EXTENDS for m in pattern.finditer(mapped)):
         return True, False
+    if _deep_flow(mapped):
+        return True, False
     last = -1
     for pattern in _BLOCK_SCALARS:
         for found in pattern.finditer(mapped):
@@ -207,6 +211,43 @@ def _scan(text: str) -> tuple[bool, bool]:
     if block and _ends_document(mapped, last):
         return True, False  # a block scalar ending the file: the two chomp it differently
     return _more_documents(text, mapped), block or _COLLECTION_AFTER_COMMA.search(mapped) is not None
+
+
+# Nesting: the slow path enforces MAX_DEPTH exactly; the fast one takes only a
+# document whose depth is certainly within it, bounded from the text alone.
+# Block collections: each column of indentation (or of a '- ' before a node)
+# opens at most two levels (a mapping, and a sequence at its key's column), so
+# a document none of whose lines starts with more than _LEAD_MAX spaces and
+# dashes nests at most 2 * (_LEAD_MAX + 1) block levels. Flow
+# collections add what _deep_flow bounds.
+_FLOW_MAX = 16
+_LEAD_MAX = (MAX_DEPTH - _FLOW_MAX - 3) // 2
+_DEEP_LEAD = re.compile(f"[ -]{{{_LEAD_MAX + 1}}}")
+_DEEP_LEAD_LINE = re.compile(f"\n[ -]{{{_LEAD_MAX + 1}}}")
+_FLOW_ONLY = bytes(c for c in range(256) if c not in b"LMFq#")
+_FLOW_PAIR = re.compile(rb"[LM]F")
+
+
+def _deep_indent(text: str) -> bool:
+    """A line starting with more than _LEAD_MAX spaces or dashes (checked
+    before yaml-rs sees the text: its parser recurses, and deep enough block
+    nesting overflows its stack)."""
+    return _DEEP_LEAD.match(text) is not None or _DEEP_LEAD_LINE.search(text) is not None
+
+
+def _deep_flow(mapped: bytes) -> bool:
+    """Whether flow collections may nest more than _FLOW_MAX levels: the
+    brackets, quotes and comment signs alone, with each innermost bracket
+    pair and each pair of quotes with nothing left between them removed, a
+    level a round. A bracket inside a
+    quoted scalar or a comment keeps a quote or '#' next to it, so it never
+    closes a real one: a false alarm at worst (the slow path decides)."""
+    brackets = mapped.translate(None, _FLOW_ONLY).replace(b"qq", b"")
+    for _ in range(_FLOW_MAX):
+        if b"L" not in brackets and b"M" not in brackets:
+            return False
+        brackets = _FLOW_PAIR.sub(b"", brackets).replace(b"qq", b"")
+    return b"L" in brackets or b"M" in brackets
 
 
 _DIGITS = bytes.maketrans(b"0", b"9")
@@ -267,6 +308,8 @@ def parse_fast(text: str, stream: bool = False) -> tuple[bool, Any]:
         return False, None
     if text.startswith("\ufeff"):  # PyYAML drops a leading byte order mark; yaml-rs keeps it
         text = text[1:]
+    if _deep_indent(text):
+        return False, None
     scan: list[tuple[bool, bool]] = []
     thread = None
     if len(text) >= PARALLEL_FROM:

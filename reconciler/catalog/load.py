@@ -24,7 +24,7 @@ from reconciler.errors import CatalogError, Location, Problem
 from reconciler.gcpause import paused_gc
 from reconciler import values
 
-TOP_LEVEL_KEYS = ("readycloud", "cobuilder", "products", "policy", "notify")
+TOP_LEVEL_KEYS = ("readycloud", "cobuilder", "products", "policy", "notify", "sensitive")
 PRODUCT_META_KEYS = ("absent", "sensitive", "cobuilder")
 PRODUCT_KEYS = frozenset(rc.WRITABLE_FIELDS) | frozenset(PRODUCT_META_KEYS)
 _CUSTOM_FIELD_KEYS = frozenset(("value", "type"))
@@ -196,7 +196,8 @@ def build_catalog(data: Any, filename: str, digest: str, environ: Mapping[str, s
     readycloud = _readycloud(data, check)
     if readycloud is not None and not check.problems and on_readycloud is not None:
         on_readycloud(readycloud)
-    products = _products(data, check, consume)
+    sensitive = _catalog_sensitive(data, check)
+    products = _products(data, check, consume, sensitive)
     cobuilder = None
     if "cobuilder" in data or any(p.cobuilder for p in products):
         cobuilder = cobuilder_catalog.parse_settings(data.get("cobuilder"), check.at(data, "cobuilder", "cobuilder"), check)
@@ -208,7 +209,24 @@ def build_catalog(data: Any, filename: str, digest: str, environ: Mapping[str, s
     if check.problems:
         raise CatalogError(check.problems)
     return Catalog(path=filename, digest=digest, readycloud=readycloud, products=products, notify=notify,
-                   cobuilder=cobuilder, policy=policy, lines=lines)
+                   cobuilder=cobuilder, policy=policy, lines=lines, sensitive=sensitive)
+
+
+def _catalog_sensitive(data: dict, check: Checker) -> frozenset[str]:  # type: ignore[type-arg]
+    """The top-level ``sensitive:`` list: fields hidden for every product,
+    live-only and tombstoned ones included (whose values the catalog cannot say)."""
+    if "sensitive" not in data:
+        return _NONE
+    value, loc = data["sensitive"], check.at(data, "sensitive", "sensitive")
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        check.add(loc, "sensitive must be a list of field names")
+        return _NONE
+    for index, name in enumerate(value):
+        if name not in rc.WRITABLE_FIELDS or name == "code":
+            check.add(check.at(value, index, f"sensitive[{index}]"),
+                      f"sensitive names unknown field {name!r}{did_you_mean(name, rc.WRITABLE_FIELDS)}"
+                      if name != "code" else "the code cannot be sensitive (it names the product)")
+    return frozenset(value)
 
 
 def _unique_cobuilder_ids(products: tuple[ProductSpec, ...], check: Checker) -> None:
@@ -261,7 +279,8 @@ def _readycloud(data: dict, check: Checker) -> ReadyCloudSettings | None:  # typ
         max_writes_per_minute=check.rate(section, "max_writes_per_minute", "readycloud", rc.MAX_WRITES_PER_MINUTE))
 
 
-def _products(data: dict, check: Checker, consume: bool = False) -> tuple[ProductSpec, ...]:  # type: ignore[type-arg]
+def _products(data: dict, check: Checker, consume: bool = False,  # type: ignore[type-arg]
+              sensitive: frozenset[str] = _NONE) -> tuple[ProductSpec, ...]:
     entries = data.get("products")
     if entries is None:
         return ()
@@ -278,7 +297,7 @@ def _products(data: dict, check: Checker, consume: bool = False) -> tuple[Produc
         loc = check.at(entries, index, path) if located else Location(filename, None, path)
         if type(entry) is not dict and not check.expect(entry, (dict,), loc, "a product mapping"):
             continue
-        spec = _product(entry, path, loc, check)
+        spec = _product(entry, path, loc, check, sensitive)
         if forget:
             entries[index] = None
         if spec is None:
@@ -292,7 +311,8 @@ def _products(data: dict, check: Checker, consume: bool = False) -> tuple[Produc
     return tuple(result)
 
 
-def _product(entry: dict, path: str, loc: Location, check: Checker) -> ProductSpec | None:  # type: ignore[type-arg]
+def _product(entry: dict, path: str, loc: Location, check: Checker,  # type: ignore[type-arg]
+             everywhere: frozenset[str] = _NONE) -> ProductSpec | None:
     if not PRODUCT_KEYS.issuperset(entry):
         check.unknown_keys(entry, PRODUCT_KEYS, path)
     code = entry.get("code")
@@ -315,8 +335,8 @@ def _product(entry: dict, path: str, loc: Location, check: Checker) -> ProductSp
         if extra:
             check.add(check.at(entry, extra[0], f"{path}.{extra[0]}"),
                       "a tombstone (absent: true) takes no other fields than code")
-    sensitive: set[str] | frozenset[str] = set(_sensitive_list(entry, path, check)) if "sensitive" in entry \
-        else _NONE
+    sensitive: set[str] | frozenset[str] = {*_sensitive_list(entry, path, check), *everywhere} \
+        if "sensitive" in entry else everywhere
     # A new dict with the one shared copy of each field name (the parsed entry
     # and its keys, one string per product, are then freed).
     fields = {_FIELD_KEYS[k]: v for k, v in entry.items() if k in _FIELD_KEYS}
@@ -342,7 +362,8 @@ def _product(entry: dict, path: str, loc: Location, check: Checker) -> ProductSp
         cobuilder = cobuilder_catalog.parse_product(entry["cobuilder"], f"{path}.cobuilder",
                                                     check.at(entry, "cobuilder", f"{path}.cobuilder"), check)
     return ProductSpec(code=code, location=loc, absent=bool(absent), fields=MappingProxyType(fields),
-                       sensitive=frozenset(sensitive) if sensitive else _NONE, cobuilder=cobuilder)
+                       sensitive=sensitive if type(sensitive) is frozenset else frozenset(sensitive),
+                       cobuilder=cobuilder)
 
 
 def _sensitive_list(entry: dict, path: str, check: Checker) -> list[str]:  # type: ignore[type-arg]

@@ -57,6 +57,9 @@ class Catalog:
     policy: Policy = Policy()
     #: finds the line of a location made without one (the fast, unlocated parse)
     lines: LineFinder | None = field(default=None, compare=False, repr=False)
+    #: the top-level ``sensitive:`` fields, hidden for every product (those
+    #: the catalog declares carry them in ``ProductSpec.sensitive`` too)
+    sensitive: frozenset[str] = frozenset()
 
     def locate(self, location: Location) -> Location:
         """``location`` with its line, looked up in the file if it was loaded without lines."""

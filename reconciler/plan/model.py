@@ -71,7 +71,7 @@ class Change:
             "body": body, "patch": patch,
             # a ReadyCloud delete keeps the product it deletes: its "before", and the
             # last known state product.deleted announces after `apply PLANFILE`
-            # (a tombstone or a pruned product declares no field, so none is sensitive)
+            # (its sensitive fields, named by the catalog's top-level sensitive:, already hidden)
             **({"live": self.live} if self.action == "delete" and self.vendor == "readycloud" else {}),
         }
 

@@ -10,7 +10,7 @@ from deepdiff import DeepDiff
 
 from reconciler.catalog.model import Catalog, ProductSpec
 from reconciler.contracts import readycloud as rc
-from reconciler.plan.model import Change, FieldChange, PlanIssue, fingerprint
+from reconciler.plan.model import SENSITIVE, Change, FieldChange, PlanIssue, fingerprint
 from reconciler.plan.normalize import NORMALISED, equal_normalised, normalise_field
 
 VENDOR = "readycloud"
@@ -151,7 +151,7 @@ def plan_readycloud(catalog: Catalog, live: LiveIndex, selected: Callable[[str],
             elif policy.protected(spec.code):
                 result.errors.append(_protected(spec.code, f"the tombstone at {catalog.locate(spec.location)}"))
             else:
-                result.changes.append(_delete(spec.code, current))
+                result.changes.append(_delete(spec.code, current, catalog.sensitive))
             continue
         if current is None:
             _create(spec, catalog, result)
@@ -176,7 +176,7 @@ def plan_readycloud(catalog: Catalog, live: LiveIndex, selected: Callable[[str],
         elif len(matches) > 1:
             result.errors.append(_duplicate(code, matches))
         else:
-            result.changes.append(_delete(code, matches[0]))
+            result.changes.append(_delete(code, matches[0], catalog.sensitive))
     return result
 
 
@@ -213,8 +213,15 @@ def _update(spec: ProductSpec, current: Mapping[str, Any], names: Sequence[str])
                   fingerprint=fingerprint(current), patch=tuple(patch))
 
 
-def _delete(code: str, current: dict[str, Any]) -> Change:
-    return Change(VENDOR, "delete", code, _pk(current), live=current, fingerprint=fingerprint(current))
+def _delete(code: str, current: dict[str, Any], sensitive: frozenset[str] = frozenset()) -> Change:
+    """The delete of ``current``; its ``live`` (what the plan shows and keeps,
+    and ``product.deleted`` announces) with the ``sensitive`` fields hidden:
+    the catalog no longer declares the product, so nothing could fill them in
+    again, and nothing needs them (the fingerprint is of the product as it is)."""
+    live = current
+    if sensitive and not sensitive.isdisjoint(current):
+        live = {k: SENSITIVE if k in sensitive and v is not None else v for k, v in current.items()}
+    return Change(VENDOR, "delete", code, _pk(current), live=live, fingerprint=fingerprint(current))
 
 
 def _duplicate(code: str, matches: list[dict[str, Any]]) -> PlanIssue:

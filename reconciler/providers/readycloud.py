@@ -85,6 +85,7 @@ class ReadyCloudProvider(Provider):
         self.collection = f"/orgs/{org}/products/"
         self.cache_dir: Path | None = None  # where the last listing is kept (see refresh)
         self.incremental = False  # refresh from that cache (else it is only kept up to date)
+        self.secrets = cache.Secrets()  # the sensitive fields the cache keeps as digests
         self._deleted: set[str] = set()
         self._lock = threading.Lock()
         self._changed, self._cached_mark = 0, ""  # what the last incremental refresh found
@@ -151,7 +152,7 @@ class ReadyCloudProvider(Provider):
         self._mark(index, products, stamps)
         if self.incremental and self.cache_dir is not None and index.watermark is not None \
                 and (self.refresh_mode == "full" or self._changed or index.watermark != self._cached_mark):
-            cache.save(self._cache_file(), self.base_url, self.org, index.watermark, products)
+            cache.save(self._cache_file(), self.base_url, self.org, index.watermark, *self.secrets.hide(products))
         return index
 
     def start_listing(self) -> None:
@@ -197,14 +198,15 @@ class ReadyCloudProvider(Provider):
         if self.cache_dir is None:
             return None
         snapshot = cache.load(self._cache_file(), self.base_url, self.org)
-        if snapshot is None:
+        cached = self.secrets.restore(snapshot) if snapshot is not None else None
+        if snapshot is None or cached is None:
             return None
         try:
             since = parse_datetime(snapshot.watermark)
         except ValueError:
             return None
         changed = list(self.iter_products(updated_since=since))
-        by_pk = {rc.product_pk_from_url(str(p.get("url", ""))): p for p in snapshot.products}
+        by_pk = {rc.product_pk_from_url(str(p.get("url", ""))): p for p in cached}
         self._changed, self._cached_mark = 0, snapshot.watermark
         for product in changed:  # (the newest cached ones are listed again: updated_at__gte)
             pk = rc.product_pk_from_url(str(product.get("url", "")))

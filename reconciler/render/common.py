@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from reconciler.plan.model import Change, FieldChange, PROPERTY_VENDORS
@@ -11,9 +12,32 @@ SYMBOL = {"create": "+", "update": "~", "delete": "-"}
 VERB = {"create": "create", "update": "update", "delete": "delete"}
 
 
+# What must never reach a terminal or a comment raw: C0 controls (a newline
+# would forge a line of the plan, ESC starts a terminal sequence), DEL, C1
+# controls, line/paragraph separators and the bidirectional overrides and
+# isolates (which reorder what is shown around them).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return _NAMED.get(char) or (f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
+
+
+def clean(text: object, lines: bool = False) -> str:
+    """``text`` (a code, a value, a message: anything from a vendor or a
+    catalog) safe to print: control and bidi characters escaped, ``\\n`` style.
+    ``lines``: a message of several lines, each cleaned (its newlines kept)."""
+    text = str(text)
+    if lines:
+        return "\n".join(clean(line) for line in text.split("\n"))
+    return _UNSAFE.sub(_escape, text) if _UNSAFE.search(text) else text
+
+
 def show(value: Any) -> str:
     """A value as it reads in a plan: JSON for structures and strings."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return clean(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str))
 
 
 def before(f: FieldChange) -> Any:
@@ -25,10 +49,11 @@ def after(f: FieldChange) -> Any:
 
 
 def title(change: Change) -> str:
+    key = clean(change.key)
     if change.vendor == "cobuilder":
-        return f"property values of {change.key} (Cobuilder product {change.resource_id})"
-    ident = f", id {change.resource_id}" if change.resource_id else ""
-    return f"product {change.key} ({change.vendor}{ident})"
+        return f"property values of {key} (Cobuilder product {clean(change.resource_id)})"
+    ident = f", id {clean(change.resource_id)}" if change.resource_id else ""
+    return f"product {key} ({change.vendor}{ident})"
 
 
 def grouped(changes: tuple[Change, ...]) -> list[tuple[str, list[Change]]]:

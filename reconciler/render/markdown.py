@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 from reconciler.plan.model import Change, Plan, product_action
-from reconciler.render.common import SYMBOL, after, before, deleted_fields, grouped, show, title
+from reconciler.render.common import SYMBOL, after, before, clean, deleted_fields, grouped, show, title
 
 #: The comment marker CI scripts use to find and update the comment.
 MARKER = "<!-- reconciler-plan -->"
@@ -14,15 +14,20 @@ LIMIT = 60_000
 _RESERVE = 1_000
 
 
+def _md(text: object) -> str:
+    """Text from a vendor or the catalog, unable to break a table or a line:
+    controls escaped (:func:`clean`), HTML and ``|`` as entities."""
+    return html.escape(clean(text), quote=False).replace("|", "&#124;")
+
+
 def _cell(value: object) -> str:
-    text = html.escape(show(value), quote=False).replace("|", "&#124;").replace("\n", "<br>")
-    return f"<code>{text}</code>"
+    return f"<code>{_md(show(value))}</code>"
 
 
 def _section(key: str, changes: list[Change]) -> str:
     actions = SYMBOL[product_action(changes)]
-    summary = f"<code>{html.escape(actions)}</code> <b>{html.escape(key)}</b>: " + \
-        "; ".join(html.escape(t) for t in dict.fromkeys(title(c) for c in changes))
+    summary = f"<code>{html.escape(actions)}</code> <b>{_md(key)}</b>: " + \
+        "; ".join(_md(t) for t in dict.fromkeys(title(c) for c in changes))
     rows = ["| change | field | before | after |", "| --- | --- | --- | --- |"]
     for change in changes:
         label = f"{SYMBOL[change.action]} {change.vendor} {change.action}"
@@ -34,7 +39,7 @@ def _section(key: str, changes: list[Change]) -> str:
         for f in change.fields:
             was = "" if change.action == "create" else _cell(before(f))
             now = "" if change.action == "delete" else _cell(after(f))
-            rows.append(f"| {label} | <code>{html.escape(f.field)}</code> | {was} | {now} |")
+            rows.append(f"| {label} | <code>{_md(f.field)}</code> | {was} | {now} |")
     return f"<details><summary>{summary}</summary>\n\n" + "\n".join(rows) + "\n\n</details>\n"
 
 
@@ -52,10 +57,10 @@ def _header(plan: Plan, where: str, limit: int) -> str:
                   f"| | {counts['properties_create']} | {counts['properties_update']} | "
                   f"{counts['properties_delete']} | {counts['properties_unchanged']} |", ""]
     for violation in plan.violations:
-        lines.append(f"> :warning: **Safety threshold crossed**: {html.escape(violation)}. "
+        lines.append(f"> :warning: **Safety threshold crossed**: {_md(violation)}. "
                      "`apply` will refuse this plan without `--force`.")
-    remarks = [f"> :x: **{html.escape(issue.key)}** ({issue.vendor}): {html.escape(issue.message)}"
-               for issue in plan.errors] + [f"> note: {html.escape(note)}" for note in plan.notes]
+    remarks = [f"> :x: **{_md(issue.key)}** ({issue.vendor}): {_md(issue.message)}"
+               for issue in plan.errors] + [f"> note: {_md(note)}" for note in plan.notes]
     # Errors and notes come before the products, but a plan with thousands of
     # them must still fit a comment: keep what fits and say where the rest is.
     budget = limit - _RESERVE - sum(len(line) + 1 for line in lines)

@@ -6,8 +6,8 @@ import click
 
 from reconciler.apply import ApplyResult, ChangeResult
 from reconciler.plan.model import PROPERTY_VENDORS, Change, Plan, product_action
-from reconciler.render.common import (SYMBOL, after, before, counts_line, deleted_fields, grouped, properties_line,
-                                      show, title)
+from reconciler.render.common import (SYMBOL, after, before, clean, counts_line, deleted_fields, grouped,
+                                      properties_line, show, title)
 
 _COLOUR = {"create": "green", "update": "yellow", "delete": "red"}
 _DONE = {"create": "created", "update": "updated", "delete": "deleted"}
@@ -20,16 +20,16 @@ def render_plan(plan: Plan) -> str:
     for key, changes in grouped(plan.changes):
         if changes[0].vendor in PROPERTY_VENDORS:  # (the product itself is not created or deleted first)
             action = product_action(changes)
-            lines.append(click.style(f"  {SYMBOL[action]} product {key}", fg=_COLOUR[action], bold=True))
+            lines.append(click.style(f"  {SYMBOL[action]} product {clean(key)}", fg=_COLOUR[action], bold=True))
         for change in changes:
             indent = "    " if change.vendor in PROPERTY_VENDORS else "  "
             lines.extend(_change_lines(change, indent))
     for note in plan.notes:
-        lines.append(click.style(f"  note: {note}", dim=True))
+        lines.append(click.style(f"  note: {clean(note)}", dim=True))
     for violation in plan.violations:
-        lines.append(click.style(f"  ! safety threshold crossed: {violation}", fg="red", bold=True))
+        lines.append(click.style(f"  ! safety threshold crossed: {clean(violation)}", fg="red", bold=True))
     for issue in plan.errors:
-        lines.append(click.style(f"  ! {issue.key} ({issue.vendor}): {issue.message}", fg="red"))
+        lines.append(click.style(f"  ! {clean(issue.key)} ({issue.vendor}): {clean(issue.message)}", fg="red"))
     if lines:
         lines.append("")
     if not plan.changes and not plan.errors:
@@ -48,11 +48,11 @@ def _change_lines(change: Change, indent: str) -> list[str]:
     colour = _COLOUR[change.action]
     lines = [click.style(f"{indent}{SYMBOL[change.action]} {title(change)}", fg=colour, bold=True)]
     shown = deleted_fields(change)
-    width = max([len(f.field) for f in change.fields] + [len(name) for name, _ in shown], default=0)
+    width = max([len(clean(f.field)) for f in change.fields] + [len(name) for name, _ in shown], default=0)
     for name, value in shown:
         lines.append(f"{indent}    {f'{name}:'.ljust(width + 1)} {show(value)}")
     for f in change.fields:
-        label = f"{f.field}:".ljust(width + 1)
+        label = f"{clean(f.field)}:".ljust(width + 1)
         if change.action == "create":
             lines.append(f"{indent}    {label} {show(after(f))}")
         elif change.action == "delete":
@@ -68,7 +68,7 @@ def render_result_line(result: ChangeResult) -> str:
         return click.style(f"  {SYMBOL[change.action]} {_DONE[change.action]} {title(change)}",
                            fg=_COLOUR[change.action])
     mark = "failed" if result.status == "failed" else "skipped"
-    return click.style(f"  ! {mark}: {change.action} {title(change)}: {result.error}",
+    return click.style(f"  ! {mark}: {change.action} {title(change)}: {clean(result.error)}",
                        fg="yellow" if result.benign else "red")
 
 
@@ -78,7 +78,7 @@ def render_apply_summary(result: ApplyResult) -> str:
                f"{len(result.skipped)} skipped.")
     lines = [click.style(summary, fg="green" if result.ok else "red", bold=True)]
     for r in result.failed + result.skipped:
-        lines.append(f"  {r.status}: {r.change.action} {r.change.key}: {r.error}")
+        lines.append(f"  {r.status}: {r.change.action} {clean(r.change.key)}: {clean(r.error)}")
     appeared = sum(r.benign for r in result.skipped)
     if appeared:
         lines.append(click.style(f"Note: {appeared} product(s) to create appeared in ReadyCloud since the plan "

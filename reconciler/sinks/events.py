@@ -58,13 +58,15 @@ def build_events(result: ApplyResult, *, catalog: Catalog | None = None,
     """One event per succeeded ReadyCloud change, in the order apply reports them.
 
     ``catalog`` (when given) supplies which fields are sensitive beyond those the
-    change itself marks.
+    change itself marks: a product's own, and the top-level ``sensitive:`` ones
+    for every product (a deleted one, which the catalog no longer declares, too).
     """
     sensitive = {spec.code: spec.sensitive for spec in catalog.products} if catalog is not None else {}
+    everywhere = catalog.sensitive if catalog is not None else frozenset()
     created = int(now())
     events: list[Event] = []
     for item in result.results:
-        event = event_for(item, created, sensitive.get(item.change.key, frozenset()))
+        event = event_for(item, created, sensitive.get(item.change.key, everywhere) | everywhere)
         if event is not None:
             events.append(event)
     return tuple(events)
