@@ -38,14 +38,16 @@ def _section(key: str, changes: list[Change]) -> str:
 def _header(plan: Plan, where: str, limit: int) -> str:
     counts = plan.counts
     lines = [MARKER, "### reconciler plan", ""]
+    for violation in plan.violations:  # on top: the first thing a reviewer reads
+        lines.append(f"> :warning: **Safety threshold crossed**: {html.escape(violation)}. "
+                     "`apply` refuses this plan unless it is approved (`plan --force`).")
+    if plan.violations:
+        lines.append("")
     lines.append("No changes. The live state matches the catalog." if not plan.changes and not plan.errors
                  else f"**{counts['create']} to create, {counts['update']} to update, {counts['delete']} to delete**")
     lines += ["", "| create | update | delete | unchanged | unmanaged |", "| ---: | ---: | ---: | ---: | ---: |",
               f"| {counts['create']} | {counts['update']} | {counts['delete']} | {counts['unchanged']} | "
               f"{counts['unmanaged']} |", ""]
-    for violation in plan.violations:
-        lines.append(f"> :warning: **Safety threshold crossed**: {html.escape(violation)}. "
-                     "`apply` will refuse this plan without `--force`.")
     remarks = [f"> :x: **{html.escape(issue.key)}** ({issue.vendor}): {html.escape(issue.message)}"
                for issue in plan.errors] + [f"> note: {html.escape(note)}" for note in plan.notes]
     # Errors and notes come before the products, but a plan with thousands of
