@@ -145,12 +145,7 @@ def load(path: str | os.PathLike[str], key: str | None = None) -> SavedPlan:
         raise PlanFileError(f"{path}: plan schema version {doc.get('schema_version')!r} is not supported "
                             f"(this reconciler reads version {SCHEMA_VERSION})")
     try:
-        changes = tuple(_change(c) for c in doc["changes"])
-        plan = Plan(changes=changes, unchanged=int(doc["counts"]["unchanged"]),
-                    errors=tuple(PlanIssue(e["vendor"], e["key"], e["message"]) for e in doc["errors"]),
-                    notes=tuple(doc["notes"]), catalog_digest=str(doc["catalog_digest"]),
-                    unmanaged=int(doc["counts"].get("unmanaged", 0)), violations=tuple(doc["violations"]),
-                    context=tuple(doc["context"].items()))
+        plan = plan_of(doc)
         selection = Selection(tuple(doc["selection"]["targets"]), tuple(doc["selection"]["excludes"]))
         origin = doc.get("origin") or {}
         provenance = Provenance({str(k): dict(v) for k, v in (origin.get("vendors") or {}).items()},
@@ -160,6 +155,15 @@ def load(path: str | os.PathLike[str], key: str | None = None) -> SavedPlan:
     if plan.checksum != doc.get("checksum"):
         raise PlanFileError(f"{path}: checksum mismatch; the plan file was edited or damaged")
     return SavedPlan(plan, selection, provenance, signed)
+
+
+def plan_of(doc: Mapping[str, Any]) -> Plan:
+    """The plan a document holds (KeyError, TypeError, ValueError if malformed)."""
+    return Plan(changes=tuple(_change(c) for c in doc["changes"]), unchanged=int(doc["counts"]["unchanged"]),
+                errors=tuple(PlanIssue(e["vendor"], e["key"], e["message"]) for e in doc["errors"]),
+                notes=tuple(doc["notes"]), catalog_digest=str(doc["catalog_digest"]),
+                unmanaged=int(doc["counts"].get("unmanaged", 0)), violations=tuple(doc["violations"]),
+                context=tuple(doc["context"].items()))
 
 
 def _change(data: dict[str, Any]) -> Change:
