@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any, Callable
 
@@ -11,7 +12,6 @@ import pytest
 from reconciler.plan import planfile
 from reconciler.plan.model import fingerprint
 from reconciler.sandbox import Sandbox
-from tests.conftest import TOKEN
 
 BASE = "readycloud: {org: 1}\n"
 CATALOG = BASE + """policy: {protect: ["CORE-*"]}
@@ -33,7 +33,7 @@ def reseal(doc: dict[str, Any]) -> dict[str, Any]:
 def listed(box: Sandbox, code: str) -> dict[str, Any]:
     """The product as the API lists it (what a forger reads to fake a fingerprint)."""
     page = httpx.get(f"{box.readycloud_base_url}/orgs/1/products/", params={"limit": 100},
-                     headers={"Authorization": f"Bearer {TOKEN}"}).json()
+                     headers={"Authorization": f"Bearer {os.environ['READYCLOUD_TOKEN']}"}).json()
     return next(p for p in page["results"] if p["code"] == code)
 
 
