@@ -56,9 +56,12 @@ class Provenance:
     def mismatches(self, now: "Provenance") -> list[str]:
         """Each vendor whose server or org differs between the plan and ``now``."""
         out = []
-        for vendor in sorted(set(self.vendors) & set(now.vendors)):
-            planned, here = dict(self.vendors[vendor]), dict(now.vendors[vendor])
-            if planned != here:
+        for vendor in sorted(now.vendors):
+            planned, here = dict(self.vendors.get(vendor, {})), dict(now.vendors[vendor])
+            if not planned:
+                out.append(f"{vendor}: the plan does not record which server it was made against "
+                           f"(this run is against {_where(here)})")
+            elif planned != here:
                 out.append(f"{vendor}: the plan was made against {_where(planned)}, this run is against {_where(here)}")
         return out
 

@@ -54,3 +54,8 @@ def test_provenance_mismatch_names_both_servers() -> None:
     assert message == ("readycloud: the plan was made against base_url https://rc.example/api/v2 org 1, "
                        "this run is against base_url https://rc.example/api/v2 org 3")
     assert MADE.mismatches(Provenance(dict(MADE.vendors))) == []
+
+
+def test_a_plan_that_does_not_say_where_it_was_made_is_refused() -> None:
+    (message,) = Provenance({}).mismatches(MADE)
+    assert message.startswith("readycloud: the plan does not record which server it was made against")
