@@ -27,7 +27,7 @@ Identity = tuple[str, str, str, frozenset[str]]
 
 @dataclass(frozen=True)
 class Rederived:
-    plan: Plan                      # the fresh changes that match the saved ones: what apply sends
+    plan: Plan                      # the fresh changes that match the saved ones: what apply sends (none if refused)
     done: tuple[Change, ...]        # saved changes already in effect
     refused: tuple[str, ...]        # why the saved plan cannot be applied (empty: it can)
 
@@ -39,11 +39,16 @@ def rederive(saved: Plan, fresh: Plan, catalog: Catalog, selected: Callable[[str
                for c in saved.changes if (why := not_asked_for(c, specs, catalog, selected))]
     fresh_by_id: dict[Identity, Change] = {identity(c): c for c in fresh.changes}
     matched: set[Identity] = set()
+    seen: set[Identity] = set()
     failing = {(e.vendor, e.key) for e in fresh.errors}  # (reported below, with the fresh plan's errors)
     apply: list[Change] = []
     done: list[Change] = []
     for change in saved.changes if not refused else ():
         ident = identity(change)
+        if ident in seen:
+            refused.append(f"{_title(change)}: the plan holds this {change.action} twice")
+            continue
+        seen.add(ident)
         now = fresh_by_id.get(ident)
         if now is not None:
             matched.add(ident)
@@ -63,7 +68,7 @@ def rederive(saved: Plan, fresh: Plan, catalog: Catalog, selected: Callable[[str
         refused += [f"{_title(c)}: not in the plan (the live state changed since it was made)"
                     for c in fresh.changes if identity(c) not in matched]
     refused += [f"{e.key} ({e.vendor}): {e.message}" for e in fresh.errors]
-    plan = replace(fresh, changes=tuple(apply))
+    plan = replace(fresh, changes=() if refused else tuple(apply))  # (refused: nothing to apply)
     return Rederived(plan, tuple(done), tuple(refused))
 
 
@@ -81,7 +86,8 @@ def _overlaps(fresh: Change, saved: Change) -> bool:
 
 def _title(change: Change) -> str:
     if change.vendor == "cobuilder":
-        return f"{change.key} (Cobuilder {change.resource_id}, {change.action} of {', '.join(sorted(identity(change)[3]))})"
+        guids = ", ".join(sorted(identity(change)[3]))
+        return f"{change.key} (Cobuilder {change.resource_id}, {change.action} of {guids})"
     return f"{change.key} (readycloud id {change.resource_id})" if change.resource_id else change.key
 
 
