@@ -130,7 +130,7 @@ def plan(catalog_path: str, fmt: str, sandbox: bool, targets: tuple[str, ...], e
         catalog, providers = engine.load_and_open(catalog_path, stack, environ=run_env.environ,
                                                   incremental=refresh == "incremental")
         the_plan = engine.refresh_and_plan(catalog, providers, selection, _progress())
-        made = engine.provenance(providers, force)
+        made = _provenance(run_env, providers, force)
     if out:
         planfile.save(the_plan, out, selection, made, run_env.environ.get(planfile.KEY_VARIABLE))
     click.echo(_render_plan(the_plan, fmt, selection, out, made))
@@ -187,7 +187,7 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
         catalog, providers = engine.load_and_open(catalog_path, stack, environ=run_env.environ,
                                                   parallelism=parallelism, incremental=refresh == "incremental")
         if saved is not None:
-            the_plan, selection = _rederived(saved, planfile_path, catalog, providers, progress, text)
+            the_plan, selection = _rederived(saved, planfile_path, run_env, catalog, providers, progress, text)
             force = force or saved.provenance.force  # approved at plan time, as reviewed
         else:
             selection = Selection(targets, excludes)
@@ -216,10 +216,21 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
         raise ExitCode(EXIT_ERROR)
 
 
-def _rederived(saved: planfile.SavedPlan, path: str | None, catalog: Catalog, providers: Mapping[str, Provider],
-               progress: Progress, text: bool) -> tuple[Plan, Selection]:
+def _provenance(run_env: RunEnv, providers: Mapping[str, Provider], force: bool = False) -> planfile.Provenance:
+    """Where this run talks to, as a saved plan records it. A sandbox started
+    for the command listens on a new port each time: it is named by its state."""
+    made = engine.provenance(providers, force)
+    if run_env.box is None:
+        return made
+    stable = f"sandbox:{SANDBOX_STATE}"
+    return planfile.Provenance({vendor: {**where, "base_url": str(where["base_url"]).replace(run_env.box.url, stable)}
+                                for vendor, where in made.vendors.items()}, force=force)
+
+
+def _rederived(saved: planfile.SavedPlan, path: str | None, run_env: RunEnv, catalog: Catalog,
+               providers: Mapping[str, Provider], progress: Progress, text: bool) -> tuple[Plan, Selection]:
     """The saved plan as the catalog and the live state call for it now, or a refusal."""
-    rederived = engine.rederive_saved(saved, catalog, providers, progress)
+    rederived = engine.rederive_saved(saved, catalog, providers, progress, _provenance(run_env, providers))
     if rederived.refused:
         raise ReconcilerError(f"{path} does not match the catalog and the live state; nothing was applied:\n"
                               + "\n".join(f"  {s}" for s in rederived.refused)
@@ -253,7 +264,8 @@ def _check_applicable(the_plan: Plan, force: bool) -> None:
     if the_plan.violations and not force:
         raise ReconcilerError("the plan crosses a safety threshold; nothing was applied:\n"
                               + "\n".join(f"  {v}" for v in the_plan.violations)
-                              + "\nReview it, then apply with --force if it is intended.")
+                              + "\nReview it; if it is intended, approve it with `plan --force` (recorded in the "
+                                "saved plan) or `apply --force`.")
 
 
 def _confirm(auto_approve: bool) -> None:

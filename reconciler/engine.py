@@ -153,15 +153,16 @@ def provenance(providers: Mapping[str, Provider], force: bool = False) -> planfi
 
 
 def rederive_saved(saved: planfile.SavedPlan, catalog: Catalog, providers: Mapping[str, Provider],
-                   progress: Progress = NULL) -> Rederived:
+                   progress: Progress = NULL, here: planfile.Provenance | None = None) -> Rederived:
     """What applying ``saved`` means now, decided from the catalog and the live
     state alone (:mod:`reconciler.plan.rederive`): refused if it was made
     against another server or org or with another catalog. ReadyCloud is
     listed as ``plan`` lists it; Cobuilder values are read only for the
-    products the saved plan touches (their ids from the catalog)."""
+    products the saved plan touches (their ids from the catalog). ``here``:
+    where this run is (default: :func:`provenance` of ``providers``)."""
     if saved.plan.catalog_digest != catalog.digest:
         raise planfile.PlanFileError(f"{catalog.path} changed since the plan was made; run plan again")
-    elsewhere = saved.provenance.mismatches(provenance(providers))
+    elsewhere = saved.provenance.mismatches(here or provenance(providers))
     if elsewhere:
         raise planfile.PlanFileError("the plan was made against another server or org; nothing was applied:\n"
                                      + "\n".join(f"  {m}" for m in elsewhere))

@@ -195,3 +195,16 @@ def test_a_threshold_approved_at_plan_time_is_honoured_by_apply(env: Sandbox, ru
     applied = run("apply", str(plan_path), "-c", catalog)  # no --force: the approval was reviewed with the plan
     assert applied.code == 0, applied.err
     assert len(env.readycloud_products(1)) == 8
+
+
+def test_a_plan_made_with_a_sandbox_applies_with_the_sandbox(run, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each --sandbox command starts its sandbox on a new port: the plan names it by its state."""
+    monkeypatch.chdir(tmp_path)
+    Path("catalog.yaml").write_text(BASE + "products:\n  - {code: A, kind: goods, quantity: 2}\n")
+    assert run("plan", "--sandbox", "--out", "plan.json").code == 0
+    assert json.loads(Path("plan.json").read_text())["origin"]["vendors"]["readycloud"]["base_url"] == \
+        "sandbox:.reconciler/sandbox.sqlite3/api/v2"
+    applied = run("apply", "plan.json", "--sandbox")
+    assert applied.code == 0, applied.err
+    assert run("plan", "--sandbox", "--detailed-exitcode").code == 0
