@@ -16,11 +16,14 @@ import click
 from reconciler import engine
 from reconciler import lock as apply_lock
 from reconciler.catalog.load import load_catalog
+from reconciler.catalog.model import Catalog
 from reconciler.errors import ApplyError, CatalogError, ReconcilerError
 from reconciler.plan import Plan, planfile
 from reconciler.plan.select import Selection
 from reconciler.render import json as render_json
 from reconciler.render import markdown as render_markdown
+from reconciler.progress import Progress
+from reconciler.providers.base import Provider
 from reconciler.render.progress import BarProgress, LineProgress
 from reconciler.render import text as render_text
 from reconciler.render.common import clean
@@ -132,18 +135,25 @@ def validate(catalog_path: str) -> None:
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Also save the plan (versioned JSON) for a later `apply PLANFILE`.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when there are none.")
+@click.option("--force", is_flag=True, help="Approve crossing a safety threshold (recorded in the saved plan, "
+                                            "so that `apply PLANFILE` honours it).")
 def plan(catalog_path: str, fmt: str, sandbox: bool, targets: tuple[str, ...], excludes: tuple[str, ...],
-         refresh: str, parallelism: int, out: str | None, detailed_exitcode: bool) -> None:
+         refresh: str, parallelism: int, out: str | None, detailed_exitcode: bool, force: bool) -> None:
     """Show what apply would change."""
     selection = Selection(targets, excludes)
     with _environment(sandbox) as run_env, ExitStack() as stack:
         catalog, providers = engine.load_and_open(catalog_path, stack, environ=run_env.environ,
                                                   parallelism=parallelism, incremental=refresh == "incremental")
         the_plan = engine.refresh_and_plan(catalog, providers, selection, _progress())
+        made = _provenance(run_env, providers, force)
     if out:
-        planfile.save(the_plan, out, selection)
-    click.echo(_render_plan(the_plan, fmt, selection, out))
+        planfile.save(the_plan, out, selection, made, run_env.environ.get(planfile.KEY_VARIABLE))
+    click.echo(_render_plan(the_plan, fmt, selection, out, made))
     if the_plan.errors:
+        raise ExitCode(EXIT_ERROR)
+    if the_plan.violations and not force:
+        click.echo("Error: the plan crosses a safety threshold; apply will refuse it. If it is intended, "
+                   "approve it with `plan --force` (recorded in the saved plan).", err=True)
         raise ExitCode(EXIT_ERROR)
     if detailed_exitcode and the_plan.has_changes:
         raise ExitCode(EXIT_CHANGES)
@@ -157,9 +167,10 @@ def _progress() -> BarProgress | LineProgress:
     return LineProgress(lambda line: click.echo(line, err=True))
 
 
-def _render_plan(the_plan: Plan, fmt: str, selection: Selection, saved: str | None = None) -> str:
+def _render_plan(the_plan: Plan, fmt: str, selection: Selection, saved: str | None = None,
+                 made: planfile.Provenance | None = None) -> str:
     if fmt == "json":
-        return render_json.render_plan(the_plan, selection)
+        return render_json.render_plan(the_plan, selection, made)
     if fmt == "markdown":
         return render_markdown.render_plan(the_plan, f"the saved plan `{saved}`" if saved else None)
     return render_text.render_plan(the_plan)
@@ -183,34 +194,26 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
           lock_timeout: float) -> None:
     """Make the live state match the catalog.
 
-    With PLANFILE (from `plan --out`), apply exactly that reviewed plan after
-    checking that nothing it touches changed since; otherwise plan, show,
-    confirm, apply."""
+    With PLANFILE (from `plan --out`), apply exactly that reviewed plan: each
+    change is derived again from the catalog and the live state, and the plan
+    is refused if they no longer call for it; otherwise plan, show, confirm,
+    apply."""
     if planfile_path and (targets or excludes):
         raise click.UsageError("--target/--exclude are fixed by the saved plan; give them to `plan`")
     started = datetime.now(timezone.utc)
-    saved = planfile.load(planfile_path) if planfile_path else None
+    saved = planfile.load(planfile_path, os.environ.get(planfile.KEY_VARIABLE)) if planfile_path else None
     text = fmt == "text"
     progress = _progress()
     with _environment(sandbox) as run_env, ExitStack() as stack:
-        if saved is None:
-            catalog, providers = engine.load_and_open(catalog_path, stack, environ=run_env.environ,
-                                                      parallelism=parallelism, incremental=refresh == "incremental")
-        else:
-            catalog = load_catalog(catalog_path, run_env.environ)
-            if saved[0].catalog_digest != catalog.digest:
-                raise ReconcilerError(f"{catalog_path} changed since {planfile_path} was made; run plan again")
-            providers = engine.open_providers(catalog, stack, environ=run_env.environ, parallelism=parallelism)
+        catalog, providers = engine.load_and_open(catalog_path, stack, environ=run_env.environ,
+                                                  parallelism=parallelism, incremental=refresh == "incremental")
         stack.enter_context(apply_lock.hold(  # before reading what to plan from: one apply at a time
             apply_lock.targets(providers, SANDBOX_STATE if run_env.box is not None else None),
             timeout=lock_timeout, environ=run_env.environ, command=f"reconciler apply -c {catalog_path}",
             started=started, on_wait=lambda message: click.echo(message, err=True)))
         if saved is not None:
-            the_plan, selection = planfile.resolve_sensitive(saved[0], catalog), saved[1]
-            stale = engine.stale_objects(the_plan, providers)
-            if stale:
-                raise ReconcilerError(f"{planfile_path} is stale; nothing was applied. Changed since the plan:\n"
-                                      + "\n".join(f"  {s}" for s in stale) + "\nRun plan again and review it.")
+            the_plan, selection = _rederived(saved, planfile_path, run_env, catalog, providers, progress, text)
+            force = force or saved.provenance.force  # approved at plan time, as reviewed
         else:
             selection = Selection(targets, excludes)
             the_plan = engine.refresh_and_plan(catalog, providers, selection, progress)
@@ -239,6 +242,31 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
         raise ExitCode(EXIT_ERROR)
 
 
+def _provenance(run_env: RunEnv, providers: Mapping[str, Provider], force: bool = False) -> planfile.Provenance:
+    """Where this run talks to, as a saved plan records it. A sandbox started
+    for the command listens on a new port each time: it is named by its state."""
+    made = engine.provenance(providers, force)
+    if run_env.box is None:
+        return made
+    stable = f"sandbox:{SANDBOX_STATE}"
+    return planfile.Provenance({vendor: {**where, "base_url": str(where["base_url"]).replace(run_env.box.url, stable)}
+                                for vendor, where in made.vendors.items()}, force=force)
+
+
+def _rederived(saved: planfile.SavedPlan, path: str | None, run_env: RunEnv, catalog: Catalog,
+               providers: Mapping[str, Provider], progress: Progress, text: bool) -> tuple[Plan, Selection]:
+    """The saved plan as the catalog and the live state call for it now, or a refusal."""
+    rederived = engine.rederive_saved(saved, catalog, providers, progress, _provenance(run_env, providers))
+    if rederived.refused:
+        raise ReconcilerError(f"{path} does not match the catalog and the live state; nothing was applied:\n"
+                              + "\n".join(f"  {s}" for s in rederived.refused)
+                              + "\nRun plan again and review it.")
+    if rederived.done and text:
+        click.echo(f"{len(rederived.done)} change(s) of {path} already in effect (applied before): "
+                   + ", ".join(sorted({c.key for c in rederived.done})))
+    return rederived.plan, saved.selection
+
+
 def _sandbox_received(run_env: RunEnv) -> list[str]:
     """In --sandbox mode, what the sandbox's notification endpoints received."""
     if run_env.box is None:
@@ -262,7 +290,8 @@ def _check_applicable(the_plan: Plan, force: bool) -> None:
     if the_plan.violations and not force:
         raise ReconcilerError("the plan crosses a safety threshold; nothing was applied:\n"
                               + "\n".join(f"  {v}" for v in the_plan.violations)
-                              + "\nReview it, then apply with --force if it is intended.")
+                              + "\nReview it; if it is intended, approve it with `plan --force` (recorded in the "
+                                "saved plan) or `apply --force`.")
 
 
 def _confirm(auto_approve: bool) -> None:

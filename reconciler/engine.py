@@ -18,7 +18,8 @@ from reconciler.catalog.load import load_catalog
 from reconciler.catalog.model import Catalog, ReadyCloudSettings
 from reconciler.errors import ConfigError
 from reconciler.gcpause import paused_gc
-from reconciler.plan import Plan, Prediff, build_plan, freshness
+from reconciler.plan import Plan, Prediff, build_plan, planfile
+from reconciler.plan.rederive import Rederived, rederive
 from reconciler.plan.select import ALL, Selection
 from reconciler.progress import NULL, Progress
 from reconciler.providers.base import Provider
@@ -122,7 +123,8 @@ def load_and_open(catalog_path: str, stack: ExitStack, *, environ: Mapping[str, 
 
 def refresh_and_plan(catalog: Catalog, providers: Mapping[str, Provider],
                      selection: Selection = ALL, progress: Progress = NULL,
-                     phases: dict[str, float] | None = None) -> Plan:
+                     phases: dict[str, float] | None = None,
+                     cobuilder_selected: Callable[[str], bool] | None = None) -> Plan:
     """Read the live state of every provider and diff it against the catalog
     (ReadyCloud products as their pages arrive, overlapping the listing)."""
     prediff = Prediff(catalog, selection)
@@ -136,44 +138,46 @@ def refresh_and_plan(catalog: Catalog, providers: Mapping[str, Provider],
             live[name] = provider.refresh(progress)
     refreshed = time.perf_counter()
     with paused_gc():
-        plan = build_plan(catalog, live.get("readycloud"), live.get("cobuilder"), selection, prediff)
+        plan = build_plan(catalog, live.get("readycloud"), live.get("cobuilder"), selection, prediff,
+                          cobuilder_selected)
     if phases is not None:  # seconds per phase, for the benchmark
         phases.update(refresh=refreshed - started, prediff=prediff.seconds, diff=time.perf_counter() - refreshed)
     return plan
 
 
-def stale_objects(plan: Plan, providers: Mapping[str, Provider]) -> list[str]:
-    """The live objects a saved plan touches that changed since it was made.
+def provenance(providers: Mapping[str, Provider], force: bool = False) -> planfile.Provenance:
+    """Where this run talks to (each vendor's server, the ReadyCloud org), as a plan records it."""
+    vendors: dict[str, dict[str, Any]] = {}
+    for name, provider in providers.items():
+        if isinstance(provider, ReadyCloudProvider):
+            vendors[name] = {"base_url": provider.base_url, "org": provider.org}
+        elif isinstance(provider, CobuilderProvider):
+            vendors[name] = {"base_url": str(provider.http.client.base_url).rstrip("/")}
+    return planfile.Provenance(vendors, force=force)
 
-    ReadyCloud: one ``updated_at__gte`` listing since the plan's watermark and
-    one count; a full listing only when the count shows a deletion. Cobuilder:
-    one read per touched product.
-    """
-    problems: list[str] = []
-    readycloud = providers.get("readycloud")
-    touched, creates = freshness.readycloud_touched(plan)
-    if isinstance(readycloud, ReadyCloudProvider) and (touched or creates):
-        context = dict(plan.context).get("readycloud", {})
-        watermark = context.get("watermark")
-        if watermark is None:
-            problems += _stale_full(plan, readycloud)
-        else:
-            recent = readycloud.changed_since(watermark)
-            problems += freshness.stale_readycloud(plan, recent, complete=False)
-            expected = int(context.get("count", 0)) + freshness.new_since(recent, watermark,
-                                                                          context.get("recent", ()))
-            if touched and readycloud.total_count() != expected:
-                problems += [p for p in _stale_full(plan, readycloud) if p not in problems]
+
+def rederive_saved(saved: planfile.SavedPlan, catalog: Catalog, providers: Mapping[str, Provider],
+                   progress: Progress = NULL, here: planfile.Provenance | None = None) -> Rederived:
+    """What applying ``saved`` means now, decided from the catalog and the live
+    state alone (:mod:`reconciler.plan.rederive`): refused if it was made
+    against another server or org or with another catalog. ReadyCloud is
+    listed as ``plan`` lists it; Cobuilder values are read only for the
+    products the saved plan touches (their ids from the catalog). ``here``:
+    where this run is (default: :func:`provenance` of ``providers``)."""
+    if saved.plan.catalog_digest != catalog.digest:
+        raise planfile.PlanFileError(f"{catalog.path} changed since the plan was made; run plan again")
+    elsewhere = saved.provenance.mismatches(here or provenance(providers))
+    if elsewhere:
+        raise planfile.PlanFileError("the plan was made against another server or org; nothing was applied:\n"
+                                     + "\n".join(f"  {m}" for m in elsewhere))
+    codes = {c.key for c in saved.plan.changes if c.vendor == "cobuilder"}
+    wanted = (lambda code: code in codes and saved.selection(code))  # noqa: E731
     cobuilder = providers.get("cobuilder")
-    ids = sorted({int(str(c.resource_id)) for c in plan.changes if c.vendor == "cobuilder"})
-    if isinstance(cobuilder, CobuilderProvider) and ids:
-        cobuilder.product_ids = tuple(ids)
-        problems += freshness.stale_cobuilder(plan, cobuilder.refresh())
-    return problems
-
-
-def _stale_full(plan: Plan, provider: ReadyCloudProvider) -> list[str]:
-    return freshness.stale_readycloud(plan, provider.iter_products(), complete=True)
+    if isinstance(cobuilder, CobuilderProvider):
+        cobuilder.product_ids = tuple(sorted({p.cobuilder.id for p in catalog.products
+                                              if p.cobuilder is not None and wanted(p.code)}))
+    fresh = refresh_and_plan(catalog, providers, saved.selection, progress, cobuilder_selected=wanted)
+    return rederive(saved.plan, fresh, catalog, saved.selection)
 
 
 def announce(catalog: Catalog, result: ApplyResult, *, environ: Mapping[str, str] = os.environ,

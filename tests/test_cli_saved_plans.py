@@ -36,7 +36,7 @@ def test_plan_file_round_trip_applies_exactly_that_plan(env: Sandbox, run, write
     assert applied.code == 0, applied.err
     assert sorted(writes(env)) == [("PATCH", "/api/v2/orgs/1/products/1/"), ("POST", "/api/v2/orgs/1/products/")]
     gets = [r for r in env.requests() if r["method"] == "GET"]
-    assert len(gets) == 2 and "updated_at__gte" in gets[0]["query"]  # one short listing and one count
+    assert len(gets) == 1 and "updated_at__gte" not in gets[0]["query"]  # the listing, as plan reads it
     assert run("plan", "-c", catalog, "--detailed-exitcode").code == 0
 
 
@@ -50,7 +50,8 @@ def test_stale_plan_is_refused_naming_the_product(env: Sandbox, run, write_catal
     env.clear_requests()
     result = run("apply", plan_path, "-c", catalog)
     assert result.code == 1
-    assert "is stale; nothing was applied" in result.err and "B (readycloud id 2) changed since the plan" in result.err
+    assert "does not match the catalog and the live state; nothing was applied" in result.err
+    assert "B (readycloud id 2) changed since the plan: quantity is 7, planned against 1" in result.err
     assert "A (readycloud" not in result.err
     assert writes(env) == []
 
@@ -61,11 +62,13 @@ def test_deleted_and_newly_created_products_make_a_plan_stale(env: Sandbox, run,
     plan_path = str(tmp_path / "plan.json")
     assert run("plan", "-c", catalog, "--out", plan_path).code == 0
     env.delete_readycloud_product_raw(1, 1)
-    env.seed_readycloud(1, [{"code": "NEW", "kind": "goods"}])
+    env.seed_readycloud(1, [{"code": "NEW", "kind": "tax"}])  # (one equal to the catalog's would be done)
+    env.clear_requests()
     result = run("apply", plan_path, "-c", catalog)
     assert result.code == 1
-    assert "A (readycloud id 1) was deleted since the plan" in result.err
-    assert "NEW was created in ReadyCloud since the plan" in result.err
+    assert "A (readycloud): " in result.err and "'kind' is required to create product 'A'" in result.err
+    assert "NEW was created in ReadyCloud since the plan (id 3) and differs from the catalog" in result.err
+    assert writes(env) == []
 
 
 def test_catalog_edited_after_plan_is_refused(env: Sandbox, run, write_catalog, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -124,8 +127,9 @@ def test_thresholds_render_in_full_and_need_force(env: Sandbox, run, write_catal
     catalog = write_catalog(BASE + 'policy: {prune: true, scope: ["SHOP-*"], max_update_percent: 5}\nproducts:\n'
                             + keep.replace("SHOP-0, quantity: 1", "SHOP-0, quantity: 2")
                                   .replace("SHOP-1, quantity: 1", "SHOP-1, quantity: 2"))
-    planned = run("plan", "-c", catalog)
-    assert planned.code == 0
+    planned = run("plan", "-c", catalog, "--detailed-exitcode")
+    assert planned.code == 1 and "crosses a safety threshold" in planned.err  # fails the PR check
+    assert planned.out.startswith("! safety threshold crossed: max_delete_percent")  # on top
     assert planned.out.count("- product SHOP-") == 4  # all four deletes still shown
     assert ("max_delete_percent: the plan would delete 4 of 20 managed live products (20.0%), "
             "10.0 points over the limit of 10%") in planned.out
@@ -204,7 +208,7 @@ def test_editing_what_apply_decides_by_is_refused(env: Sandbox, run, write_catal
     catalog = write_catalog(BASE + 'policy: {prune: true, scope: ["SHOP-*"]}\nproducts:\n'
                             + "".join(f"  - {{code: SHOP-{i}, quantity: 1}}\n" for i in range(16)))
     plan_path = tmp_path / "plan.json"
-    assert run("plan", "-c", catalog, "--out", str(plan_path)).code == 0
+    assert run("plan", "-c", catalog, "--out", str(plan_path)).code == 1  # (saved, crossing a threshold)
     original = json.loads(plan_path.read_text())
     assert original["violations"]
     edits = {"violations": [], "errors": [{"vendor": "readycloud", "key": "X", "message": "m"}],

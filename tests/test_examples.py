@@ -1,4 +1,5 @@
 """The pipeline examples parse and use commands and flags reconciler has."""
+import re
 from pathlib import Path
 
 import yaml
@@ -14,7 +15,8 @@ def commands() -> list[list[str]]:
         yaml.safe_load(path.read_text())  # valid YAML
         for line in path.read_text().splitlines():
             line = line.strip().lstrip("- ").removeprefix("run: ").removeprefix("set +e; ")
-            if line.startswith("reconciler "):
+            if line.startswith("reconciler "):  # (a ${{ }} expression or $variable adds flags at run time)
+                line = re.sub(r"\$\{\{.*?\}\}|\$\w+", "", line)
                 found.append(line.split(">")[0].split(";")[0].split())
     return found
 
@@ -28,3 +30,10 @@ def test_examples_use_real_commands_and_flags() -> None:
         sub = cli.get_command(ctx, argv[1])
         assert sub is not None
         sub.make_context(argv[1], argv[2:])  # raises on an unknown option
+
+
+def test_plan_examples_turn_the_threshold_label_into_plan_force() -> None:
+    for name in ("examples/github/catalog-plan.yml", "examples/gitlab/.gitlab-ci.yml"):
+        text = (ROOT / name).read_text()
+        assert "reconciler:allow-threshold" in text and "--force" in text, name
+        assert "RECONCILER_PLAN_KEY" in text, name

@@ -1,7 +1,7 @@
 """Planning: normalise, diff, and build immutable :class:`Plan` objects."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from reconciler.catalog.model import Catalog
 from reconciler.plan.cobuilder import plan_cobuilder
@@ -14,15 +14,17 @@ __all__ = ["ACTIONS", "Change", "FieldChange", "Plan", "PlanIssue", "Prediff", "
 
 
 def build_plan(catalog: Catalog, readycloud_live: Any = None, cobuilder_live: Any = None,
-               selection: Selection = ALL, prediff: Prediff | None = None) -> Plan:
+               selection: Selection = ALL, prediff: Prediff | None = None,
+               cobuilder_selected: Callable[[str], bool] | None = None) -> Plan:
     """Combine every vendor's part into one plan; a product's changes stay together.
-    ``prediff``: ReadyCloud comparisons already made while the listing was read."""
+    ``prediff``: ReadyCloud comparisons already made while the listing was read.
+    ``cobuilder_selected``: the products whose Cobuilder values were read, if not all selected."""
     parts = {}
     if catalog.readycloud is not None:
         parts["readycloud"] = plan_readycloud(catalog, {} if readycloud_live is None else readycloud_live,
                                              selection, prediff)  # (an empty LiveIndex keeps its watermark)
     if any(p.cobuilder for p in catalog.products):
-        parts["cobuilder"] = plan_cobuilder(catalog, cobuilder_live or {}, selection)
+        parts["cobuilder"] = plan_cobuilder(catalog, cobuilder_live or {}, cobuilder_selected or selection)
     order = {p.code: i for i, p in enumerate(catalog.products)}
     changes = tuple(sorted((c for part in parts.values() for c in part.changes),
                            key=lambda c: (c.action == "delete", order.get(c.key, len(order)))))

@@ -1,57 +1,140 @@
 """Saved plans: the versioned JSON document ``plan --out`` writes, ``--format
 json`` prints and ``apply PLANFILE`` reads (schema: ``schemas/plan.v1.json``).
 
-The document holds no secrets: sensitive values are markers, filled in from
-the catalog when the plan is applied.
+The document holds no secrets: sensitive values are markers. ``apply
+PLANFILE`` takes no decision from it (see :mod:`reconciler.plan.rederive`):
+the changes it sends come from the catalog and the live state.
 """
 from __future__ import annotations
 
-import dataclasses
+import hashlib
+import hmac
 import json
 import os
 import tempfile
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
-from reconciler.catalog.model import Catalog
 from reconciler.errors import ReconcilerError
-from reconciler.plan.model import ACTIONS, SENSITIVE_KEY, Change, FieldChange, Plan, PlanIssue
+from reconciler.plan.model import ACTIONS, Change, FieldChange, Plan, PlanIssue
 from reconciler.plan.select import Selection
 
 FORMAT = "reconciler-plan"
 SCHEMA_VERSION = 1
+#: The environment variable holding the key plans are signed and verified with.
+KEY_VARIABLE = "RECONCILER_PLAN_KEY"
+SIGNATURE_ALGORITHM = "hmac-sha256"
 
 
 class PlanFileError(ReconcilerError):
     """A saved plan cannot be read, or does not fit the catalog it is applied with."""
 
 
-def to_document(plan: Plan, selection: Selection = Selection(), created_at: datetime | None = None) -> dict[str, Any]:
+def reconciler_version() -> str:
+    try:
+        return version("reconciler")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where and how a plan was made: each vendor's server (``base_url``, and
+    the ReadyCloud ``org``), the reconciler version, and whether its crossed
+    thresholds were approved at plan time (``plan --force``)."""
+
+    vendors: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    force: bool = False
+    version: str = field(default_factory=reconciler_version)
+
+    def origin(self) -> dict[str, Any]:
+        return {"reconciler": self.version, "vendors": {k: dict(v) for k, v in self.vendors.items()}}
+
+    def mismatches(self, now: "Provenance") -> list[str]:
+        """Each vendor whose server or org differs between the plan and ``now``."""
+        out = []
+        for vendor in sorted(now.vendors):
+            planned, here = dict(self.vendors.get(vendor, {})), dict(now.vendors[vendor])
+            if not planned:
+                out.append(f"{vendor}: the plan does not record which server it was made against "
+                           f"(this run is against {_where(here)})")
+            elif planned != here:
+                out.append(f"{vendor}: the plan was made against {_where(planned)}, this run is against {_where(here)}")
+        return out
+
+
+def _where(vendor: Mapping[str, Any]) -> str:
+    return " ".join(f"{k} {v}" for k, v in sorted(vendor.items()))
+
+
+@dataclass(frozen=True)
+class SavedPlan:
+    plan: Plan
+    selection: Selection
+    provenance: Provenance
+    signed: bool  # its signature was verified with the key
+
+
+def to_document(plan: Plan, selection: Selection = Selection(), created_at: datetime | None = None,
+                provenance: Provenance | None = None) -> dict[str, Any]:
+    # (violations first after the header: a reviewer or a script sees a crossed threshold on top)
     return {
         "format": FORMAT, "schema_version": SCHEMA_VERSION, "kind": "plan",
+        "violations": list(plan.violations), "force": provenance.force if provenance else False,
         "created_at": (created_at or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
+        **({"origin": provenance.origin()} if provenance is not None else {}),
         "catalog_digest": plan.catalog_digest, "checksum": plan.checksum,
         "selection": {"targets": list(selection.targets), "excludes": list(selection.excludes)},
-        "counts": plan.counts, "violations": list(plan.violations),
+        "counts": plan.counts,
         "errors": [{"vendor": e.vendor, "key": e.key, "message": e.message} for e in plan.errors],
         "notes": list(plan.notes), "context": dict(plan.context),
         "changes": [c.to_dict() for c in plan.changes],
     }
 
 
-def save(plan: Plan, path: str | os.PathLike[str], selection: Selection = Selection()) -> None:
-    """Write atomically, so an interrupted run never leaves half a plan."""
+def signature(doc: Mapping[str, Any], key: str) -> str:
+    """HMAC-SHA256, keyed with ``key``, of the canonical JSON of ``doc`` without its signature."""
+    unsigned = {k: v for k, v in doc.items() if k != "signature"}
+    canonical = json.dumps(unsigned, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hmac.new(key.encode(), canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def save(plan: Plan, path: str | os.PathLike[str], selection: Selection = Selection(),
+         provenance: Provenance | None = None, key: str | None = None) -> None:
+    """Write atomically, so an interrupted run never leaves half a plan;
+    signed when a ``key`` is given."""
+    doc = json.loads(json.dumps(to_document(plan, selection, provenance=provenance), default=str))
+    if key:
+        doc["signature"] = {"algorithm": SIGNATURE_ALGORITHM, "value": signature(doc, key)}
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".plan-", dir=target.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(to_document(plan, selection), out, indent=2, ensure_ascii=False, default=str)
+        json.dump(doc, out, indent=2, ensure_ascii=False)
         out.write("\n")
     os.replace(tmp, target)
 
 
-def load(path: str | os.PathLike[str]) -> tuple[Plan, Selection]:
+def _verify(path: str | os.PathLike[str], doc: Mapping[str, Any], key: str | None) -> bool:
+    """Check the signature when a key is set: missing or wrong refuses the plan."""
+    if not key:
+        return False
+    signed = doc.get("signature")
+    if not isinstance(signed, dict) or "value" not in signed:
+        raise PlanFileError(f"{path}: the plan is not signed, and {KEY_VARIABLE} is set: only a plan made "
+                            f"by `plan --out` with the same key is applied")
+    if signed.get("algorithm") != SIGNATURE_ALGORITHM or not hmac.compare_digest(
+            str(signed["value"]), signature(doc, key)):
+        raise PlanFileError(f"{path}: the plan's signature does not verify with {KEY_VARIABLE}: it was edited, "
+                            "or signed with another key; nothing was applied")
+    return True
+
+
+def load(path: str | os.PathLike[str], key: str | None = None) -> SavedPlan:
+    """Read a saved plan; with ``key``, refuse it unless its signature verifies."""
     try:
         doc = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
@@ -60,23 +143,31 @@ def load(path: str | os.PathLike[str]) -> tuple[Plan, Selection]:
         raise PlanFileError(f"{path}: not a JSON plan file ({exc})") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise PlanFileError(f"{path}: not a reconciler plan file")
+    signed = _verify(path, doc, key)
     if doc.get("schema_version") != SCHEMA_VERSION:
         raise PlanFileError(f"{path}: plan schema version {doc.get('schema_version')!r} is not supported "
                             f"(this reconciler reads version {SCHEMA_VERSION})")
     try:
-        changes = tuple(_change(c) for c in doc["changes"])
-        plan = Plan(changes=changes, unchanged=int(doc["counts"]["unchanged"]),
-                    errors=tuple(PlanIssue(e["vendor"], e["key"], e["message"]) for e in doc["errors"]),
-                    notes=tuple(doc["notes"]), catalog_digest=str(doc["catalog_digest"]),
-                    unmanaged=int(doc["counts"].get("unmanaged", 0)), violations=tuple(doc["violations"]),
-                    context=tuple(doc["context"].items()),
-                    properties_unchanged=_optional_int(doc["counts"].get("properties_unchanged")))
+        plan = plan_of(doc)
         selection = Selection(tuple(doc["selection"]["targets"]), tuple(doc["selection"]["excludes"]))
+        origin = doc.get("origin") or {}
+        provenance = Provenance({str(k): dict(v) for k, v in (origin.get("vendors") or {}).items()},
+                                force=doc.get("force") is True, version=str(origin.get("reconciler", "unknown")))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PlanFileError(f"{path}: malformed plan file ({type(exc).__name__}: {exc})") from None
     if plan.checksum != doc.get("checksum"):
         raise PlanFileError(f"{path}: checksum mismatch; the plan file was edited or damaged")
-    return plan, selection
+    return SavedPlan(plan, selection, provenance, signed)
+
+
+def plan_of(doc: Mapping[str, Any]) -> Plan:
+    """The plan a document holds (KeyError, TypeError, ValueError if malformed)."""
+    return Plan(changes=tuple(_change(c) for c in doc["changes"]), unchanged=int(doc["counts"]["unchanged"]),
+                errors=tuple(PlanIssue(e["vendor"], e["key"], e["message"]) for e in doc["errors"]),
+                notes=tuple(doc["notes"]), catalog_digest=str(doc["catalog_digest"]),
+                unmanaged=int(doc["counts"].get("unmanaged", 0)), violations=tuple(doc["violations"]),
+                context=tuple(doc["context"].items()),
+                properties_unchanged=_optional_int(doc["counts"].get("properties_unchanged")))
 
 
 def _change(data: dict[str, Any]) -> Change:
@@ -89,50 +180,5 @@ def _change(data: dict[str, Any]) -> Change:
                   live=data.get("live"), fingerprint=data.get("fingerprint"), patch=tuple(data.get("patch") or ()))
 
 
-def resolve_sensitive(plan: Plan, catalog: Catalog) -> Plan:
-    """Fill sensitive markers in bodies from the catalog (resolved in this environment)."""
-    specs = catalog.by_code()
-    changes = []
-    for change in plan.changes:
-        body = change.body
-        if change.vendor == "cobuilder" and isinstance(body, dict) and any(
-                _is_marker(p.get("values")) for p in body.get("properties", []) if isinstance(p, dict)):
-            change = _resolve_cobuilder(change, specs.get(change.key))
-        elif isinstance(body, dict) and any(_is_marker(v) for v in body.values()):
-            spec = specs.get(change.key)
-            filled = {}
-            for name, value in body.items():
-                if _is_marker(value):
-                    if spec is None or name not in spec.fields:
-                        raise PlanFileError(f"the plan needs the sensitive field {name} of {change.key}, "
-                                            "which the catalog no longer declares")
-                    value = spec.fields[name]
-                filled[name] = value
-            change = Change(change.vendor, change.action, change.key, change.resource_id, change.fields, filled,
-                            change.live, change.fingerprint, change.patch)
-        changes.append(change)
-    return dataclasses.replace(plan, changes=tuple(changes))
-
-
-def _resolve_cobuilder(change: Change, spec: Any) -> Change:
-    """Fill the values of sensitive Cobuilder properties from the catalog."""
-    declared = {p.guid: p for p in spec.cobuilder.properties} if spec is not None and spec.cobuilder else {}
-    properties = []
-    for prop in change.body["properties"]:
-        if _is_marker(prop.get("values")):
-            guid = prop.get("propertyGuid")
-            if guid not in declared:
-                raise PlanFileError(f"the plan needs the sensitive values of Cobuilder property {guid} of "
-                                    f"{change.key}, which the catalog no longer declares")
-            prop = {**prop, "values": list(declared[guid].values)}
-        properties.append(prop)
-    return Change(change.vendor, change.action, change.key, change.resource_id, change.fields,
-                  {**change.body, "properties": properties}, change.live, change.fingerprint, change.patch)
-
-
 def _optional_int(value: Any) -> int | None:
     return None if value is None else int(value)
-
-
-def _is_marker(value: Any) -> bool:
-    return isinstance(value, dict) and set(value) == {SENSITIVE_KEY}

@@ -7,7 +7,7 @@ from typing import Any
 
 from reconciler.apply import ApplyResult
 from reconciler.plan.model import Plan
-from reconciler.plan.planfile import to_document
+from reconciler.plan.planfile import Provenance, to_document
 from reconciler.plan.select import Selection
 from reconciler.sinks import DeliveryReport
 
@@ -16,8 +16,8 @@ def _dump(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, default=str)
 
 
-def render_plan(plan: Plan, selection: Selection = Selection()) -> str:
-    return _dump(to_document(plan, selection))
+def render_plan(plan: Plan, selection: Selection = Selection(), provenance: Provenance | None = None) -> str:
+    return _dump(to_document(plan, selection, provenance=provenance))
 
 
 def render_apply(plan: Plan, result: ApplyResult, selection: Selection = Selection(),

@@ -46,6 +46,11 @@ def _section(key: str, changes: list[Change]) -> str:
 def _header(plan: Plan, where: str, limit: int) -> str:
     counts = plan.counts
     lines = [MARKER, "### reconciler plan", ""]
+    for violation in plan.violations:  # on top: the first thing a reviewer reads
+        lines.append(f"> :warning: **Safety threshold crossed**: {_md(violation)}. "
+                     "`apply` refuses this plan unless it is approved (`plan --force`).")
+    if plan.violations:
+        lines.append("")
     lines.append("No changes. The live state matches the catalog." if not plan.changes and not plan.errors
                  else f"**{counts['create']} to create, {counts['update']} to update, {counts['delete']} to delete**")
     lines += ["", "| create | update | delete | unchanged | unmanaged |", "| ---: | ---: | ---: | ---: | ---: |",
@@ -56,9 +61,6 @@ def _header(plan: Plan, where: str, limit: int) -> str:
                   "| --- | ---: | ---: | ---: | ---: |",
                   f"| | {counts['properties_create']} | {counts['properties_update']} | "
                   f"{counts['properties_delete']} | {counts['properties_unchanged']} |", ""]
-    for violation in plan.violations:
-        lines.append(f"> :warning: **Safety threshold crossed**: {_md(violation)}. "
-                     "`apply` will refuse this plan without `--force`.")
     remarks = [f"> :x: **{_md(issue.key)}** ({issue.vendor}): {_md(issue.message)}"
                for issue in plan.errors] + [f"> note: {_md(note)}" for note in plan.notes]
     # Errors and notes come before the products, but a plan with thousands of

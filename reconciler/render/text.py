@@ -14,7 +14,10 @@ _DONE = {"create": "created", "update": "updated", "delete": "deleted"}
 
 
 def render_plan(plan: Plan) -> str:
-    lines: list[str] = []
+    # a crossed threshold on top: the first thing a reviewer reads
+    lines = [click.style(f"! safety threshold crossed: {clean(v)}", fg="red", bold=True) for v in plan.violations]
+    if lines:
+        lines.append("")
     if plan.changes:
         lines.append("reconciler will perform the following actions:\n")
     for key, changes in grouped(plan.changes):
@@ -26,8 +29,6 @@ def render_plan(plan: Plan) -> str:
             lines.extend(_change_lines(change, indent))
     for note in plan.notes:
         lines.append(click.style(f"  note: {clean(note)}", dim=True))
-    for violation in plan.violations:
-        lines.append(click.style(f"  ! safety threshold crossed: {clean(violation)}", fg="red", bold=True))
     for issue in plan.errors:
         lines.append(click.style(f"  ! {clean(issue.key)} ({issue.vendor}): {clean(issue.message)}", fg="red"))
     if lines:

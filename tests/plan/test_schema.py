@@ -6,6 +6,7 @@ import jsonschema
 
 from reconciler.apply import ApplyResult, ChangeResult
 from reconciler.plan.model import Change, FieldChange, Plan
+from reconciler.plan.planfile import Provenance, save
 from reconciler.render.json import render_apply, render_plan
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "schemas" / "plan.v1.json").read_text())
@@ -26,6 +27,22 @@ def test_plan_and_apply_documents_follow_the_schema() -> None:
     doc = json.loads(render_apply(p, result))
     jsonschema.validate(doc, SCHEMA)
     assert doc["summary"] == {"succeeded": 3, "failed": 0, "skipped": 0}
+
+
+def test_a_saved_plan_file_with_origin_force_and_signature_follows_the_schema(tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    made = Provenance({"readycloud": {"base_url": "https://rc.example/api/v2", "org": 1},
+                       "cobuilder": {"base_url": "https://cb.example/api/v3"}}, force=True)
+    save(sample(), path, provenance=made, key="schema-test-key")
+    doc = json.loads(path.read_text())
+    jsonschema.validate(doc, SCHEMA)
+    assert {"origin", "force", "signature"} <= set(SCHEMA["properties"]) and doc["force"] is True
+    doc["signature"]["algorithm"] = "md5"
+    try:
+        jsonschema.validate(doc, SCHEMA)
+    except jsonschema.ValidationError:
+        return
+    raise AssertionError("an unknown signature algorithm must not validate")
 
 
 def test_schema_rejects_a_wrong_document() -> None:

@@ -1,0 +1,61 @@
+"""Saved plan documents: signature (RECONCILER_PLAN_KEY) and where the plan was made."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reconciler.plan import planfile
+from reconciler.plan.model import Change, FieldChange, Plan
+from reconciler.plan.planfile import PlanFileError, Provenance
+
+KEY = "k-3f9a1c77"
+MADE = Provenance({"readycloud": {"base_url": "https://rc.example/api/v2", "org": 1}}, force=True)
+
+
+def sample() -> Plan:
+    return Plan((Change("readycloud", "update", "A", "1", (FieldChange("quantity", 1, 2),), {"quantity": 2},
+                        fingerprint="f"),), catalog_digest="d")
+
+
+def test_a_signed_plan_verifies_with_its_key_and_keeps_where_it_was_made(tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    planfile.save(sample(), path, provenance=MADE, key=KEY)
+    text = path.read_text()
+    assert KEY not in text
+    saved = planfile.load(path, KEY)
+    assert saved.signed and saved.provenance.force and saved.provenance.vendors == MADE.vendors
+    assert saved.plan.checksum == sample().checksum
+    assert not planfile.load(path).signed  # no key set: not checked (the plan is re-derived all the same)
+
+
+@pytest.mark.parametrize("edit", ["tampered", "unsigned", "other key"])
+def test_a_plan_is_refused_when_its_signature_does_not_verify(tmp_path: Path, edit: str) -> None:
+    path = tmp_path / "plan.json"
+    planfile.save(sample(), path, provenance=MADE, key=KEY)
+    doc = json.loads(path.read_text())
+    key = KEY
+    if edit == "tampered":
+        doc["origin"]["vendors"]["readycloud"]["org"] = 2
+    elif edit == "unsigned":
+        del doc["signature"]
+    else:
+        key = "another"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(PlanFileError, match="not signed" if edit == "unsigned" else "does not verify") as caught:
+        planfile.load(path, key)
+    assert "RECONCILER_PLAN_KEY" in str(caught.value) and KEY not in str(caught.value)
+
+
+def test_provenance_mismatch_names_both_servers() -> None:
+    here = Provenance({"readycloud": {"base_url": "https://rc.example/api/v2", "org": 3}})
+    (message,) = MADE.mismatches(here)
+    assert message == ("readycloud: the plan was made against base_url https://rc.example/api/v2 org 1, "
+                       "this run is against base_url https://rc.example/api/v2 org 3")
+    assert MADE.mismatches(Provenance(dict(MADE.vendors))) == []
+
+
+def test_a_plan_that_does_not_say_where_it_was_made_is_refused() -> None:
+    (message,) = Provenance({}).mismatches(MADE)
+    assert message.startswith("readycloud: the plan does not record which server it was made against")
