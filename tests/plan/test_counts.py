@@ -56,7 +56,7 @@ def test_products_are_counted_once_and_properties_apart(tmp_path) -> None:  # ty
 
     made = plan()
     planfile.save(made, tmp_path / "plan.json")
-    assert planfile.load(tmp_path / "plan.json")[0].counts == made.counts  # a saved plan keeps them
+    assert planfile.load(tmp_path / "plan.json").plan.counts == made.counts  # a saved plan keeps them
     assert made.counts == {"create": 1, "update": 2, "delete": 1, "unchanged": 2, "unmanaged": 0,
                              "properties_create": 2, "properties_update": 2, "properties_delete": 1,
                              "properties_unchanged": 3}
