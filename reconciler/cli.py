@@ -181,6 +181,7 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
             if saved[0].catalog_digest != catalog.digest:
                 raise ReconcilerError(f"{catalog_path} changed since {planfile_path} was made; run plan again")
             providers = engine.open_providers(catalog, stack, environ=run_env.environ, parallelism=parallelism)
+        engine.require_notify_credentials(catalog, "nothing was applied", environ=run_env.environ)
         if saved is not None:
             the_plan, selection = planfile.resolve_sensitive(saved[0], catalog), saved[1]
             stale = engine.stale_objects(the_plan, providers)
@@ -261,6 +262,7 @@ def notify(catalog_path: str, sandbox: bool, retry: bool) -> None:
     targets and their secrets; the outbox holds none."""
     with _environment(sandbox) as run_env:
         catalog = load_catalog(catalog_path, run_env.environ)
+        engine.require_notify_credentials(catalog, "nothing was sent", environ=run_env.environ)
         report = engine.retry_notifications(catalog, environ=run_env.environ,
                                             webhook_base_url=run_env.webhook_base_url)
     click.echo("\n".join(report.lines()))
