@@ -25,7 +25,6 @@ from reconciler.render import text as render_text
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 SANDBOX_STATE = Path(".reconciler") / "sandbox.sqlite3"
-SANDBOX_SEED = Path("examples") / "sandbox-seed.json"
 
 catalog_option = click.option("-c", "--catalog", "catalog_path", default="catalog.yaml", show_default=True,
                               type=click.Path(dir_okay=False), help="The catalog file.")
@@ -46,7 +45,7 @@ def selection_options(command):  # type: ignore[no-untyped-def]
                         help="Only products whose code matches (glob; repeatable).")(command)
 sandbox_option = click.option("--sandbox", is_flag=True,
                               help=f"Run against the built-in sandbox (state in {SANDBOX_STATE}, "
-                                   f"seeded from {SANDBOX_SEED}); no credentials needed.")
+                                   "seeded with the demo products the first time); no credentials needed.")
 parallelism_option = click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True,
                                   help="How many vendor calls run at once.")
 
@@ -57,7 +56,7 @@ class ExitCode(Exception):
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="reconciler")
+@click.version_option(package_name="catalog-reconciler")
 def cli() -> None:
     """Declarative plan/apply for product catalogs (ReadyCloud, Cobuilder)."""
 
@@ -89,8 +88,7 @@ def _environment(sandbox: bool) -> Iterator[RunEnv]:
 
     SANDBOX_STATE.parent.mkdir(parents=True, exist_ok=True)
     with Sandbox(SANDBOX_STATE, token=DEFAULT_TOKEN) as box:
-        if SANDBOX_SEED.exists():
-            box.load_seed(SANDBOX_SEED)
+        box.load_seed()  # the demo seed shipped with the package, into an empty state
         env = {**SANDBOX_DEFAULTS, **os.environ}
         env.update(READYCLOUD_BASE_URL=box.readycloud_base_url, READYCLOUD_TOKEN=DEFAULT_TOKEN,
                    COBUILDER_BASE_URL=box.cobuilder_base_url, COBUILDER_TOKEN_URL=box.cobuilder_token_url,
