@@ -68,5 +68,14 @@ def test_the_built_package_holds_the_demo_seed_and_finds_it_from_any_directory(t
     planned = subprocess.run([sys.executable, "-c", code, str(lib), "plan", "--sandbox"], cwd=elsewhere, env=env,
                              capture_output=True, text=True, timeout=120)
     assert planned.returncode == 0, planned.stderr
-    assert "- product OLD-1 (readycloud" in planned.stdout  # seeded: the demo's tombstone is live
-    assert "2 to delete" in planned.stdout
+    assert re.search(r"^\s*- .*\bOLD-1\b", planned.stdout, re.M)  # seeded: the demo's tombstone is live
+
+
+def test_the_code_names_the_distribution_by_its_published_name() -> None:
+    """Metadata look-ups (``--version``, the version a plan file records) use the
+    distribution's name, not the import package's."""
+    lookups = re.compile(r"""(?:package_name=|metadata\.version\(|\bversion\()["']reconciler["']""")
+    wrong = [f"{path.relative_to(ROOT)}:{number}" for path in sorted((ROOT / "reconciler").rglob("*.py"))
+             for number, line in enumerate(path.read_text().splitlines(), 1) if lookups.search(line)]
+    assert wrong == []
+    assert lookups.search('return version("reconciler")') and lookups.search('package_name="reconciler"')
