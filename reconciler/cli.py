@@ -30,7 +30,6 @@ from reconciler.render.common import clean
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 SANDBOX_STATE = Path(".reconciler") / "sandbox.sqlite3"
-SANDBOX_SEED = Path("examples") / "sandbox-seed.json"
 
 catalog_option = click.option("-c", "--catalog", "catalog_path", default="catalog.yaml", show_default=True,
                               type=click.Path(dir_okay=False), help="The catalog file.")
@@ -51,7 +50,7 @@ def selection_options(command):  # type: ignore[no-untyped-def]
                         help="Only products whose code matches (glob; repeatable).")(command)
 sandbox_option = click.option("--sandbox", is_flag=True,
                               help=f"Run against the built-in sandbox (state in {SANDBOX_STATE}, "
-                                   f"seeded from {SANDBOX_SEED}); no credentials needed.")
+                                   "seeded with the demo products the first time); no credentials needed.")
 parallelism_option = click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True,
                                   help="How many vendor calls run at once.")
 
@@ -62,7 +61,7 @@ class ExitCode(Exception):
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="reconciler")
+@click.version_option(package_name="catalog-reconciler")
 @click.option("--no-color", "no_color", is_flag=True,
               help="No colour in the output or progress bar (also: NO_COLOR set to anything non-empty).")
 @click.pass_context
@@ -105,8 +104,7 @@ def _environment(sandbox: bool) -> Iterator[RunEnv]:
 
     SANDBOX_STATE.parent.mkdir(parents=True, exist_ok=True)
     with Sandbox(SANDBOX_STATE, token=DEFAULT_TOKEN) as box:
-        if SANDBOX_SEED.exists():
-            box.load_seed(SANDBOX_SEED)
+        box.load_seed()  # the demo seed shipped with the package, into an empty state
         env = {**SANDBOX_DEFAULTS, **os.environ}
         env.update(READYCLOUD_BASE_URL=box.readycloud_base_url, READYCLOUD_TOKEN=DEFAULT_TOKEN,
                    COBUILDER_BASE_URL=box.cobuilder_base_url, COBUILDER_TOKEN_URL=box.cobuilder_token_url,
@@ -207,6 +205,7 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
     with _environment(sandbox) as run_env, ExitStack() as stack:
         catalog, providers = engine.load_and_open(catalog_path, stack, environ=run_env.environ,
                                                   parallelism=parallelism, incremental=refresh == "incremental")
+        engine.require_notify_credentials(catalog, "nothing was applied", environ=run_env.environ)
         stack.enter_context(apply_lock.hold(  # before reading what to plan from: one apply at a time
             apply_lock.targets(providers, SANDBOX_STATE if run_env.box is not None else None),
             timeout=lock_timeout, environ=run_env.environ, command=f"reconciler apply -c {catalog_path}",
@@ -315,6 +314,7 @@ def notify(catalog_path: str, sandbox: bool, retry: bool) -> None:
     targets and their secrets; the outbox holds none."""
     with _environment(sandbox) as run_env:
         catalog = load_catalog(catalog_path, run_env.environ)
+        engine.require_notify_credentials(catalog, "nothing was sent", environ=run_env.environ)
         report = engine.retry_notifications(catalog, environ=run_env.environ,
                                             webhook_base_url=run_env.webhook_base_url)
     lines = [clean(line) for line in report.lines()]

@@ -28,7 +28,8 @@ from reconciler.providers.http import RetryPolicy
 from reconciler.providers.cache import Secrets
 from reconciler.providers.readycloud import ReadyCloudProvider
 from reconciler.workers import in_background
-from reconciler.sinks import DeliveryReport, build_events, default_outbox_path, deliver, retry_outbox
+from reconciler.sinks import (DeliveryReport, build_events, default_outbox_path, deliver, missing_credentials,
+                             retry_outbox)
 
 
 def cache_dir(catalog_path: str) -> Path:
@@ -190,6 +191,17 @@ def announce(catalog: Catalog, result: ApplyResult, *, environ: Mapping[str, str
     return deliver(build_events(result, catalog=catalog), catalog.notify, environ=environ,
                    outbox_path=default_outbox_path(catalog.path), livemode=livemode,
                    retry=RetryPolicy.from_env(environ), webhook_base_url=webhook_base_url)
+
+
+def require_notify_credentials(catalog: Catalog, consequence: str, *,
+                               environ: Mapping[str, str] = os.environ) -> None:
+    """Raise :class:`ConfigError` naming every environment variable the
+    catalog's notification targets need and do not have (``validate`` and
+    ``plan`` need none of them; ``apply`` and ``notify`` call this first)."""
+    missing = missing_credentials(catalog.notify, environ)
+    if missing:
+        raise ConfigError("the notify section needs environment variables that are not set: "
+                          f"{', '.join(missing)}; {consequence}")
 
 
 def retry_notifications(catalog: Catalog, *, environ: Mapping[str, str] = os.environ,

@@ -1,5 +1,5 @@
 """The README's demo: the shipped catalog.yaml against the built-in sandbox,
-seeded from examples/sandbox-seed.json (plan, apply, plan from a fresh state)."""
+seeded from the packaged seed (plan, apply, plan from a fresh state)."""
 from __future__ import annotations
 
 import shutil
@@ -12,8 +12,6 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_demo_counts_products_once_and_needs_no_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run) -> None:  # type: ignore[no-untyped-def]
     shutil.copy(ROOT / "catalog.yaml", tmp_path / "catalog.yaml")
-    (tmp_path / "examples").mkdir()
-    shutil.copy(ROOT / "examples" / "sandbox-seed.json", tmp_path / "examples" / "sandbox-seed.json")
     monkeypatch.chdir(tmp_path)
     for name in ("NO_COLOR", "READYCLOUD_TOKEN", "COBUILDER_TOKEN"):
         monkeypatch.delenv(name, raising=False)

@@ -4,6 +4,12 @@ Everything is checked offline (``reconciler validate`` and before any apply)
 with file, line and key. Webhook secrets must come from the environment
 (``${VAR}``); they are held in a :class:`Secret` that never shows its value.
 Credentials for user.com and Voucherify are read at delivery time, never here.
+
+A ``${VAR}`` of this section that is not set is not a problem of the catalog:
+``validate`` and ``plan`` never notify, so CI jobs that only plan need no
+notification secrets. The setting records it (``unset_env``) and is left
+unresolved; ``apply`` and ``notify`` refuse to start while any is missing
+(:func:`reconciler.sinks.deliver.missing_credentials`).
 """
 from __future__ import annotations
 
@@ -55,14 +61,19 @@ class Secret:
     __str__ = __repr__
 
 
+#: (variable, where it is used) for each ``${VAR}`` of the notify section that was not set
+UnsetEnv = tuple[tuple[str, str], ...]
+
+
 @dataclass(frozen=True)
 class WebhookSettings:
     url: str
-    secret: Secret
+    secret: Secret | None  # None: its variable was not set (see unset_env)
     events: tuple[str, ...] = nc.EVENT_NAMES
     secret_env: tuple[str, ...] = ()  # the environment variables the secret came from
     index: int = 0
     location: Location | None = field(default=None, compare=False)
+    unset_env: UnsetEnv = ()
 
     @property
     def key(self) -> str:
@@ -82,6 +93,7 @@ class UserComSettings:
     attributes: tuple[str, ...]
     base_url: str | None = None  # None: USERCOM_BASE_URL must be set at delivery time
     location: Location | None = field(default=None, compare=False)
+    unset_env: UnsetEnv = ()
 
 
 @dataclass(frozen=True)
@@ -90,6 +102,7 @@ class VoucherifySettings:
     customer: Mapping[str, Any]
     base_url: str = nc.VOUCHERIFY_DEFAULT_BASE_URL
     location: Location | None = field(default=None, compare=False)
+    unset_env: UnsetEnv = ()
 
 
 @dataclass(frozen=True)
@@ -101,6 +114,12 @@ class NotifySettings:
     @property
     def configured(self) -> bool:
         return bool(self.webhooks) or self.usercom is not None or self.voucherify is not None
+
+    @property
+    def unset_env(self) -> UnsetEnv:
+        """Every ``${VAR}`` of the section that was not set when it was loaded."""
+        sections = (*self.webhooks, self.usercom, self.voucherify)
+        return tuple(item for section in sections if section is not None for item in section.unset_env)
 
 
 def parse_notify(section: Any, location: Location, check: Checker) -> NotifySettings:
@@ -126,19 +145,29 @@ def _optional_section(section: Section, key: str, parse: Any, check: Checker) ->
     return parse(value, loc, check)
 
 
-def _url(container: Section, key: str, path: str, check: Checker) -> tuple[str | None, bool]:
-    """A validated http(s) URL (``${VAR}`` substituted) and whether it used the environment."""
+def _unset(value: str, path: str, check: Checker) -> UnsetEnv:
+    """The ``${VAR}``s of ``value`` that the environment does not set, each with ``path``."""
+    return tuple((name, path) for name in dict.fromkeys(_VAR.findall(value)) if name not in check.environ)
+
+
+def _url(container: Section, key: str, path: str, check: Checker) -> tuple[str | None, bool, UnsetEnv]:
+    """A validated http(s) URL (``${VAR}`` substituted), whether it used the
+    environment, and its unset variables (then the URL is left as written,
+    unchecked: it is checked when apply or notify runs with them set)."""
     loc = check.at(container, key, path)
     value = container[key]
     if not check.expect(value, (str,), loc, "a URL string"):
-        return None, False
+        return None, False, ()
+    unset = _unset(value, path, check)
+    if unset:
+        return value, True, unset
     value, used_env = substitute_env(value, loc, check)
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         shown = "the value from the environment" if used_env else repr(value)
         check.add(loc, f"{key} must be an http:// or https:// URL with a host, got {shown}")
-        return None, used_env
-    return value.rstrip("/") if key == "base_url" else value, used_env
+        return None, used_env, ()
+    return value.rstrip("/") if key == "base_url" else value, used_env, ()
 
 
 def _webhooks(section: Section, check: Checker) -> tuple[WebhookSettings, ...]:
@@ -158,22 +187,23 @@ def _webhooks(section: Section, check: Checker) -> tuple[WebhookSettings, ...]:
         for key in ("url", "secret"):
             if key not in entry:
                 check.add(loc, f"missing required key {key!r}")
-        url = _url(entry, "url", f"{path}.url", check)[0] if "url" in entry else None
-        secret, names = _secret(entry, path, check) if "secret" in entry else (None, ())
+        url, _, url_unset = _url(entry, "url", f"{path}.url", check) if "url" in entry else (None, False, ())
+        secret, names, secret_unset = _secret(entry, path, check) if "secret" in entry else (None, (), ())
         events = _events(entry, path, check)
         if url is not None and url in seen:
             check.add(check.at(entry, "url", f"{path}.url"),
                       f"the same url as notify.webhooks[{seen[url]}]; list each receiver once")
             continue
-        if url is None or secret is None or events is None:
+        if url is None or (secret is None and not secret_unset) or events is None:
             continue
         seen[url] = index
         result.append(WebhookSettings(url=url, secret=secret, events=events, secret_env=names,
-                                      index=index, location=loc))
+                                      index=index, location=loc, unset_env=url_unset + secret_unset))
     return tuple(result)
 
 
-def _secret(entry: Section, path: str, check: Checker) -> tuple[Secret | None, tuple[str, ...]]:
+def _secret(entry: Section, path: str, check: Checker) -> tuple[Secret | None, tuple[str, ...], UnsetEnv]:
+    """The secret (None if not usable), the variables it comes from, and those not set."""
     loc = check.at(entry, "secret", f"{path}.secret")
     value = entry["secret"]
     names = tuple(_VAR.findall(value)) if isinstance(value, str) else ()
@@ -181,14 +211,15 @@ def _secret(entry: Section, path: str, check: Checker) -> tuple[Secret | None, t
         # Never echo the value: it may be a secret typed into the file.
         check.add(loc, "secret must come from the environment, like ${WEBHOOK_SECRET}; "
                        "do not write signing secrets into the catalog")
-        return None, ()
+        return None, (), ()
+    unset = _unset(value, f"{path}.secret", check)
+    if unset:
+        return None, names, unset  # needed by apply and notify only, which check for it first
     resolved, _ = substitute_env(value, loc, check)
-    if not all(name in check.environ for name in names):
-        return None, names  # substitute_env reported each unset variable
     if not resolved.strip():
         check.add(loc, f"secret is empty (check {', '.join(names)})")
-        return None, names
-    return Secret(resolved), names
+        return None, names, ()
+    return Secret(resolved), names, ()
 
 
 def _events(entry: Section, path: str, check: Checker) -> tuple[str, ...] | None:
@@ -216,8 +247,9 @@ def _usercom(section: Section, loc: Location, check: Checker) -> UserComSettings
     check.unknown_keys(section, USERCOM_KEYS, path)
     ok = True
     base_url = None
+    unset: UnsetEnv = ()
     if "base_url" in section:
-        base_url, _ = _url(section, "base_url", f"{path}.base_url", check)
+        base_url, _, unset = _url(section, "base_url", f"{path}.base_url", check)
         ok = base_url is not None
     event_type = section.get("event_type")
     if "event_type" not in section:
@@ -229,36 +261,40 @@ def _usercom(section: Section, loc: Location, check: Checker) -> UserComSettings
                   f"{did_you_mean(str(event_type), nc.USERCOM_EVENT_TYPES)}: "
                   f"{', '.join(nc.USERCOM_EVENT_TYPES)}")
         ok = False
-    attribution = _attribution(section, loc, check)
+    attribution, attribution_unset = _attribution(section, loc, check)
     attributes = _attributes(section, loc, check)
     if not ok or attribution is None or attributes is None:
         return None
     return UserComSettings(event_type=str(event_type), attribution=attribution, attributes=attributes,
-                           base_url=base_url, location=loc)
+                           base_url=base_url, location=loc, unset_env=unset + attribution_unset)
 
 
-def _attribution(section: Section, loc: Location, check: Checker) -> tuple[str, int | str] | None:
+def _attribution(section: Section, loc: Location,
+                 check: Checker) -> tuple[tuple[str, int | str] | None, UnsetEnv]:
     given = [key for key in nc.USERCOM_ATTRIBUTIONS if key in section]
     if len(given) != 1:
         what = "none" if not given else ", ".join(given)
         check.add(loc, f"give exactly one of user_id, user_custom_id or client (the user the "
                        f"events are attributed to), got {what}")
-        return None
+        return None, ()
     key = given[0]
     value = section[key]
     key_loc = check.at(section, key, f"notify.usercom.{key}")
     if key == "user_custom_id":
         if not isinstance(value, str) or not value.strip():
             check.add(key_loc, "user_custom_id must be a non-empty string")
-            return None
+            return None, ()
+        unset = _unset(value, key_loc.path, check)
+        if unset:
+            return (key, value), unset
         value, _ = substitute_env(value, key_loc, check)
-        return key, value
+        return (key, value), ()
     if not check.expect(value, (int,), key_loc, f"an integer {key}"):
-        return None
+        return None, ()
     if value <= 0:
         check.add(key_loc, f"{key} must be a positive integer")
-        return None
-    return key, value
+        return None, ()
+    return (key, value), ()
 
 
 def _attributes(section: Section, loc: Location, check: Checker) -> tuple[str, ...] | None:
@@ -287,15 +323,17 @@ def _voucherify(section: Section, loc: Location, check: Checker) -> VoucherifySe
     check.unknown_keys(section, VOUCHERIFY_KEYS, path)
     ok = True
     base_url: str | None = nc.VOUCHERIFY_DEFAULT_BASE_URL
+    unset: UnsetEnv = ()
     if "base_url" in section:
-        base_url, _ = _url(section, "base_url", f"{path}.base_url", check)
+        base_url, _, unset = _url(section, "base_url", f"{path}.base_url", check)
         ok = base_url is not None
     event = check.required_text(section, "event", path, loc, "a custom event name defined in your Voucherify project")
     ok = ok and event is not None
     customer = _customer(section, loc, check)
     if not ok or customer is None or base_url is None:
         return None
-    return VoucherifySettings(event=str(event), customer=customer, base_url=base_url, location=loc)
+    return VoucherifySettings(event=str(event), customer=customer, base_url=base_url, location=loc,
+                              unset_env=unset)
 
 
 def _customer(section: Section, loc: Location, check: Checker) -> Mapping[str, Any] | None:

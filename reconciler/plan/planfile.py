@@ -35,7 +35,7 @@ class PlanFileError(ReconcilerError):
 
 def reconciler_version() -> str:
     try:
-        return version("reconciler")
+        return version("catalog-reconciler")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree
         return "unknown"
 

@@ -12,12 +12,17 @@ A seed document looks like::
 ReadyCloud products are normalised like a POST (unknown and read-only fields
 dropped, ``kind`` optional); Cobuilder properties use the create body's shape.
 Everything is validated before anything is written.
+
+The demo seed (what the repository's ``catalog.yaml`` plans against with
+``--sandbox``) ships inside the package as ``seed.json``, so that it is found
+from any directory and by an installed wheel: :func:`demo_seed`.
 """
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -93,8 +98,20 @@ def apply_seed(store: Store, document: Any, *, only_if_empty: bool = False) -> d
             "cobuilder_products": len(cb_batches)}
 
 
-def load_seed_file(store: Store, path: str | Path, *, only_if_empty: bool = True) -> dict[str, Any]:
-    """Load a seed file (by default only into an empty store, so state persists)."""
+#: The demo seed's file name inside this package (package data).
+DEMO_SEED = "seed.json"
+
+
+def demo_seed() -> Any:
+    """The demo seed document shipped with the package."""
+    return json.loads(resources.files(__package__).joinpath(DEMO_SEED).read_text(encoding="utf-8"))
+
+
+def load_seed_file(store: Store, path: str | Path | None, *, only_if_empty: bool = True) -> dict[str, Any]:
+    """Load a seed file (None: the demo seed; by default only into an empty
+    store, so state persists)."""
+    if path is None:
+        return apply_seed(store, demo_seed(), only_if_empty=only_if_empty)
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
     except ValueError as exc:

@@ -29,7 +29,6 @@ from .store import Store
 DEFAULT_STATE_PATH = Path(".reconciler") / "sandbox.sqlite3"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-#: A small demo seed shipped with the package (ReadyCloud org 1, Cobuilder products).
 STARTUP_TIMEOUT = 10.0
 
 logger = logging.getLogger(__name__)
@@ -181,8 +180,9 @@ class Sandbox:
         self.state.store.cb_expire_tokens()
 
     # -- seeds, log, faults ---------------------------------------------------------
-    def load_seed(self, path: str | Path) -> bool:
-        """Load a seed file if the store is empty; whether it was loaded."""
+    def load_seed(self, path: str | Path | None = None) -> bool:
+        """Load a seed file (None: the demo seed shipped with the package) if
+        the store is empty; whether it was loaded."""
         return bool(load_seed_file(self.state.store, path)["seeded"])
 
     seed_from_file = load_seed

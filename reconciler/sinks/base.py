@@ -82,6 +82,14 @@ class Sink(ABC):
         return message
 
 
+def require_resolved(label: str, unset_env: Iterable[tuple[str, str]]) -> None:
+    """:class:`ConfigError` naming the variables a sink's settings still lack
+    (a ``${VAR}`` of the notify section that was not set when it was loaded)."""
+    names = ", ".join(dict.fromkeys(name for name, _ in unset_env))
+    if names:
+        raise ConfigError(f"{label}: {names} is not set")
+
+
 def require_env(environ: Mapping[str, str], name: str, what: str) -> str:
     value = environ.get(name, "")
     if not value.strip():

@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable, Mapping
 import httpx
 
 from reconciler.catalog.notify import NotifySettings, WebhookSettings
+from reconciler.contracts import notify as nc
 from reconciler.errors import AuthError, ReconcilerError, TransientError
 from reconciler.providers.http import DEFAULT_RETRY, RetryPolicy
 from reconciler.sinks import usercom, voucherify
@@ -182,6 +183,31 @@ def _report(per_sink: dict[str, tuple[str, str, _Outcome]], outbox: Outbox, pend
                   for label, kind, o in per_sink.values())
     return DeliveryReport(sinks=sinks, outbox_path=str(outbox.path), pending=pending,
                           messages=tuple(outbox.warnings) + tuple(extra))
+
+
+def missing_credentials(settings: NotifySettings | None, environ: Mapping[str, str] = os.environ) -> list[str]:
+    """Every environment variable the configured sinks need and do not have,
+    each with what it is for: the notify section's unset ``${VAR}``s and the
+    user.com and Voucherify credentials. ``apply`` and ``notify`` check this
+    before they change or send anything."""
+    if settings is None:
+        return []
+    needed: dict[str, str] = {}
+    for name, path in settings.unset_env:
+        needed.setdefault(name, path)
+
+    def need(name: str, what: str) -> None:
+        if not environ.get(name, "").strip():
+            needed.setdefault(name, what)
+
+    if settings.usercom is not None:
+        need(nc.USERCOM_TOKEN_ENV, "the user.com API key")
+        if settings.usercom.base_url is None:
+            need(nc.USERCOM_BASE_URL_ENV, "user.com's base URL, or notify.usercom.base_url")
+    if settings.voucherify is not None:
+        need(nc.VOUCHERIFY_APP_ID_ENV, "the Voucherify application id")
+        need(nc.VOUCHERIFY_APP_TOKEN_ENV, "the Voucherify secret key")
+    return [f"{name} ({what})" for name, what in needed.items()]
 
 
 def deliver(events: Iterable[Event], settings: NotifySettings | None, *, environ: Mapping[str, str] = os.environ,

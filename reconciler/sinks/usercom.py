@@ -18,7 +18,7 @@ import httpx
 from reconciler.catalog.notify import UserComSettings
 from reconciler.contracts import notify as nc
 from reconciler.providers.http import DEFAULT_RETRY, RetryPolicy
-from reconciler.sinks.base import Outgoing, Sink, base_url_from, require_env
+from reconciler.sinks.base import Outgoing, Sink, base_url_from, require_env, require_resolved
 from reconciler.sinks.events import Event
 
 KEY = "usercom"
@@ -37,6 +37,7 @@ class UserComSink(Sink):
     def __init__(self, settings: UserComSettings, *, environ: Mapping[str, str] = os.environ,
                  transport: httpx.BaseTransport | None = None, retry: RetryPolicy = DEFAULT_RETRY,
                  sleep: Callable[[float], None] = time.sleep) -> None:
+        require_resolved(LABEL, settings.unset_env)
         base_url = base_url_from(environ, nc.USERCOM_BASE_URL_ENV, settings.base_url, LABEL)
         token = require_env(environ, nc.USERCOM_TOKEN_ENV, "the user.com API key")
         headers = {"Authorization": f"{nc.USERCOM_AUTH_SCHEME} {token}"}

@@ -13,7 +13,7 @@ import httpx
 from reconciler.catalog.notify import VoucherifySettings
 from reconciler.contracts import notify as nc
 from reconciler.providers.http import DEFAULT_RETRY, RetryPolicy
-from reconciler.sinks.base import Outgoing, Sink, base_url_from, require_env
+from reconciler.sinks.base import Outgoing, Sink, base_url_from, require_env, require_resolved
 from reconciler.sinks.events import Event
 
 KEY = "voucherify"
@@ -31,6 +31,7 @@ class VoucherifySink(Sink):
     def __init__(self, settings: VoucherifySettings, *, environ: Mapping[str, str] = os.environ,
                  transport: httpx.BaseTransport | None = None, retry: RetryPolicy = DEFAULT_RETRY,
                  sleep: Callable[[float], None] = time.sleep) -> None:
+        require_resolved(LABEL, settings.unset_env)
         base_url = base_url_from(environ, nc.VOUCHERIFY_BASE_URL_ENV, settings.base_url, LABEL)
         app_id = require_env(environ, nc.VOUCHERIFY_APP_ID_ENV, "the Voucherify application id")
         app_token = require_env(environ, nc.VOUCHERIFY_APP_TOKEN_ENV, "the Voucherify secret key")

@@ -20,8 +20,9 @@ import httpx
 
 from reconciler.catalog.notify import WebhookSettings
 from reconciler.contracts import notify as nc
+from reconciler.errors import ConfigError
 from reconciler.providers.http import DEFAULT_RETRY, RetryPolicy
-from reconciler.sinks.base import Outgoing, Sink
+from reconciler.sinks.base import Outgoing, Sink, require_resolved
 from reconciler.sinks.events import Event
 
 
@@ -63,6 +64,10 @@ class WebhookSink(Sink):
     def __init__(self, settings: WebhookSettings, *, livemode: bool, url: str | None = None,
                  transport: httpx.BaseTransport | None = None, retry: RetryPolicy = DEFAULT_RETRY,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time) -> None:
+        require_resolved(settings.label, settings.unset_env)
+        if settings.secret is None:
+            raise ConfigError(f"{settings.label}: its secret is not set")
+        self.secret = settings.secret
         super().__init__(settings, settings.key, settings.label, "", {}, secrets=[settings.secret.reveal()],
                          transport=transport, retry=retry, sleep=sleep)
         self.settings: WebhookSettings = settings
@@ -78,6 +83,6 @@ class WebhookSink(Sink):
         body = json.dumps(envelope(event, attempt_id, livemode=self.livemode),
                           separators=(",", ":"), ensure_ascii=False).encode()
         headers: Mapping[str, str] = {
-            nc.SIGNATURE_HEADER: sign(self.settings.secret.reveal(), body, int(self.clock())),
+            nc.SIGNATURE_HEADER: sign(self.secret.reveal(), body, int(self.clock())),
         }
         return Outgoing(self.url, body, headers)

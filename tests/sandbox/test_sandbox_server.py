@@ -15,7 +15,7 @@ import pytest
 
 from reconciler.sandbox import DEFAULT_TOKEN, Sandbox
 
-DEMO_SEED_PATH = Path(__file__).resolve().parents[2] / "examples" / "sandbox-seed.json"
+DEMO_SEED_PATH = Path(__file__).resolve().parents[2] / "reconciler" / "sandbox" / "seed.json"
 
 AUTH = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
 GUID = "PropertyGuidA000000001"
@@ -80,7 +80,8 @@ def test_load_seed_only_seeds_an_empty_store(tmp_path: Path) -> None:
 
 def test_demo_seed_loads() -> None:
     with Sandbox() as sb:
-        assert sb.load_seed(DEMO_SEED_PATH)
+        assert sb.load_seed()  # the demo seed shipped with the package
+        assert not sb.load_seed(DEMO_SEED_PATH)  # the same file; only into an empty store
         assert len(sb.readycloud_products(1)) == 5
         inherited = sb.cobuilder_values(1000001)
         assert inherited and all(p["parentId"] == 1000000 for p in inherited)
