@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
+from reconciler import endpoints
 from reconciler.catalog.check import Checker, did_you_mean, substitute_env
 from reconciler.catalog.model import frozen
 from reconciler.contracts import notify as nc
@@ -126,8 +127,13 @@ def _optional_section(section: Section, key: str, parse: Any, check: Checker) ->
     return parse(value, loc, check)
 
 
-def _url(container: Section, key: str, path: str, check: Checker) -> tuple[str | None, bool]:
-    """A validated http(s) URL (``${VAR}`` substituted) and whether it used the environment."""
+def _url(container: Section, key: str, path: str, check: Checker,
+         credentials: tuple[str, tuple[str, ...], str] | None = None) -> tuple[str | None, bool]:
+    """A validated http(s) URL (``${VAR}`` substituted) and whether it used the
+    environment. ``credentials``: (label, documented hosts, environment
+    variable) of a target whose credentials go to this URL, which must then
+    pass the trust rule of :mod:`reconciler.endpoints` (a webhook's URL may be
+    anywhere: it receives only the signed payload)."""
     loc = check.at(container, key, path)
     value = container[key]
     if not check.expect(value, (str,), loc, "a URL string"):
@@ -138,6 +144,13 @@ def _url(container: Section, key: str, path: str, check: Checker) -> tuple[str |
         shown = "the value from the environment" if used_env else repr(value)
         check.add(loc, f"{key} must be an http:// or https:// URL with a host, got {shown}")
         return None, used_env
+    if credentials is not None:
+        label, hosts, env_name = credentials
+        problem = endpoints.catalog_url_problem(value, label=label, hosts=hosts, env_name=env_name,
+                                                environ=check.environ, quote=not used_env)
+        if problem:
+            check.add(loc, f"{key} {problem}")
+            return None, used_env
     return value.rstrip("/") if key == "base_url" else value, used_env
 
 
@@ -217,7 +230,8 @@ def _usercom(section: Section, loc: Location, check: Checker) -> UserComSettings
     ok = True
     base_url = None
     if "base_url" in section:
-        base_url, _ = _url(section, "base_url", f"{path}.base_url", check)
+        base_url, _ = _url(section, "base_url", f"{path}.base_url", check,
+                           ("user.com", nc.USERCOM_HOSTS, nc.USERCOM_BASE_URL_ENV))
         ok = base_url is not None
     event_type = section.get("event_type")
     if "event_type" not in section:
@@ -288,7 +302,8 @@ def _voucherify(section: Section, loc: Location, check: Checker) -> VoucherifySe
     ok = True
     base_url: str | None = nc.VOUCHERIFY_DEFAULT_BASE_URL
     if "base_url" in section:
-        base_url, _ = _url(section, "base_url", f"{path}.base_url", check)
+        base_url, _ = _url(section, "base_url", f"{path}.base_url", check,
+                           ("Voucherify", nc.VOUCHERIFY_HOSTS, nc.VOUCHERIFY_BASE_URL_ENV))
         ok = base_url is not None
     event = check.required_text(section, "event", path, loc, "a custom event name defined in your Voucherify project")
     ok = ok and event is not None

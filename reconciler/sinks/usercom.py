@@ -37,7 +37,8 @@ class UserComSink(Sink):
     def __init__(self, settings: UserComSettings, *, environ: Mapping[str, str] = os.environ,
                  transport: httpx.BaseTransport | None = None, retry: RetryPolicy = DEFAULT_RETRY,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-        base_url = base_url_from(environ, nc.USERCOM_BASE_URL_ENV, settings.base_url, LABEL)
+        base_url = base_url_from(environ, nc.USERCOM_BASE_URL_ENV, settings.base_url, LABEL, nc.USERCOM_HOSTS,
+                                 f"notify.{KEY}.base_url")
         token = require_env(environ, nc.USERCOM_TOKEN_ENV, "the user.com API key")
         headers = {"Authorization": f"{nc.USERCOM_AUTH_SCHEME} {token}"}
         super().__init__(settings, KEY, LABEL, base_url, headers, secrets=[token], transport=transport,
