@@ -64,6 +64,18 @@ def test_a_catalog_endpoint_off_the_vendor_hosts_is_refused_before_any_request( 
     assert TOKEN not in result.out + result.err and SECRET not in result.out + result.err
 
 
+def test_a_large_catalog_starts_no_early_listing_at_an_untrusted_host(listener: Sandbox, run,  # type: ignore[no-untyped-def]
+                                                                       write_catalog) -> None:
+    from reconciler.engine import EARLY_LISTING_FROM
+    lines = [f"readycloud:\n  org: 1\n  base_url: '{https(listener.readycloud_base_url)}'\nproducts:"]
+    lines += [f"  - {{code: P{i:06d}, kind: goods, description: padding padding padding padding}}"
+              for i in range(EARLY_LISTING_FROM // 60)]
+    catalog = write_catalog("\n".join(lines) + "\n")
+    result = run("plan", "-c", catalog)
+    assert result.code == 1 and "catalog.yaml:3: readycloud.base_url" in result.err
+    assert listener.requests() == []
+
+
 def test_the_same_listener_is_used_when_the_environment_names_it(listener: Sandbox, run, write_catalog,  # type: ignore[no-untyped-def]
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("READYCLOUD_BASE_URL", listener.readycloud_base_url)

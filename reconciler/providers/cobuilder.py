@@ -40,7 +40,7 @@ class ClientCredentialsAuth(httpx.Auth):
         refused credentials, an answer that is not a token) are an
         :class:`AuthError`: every call needs the token, so the run stops with
         one message rather than one per product."""
-        with httpx.Client(transport=self._transport, timeout=self._timeout) as client:
+        with build_client("", {}, transport=self._transport, timeout=self._timeout) as client:
             try:
                 response = client.post(self._token_url, json=self._form)
             except httpx.HTTPError as exc:
