@@ -127,7 +127,8 @@ class ReadyCloudProvider(Provider):
                 self.listing_started = _server_time(response.headers.get("Date"))
                 first = False
             page = json_answer(self.name, response, "listing products")
-            if not isinstance(page, dict) or not isinstance(page.get("results"), list):
+            if not isinstance(page, dict) or not isinstance(page.get("results"), list) \
+                    or not all(type(product) is dict for product in page["results"]):
                 raise ProviderError(self.name, f"unexpected list answer from {url}")
             yield page
             url, params = self._follow(page.get("next")), None

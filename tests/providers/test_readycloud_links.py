@@ -69,6 +69,7 @@ def test_next_links_off_the_origin_are_refused_before_any_request(link: str) -> 
      "listing products: the answer is not JSON (text/html"),
     (httpx.Response(200, content=b'{"count": 2, "next": null, "resu', headers={"Content-Type": "application/json"}),
      "listing products: the answer is not JSON (application/json"),
+    (httpx.Response(200, json={"count": 1, "next": None, "results": ["not a product"]}), "unexpected list answer"),
     (httpx.Response(302, headers={"Location": "https://www.readycloud.com/api/v2/orgs/1/products/"}),
      "HTTP 302: redirected to 'https://www.readycloud.com/api/v2/orgs/1/products/'"),
 ])
