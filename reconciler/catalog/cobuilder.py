@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.catalog.check import Checker, substitute_env
+from reconciler import endpoints
 from reconciler.contracts import cobuilder as cb
 from reconciler.errors import Location
 
@@ -38,6 +39,10 @@ class CobuilderProductSpec:
     location: Location
 
 
+#: The settings that receive credentials, and the environment variables that override them.
+_CREDENTIAL_URLS = {"base_url": "COBUILDER_BASE_URL", "token_url": "COBUILDER_TOKEN_URL"}
+
+
 def parse_settings(section: Any, location: Location, check: Checker) -> CobuilderSettings | None:
     if section is None:
         section = {}
@@ -51,9 +56,17 @@ def parse_settings(section: Any, location: Location, check: Checker) -> Cobuilde
         value = section.get(key, default)
         loc = check.at(section, key, f"cobuilder.{key}")
         if value is not None and check.expect(value, (str,), loc, "a URL string"):
-            value, _ = substitute_env(value, loc, check)
-            if not value.startswith(("http://", "https://")):
-                check.add(loc, f"{key} must start with http:// or https://")
+            value, used_env = substitute_env(value, loc, check)
+            if key in _CREDENTIAL_URLS:  # (the audience is only a name sent to the token endpoint)
+                problem = endpoints.catalog_url_problem(value, label="Cobuilder", hosts=cb.HOSTS,
+                                                        env_name=_CREDENTIAL_URLS[key], environ=check.environ,
+                                                        quote=not used_env)
+            elif not value.startswith(("http://", "https://")):
+                problem = "must start with http:// or https://"
+            else:
+                problem = None
+            if problem:
+                check.add(loc, f"{key} {problem}")
         urls[key] = value.rstrip("/") if isinstance(value, str) else None
     return CobuilderSettings(str(urls["base_url"]), urls["token_url"], str(urls["audience_url"]), location,
                              check.rate(section, "max_reads_per_minute", "cobuilder", None),

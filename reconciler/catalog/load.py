@@ -22,7 +22,7 @@ from reconciler.catalog.yamlload import LineFinder, LocDict, LocList, load_yaml
 from reconciler.contracts import readycloud as rc
 from reconciler.errors import CatalogError, Location, Problem
 from reconciler.gcpause import paused_gc
-from reconciler import values
+from reconciler import endpoints, values
 
 TOP_LEVEL_KEYS = ("readycloud", "cobuilder", "products", "policy", "notify", "sensitive")
 PRODUCT_META_KEYS = ("absent", "sensitive", "cobuilder")
@@ -270,9 +270,12 @@ def _readycloud(data: dict, check: Checker) -> ReadyCloudSettings | None:  # typ
     base_url = section.get("base_url", rc.DEFAULT_BASE_URL)
     url_loc = check.at(section, "base_url", "readycloud.base_url")
     if check.expect(base_url, (str,), url_loc, "a URL string"):
-        base_url, _ = substitute_env(base_url, url_loc, check)
-        if not base_url.startswith(("http://", "https://")):
-            check.add(url_loc, f"base_url must start with http:// or https://, got {base_url!r}")
+        base_url, used_env = substitute_env(base_url, url_loc, check)
+        problem = endpoints.catalog_url_problem(base_url, label="ReadyCloud", hosts=rc.HOSTS,
+                                                env_name="READYCLOUD_BASE_URL", environ=check.environ,
+                                                quote=not used_env)
+        if problem:
+            check.add(url_loc, f"base_url {problem}")
     return ReadyCloudSettings(
         org=org if isinstance(org, int) else 0, base_url=str(base_url).rstrip("/"), location=loc,
         max_reads_per_minute=check.rate(section, "max_reads_per_minute", "readycloud", rc.MAX_READS_PER_MINUTE),

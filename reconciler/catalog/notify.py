@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
+from reconciler import endpoints
 from reconciler.catalog.check import Checker, did_you_mean, substitute_env
 from reconciler.catalog.model import frozen
 from reconciler.contracts import notify as nc
@@ -150,10 +151,15 @@ def _unset(value: str, path: str, check: Checker) -> UnsetEnv:
     return tuple((name, path) for name in dict.fromkeys(_VAR.findall(value)) if name not in check.environ)
 
 
-def _url(container: Section, key: str, path: str, check: Checker) -> tuple[str | None, bool, UnsetEnv]:
+def _url(container: Section, key: str, path: str, check: Checker,
+         credentials: tuple[str, tuple[str, ...], str] | None = None) -> tuple[str | None, bool, UnsetEnv]:
     """A validated http(s) URL (``${VAR}`` substituted), whether it used the
     environment, and its unset variables (then the URL is left as written,
-    unchecked: it is checked when apply or notify runs with them set)."""
+    unchecked: it is checked when apply or notify runs with them set).
+    ``credentials``: (label, documented hosts, environment variable) of a
+    target whose credentials go to this URL, which must then pass the trust
+    rule of :mod:`reconciler.endpoints` (a webhook's URL may be anywhere: it
+    receives only the signed payload)."""
     loc = check.at(container, key, path)
     value = container[key]
     if not check.expect(value, (str,), loc, "a URL string"):
@@ -167,6 +173,13 @@ def _url(container: Section, key: str, path: str, check: Checker) -> tuple[str |
         shown = "the value from the environment" if used_env else repr(value)
         check.add(loc, f"{key} must be an http:// or https:// URL with a host, got {shown}")
         return None, used_env, ()
+    if credentials is not None:
+        label, hosts, env_name = credentials
+        problem = endpoints.catalog_url_problem(value, label=label, hosts=hosts, env_name=env_name,
+                                                environ=check.environ, quote=not used_env)
+        if problem:
+            check.add(loc, f"{key} {problem}")
+            return None, used_env, ()
     return value.rstrip("/") if key == "base_url" else value, used_env, ()
 
 
@@ -249,7 +262,8 @@ def _usercom(section: Section, loc: Location, check: Checker) -> UserComSettings
     base_url = None
     unset: UnsetEnv = ()
     if "base_url" in section:
-        base_url, _, unset = _url(section, "base_url", f"{path}.base_url", check)
+        base_url, _, unset = _url(section, "base_url", f"{path}.base_url", check,
+                                  ("user.com", nc.USERCOM_HOSTS, nc.USERCOM_BASE_URL_ENV))
         ok = base_url is not None
     event_type = section.get("event_type")
     if "event_type" not in section:
@@ -325,7 +339,8 @@ def _voucherify(section: Section, loc: Location, check: Checker) -> VoucherifySe
     base_url: str | None = nc.VOUCHERIFY_DEFAULT_BASE_URL
     unset: UnsetEnv = ()
     if "base_url" in section:
-        base_url, _, unset = _url(section, "base_url", f"{path}.base_url", check)
+        base_url, _, unset = _url(section, "base_url", f"{path}.base_url", check,
+                                  ("Voucherify", nc.VOUCHERIFY_HOSTS, nc.VOUCHERIFY_BASE_URL_ENV))
         ok = base_url is not None
     event = check.required_text(section, "event", path, loc, "a custom event name defined in your Voucherify project")
     ok = ok and event is not None

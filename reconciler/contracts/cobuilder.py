@@ -7,6 +7,8 @@ from typing import Final
 DEFAULT_BASE_URL: Final = "https://api.cobuilder.com/products-management/api/v3"
 #: Assumed: the audience the token is asked for when the catalog names none.
 DEFAULT_AUDIENCE_URL: Final = "https://api.cobuilder.com"
+#: Hosts a catalog's ``cobuilder.base_url`` and ``token_url`` may name (https only).
+HOSTS: Final = ("*.cobuilder.com",)
 
 #: Documented request-model pattern for GUIDs. Use ``fullmatch``: with ``match``,
 #: ``$`` also matches before a trailing newline, which JSON Schema patterns do not.

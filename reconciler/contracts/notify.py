@@ -34,6 +34,8 @@ SIGNATURE_TOLERANCE: Final = 300
 USERCOM_BASE_URL_ENV: Final = "USERCOM_BASE_URL"
 USERCOM_TOKEN_ENV: Final = "USERCOM_TOKEN"
 USERCOM_AUTH_SCHEME: Final = "Token"
+#: Hosts a catalog's ``notify.usercom.base_url`` may name (https only): ``<app>.user.com``.
+USERCOM_HOSTS: Final = ("*.user.com",)
 #: Product events by our product code (``custom_id``) or by user.com's product id.
 #: The trailing slash is required.
 USERCOM_EVENT_BY_CUSTOM_ID: Final = "/products-by-id/{custom_id}/product_event/"
@@ -48,6 +50,9 @@ USERCOM_EVENT_TYPES: Final = (
 
 # -- Voucherify (seed 003, vendor notes) ----------------------------------------
 VOUCHERIFY_DEFAULT_BASE_URL: Final = "https://api.voucherify.io"
+#: Hosts a catalog's ``notify.voucherify.base_url`` may name (https only): the
+#: clusters ``api``, ``us1.api``, ``as1.api`` ...
+VOUCHERIFY_HOSTS: Final = ("api.voucherify.io", "*.api.voucherify.io")
 VOUCHERIFY_BASE_URL_ENV: Final = "VOUCHERIFY_BASE_URL"
 VOUCHERIFY_APP_ID_ENV: Final = "VOUCHERIFY_APP_ID"
 VOUCHERIFY_APP_TOKEN_ENV: Final = "VOUCHERIFY_APP_TOKEN"

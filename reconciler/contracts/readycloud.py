@@ -4,6 +4,9 @@ from __future__ import annotations
 from typing import Final
 
 DEFAULT_BASE_URL: Final = "https://www.readycloud.com/api/v2"
+#: Hosts a catalog's ``readycloud.base_url`` may name (https only): the API's
+#: documented host, and the one the vendor's own Python client uses.
+HOSTS: Final = ("www.readycloud.com", "readycloud.com")
 
 #: ``limit``/``offset`` paging is assumed (Django REST framework style); 100 is
 #: the largest page the sandbox serves and the page size the client asks for.

@@ -8,6 +8,7 @@ from typing import Any, Callable, Generator, Iterable, Iterator, Mapping, Sequen
 
 import httpx
 
+from reconciler import endpoints
 from reconciler.catalog.cobuilder import CobuilderSettings
 from reconciler.contracts import cobuilder as cb
 from reconciler.errors import AuthError, ConfigError, ProviderError, TransientError
@@ -39,12 +40,12 @@ class ClientCredentialsAuth(httpx.Auth):
         refused credentials, an answer that is not a token) are an
         :class:`AuthError`: every call needs the token, so the run stops with
         one message rather than one per product."""
-        with httpx.Client(transport=self._transport, timeout=self._timeout) as client:
+        with build_client("", {}, transport=self._transport, timeout=self._timeout) as client:
             try:
                 response = client.post(self._token_url, json=self._form)
             except httpx.HTTPError as exc:
                 raise AuthError("cobuilder", f"cannot reach the token endpoint: {type(exc).__name__}") from None
-        if response.status_code >= 400:
+        if response.status_code >= 300:  # (a redirect is not followed: the client secret would go along)
             try:
                 raise_for_answer("cobuilder", response)
             except TransientError:
@@ -55,9 +56,12 @@ class ClientCredentialsAuth(httpx.Auth):
             token = response.json()
         except ValueError:
             token = None
-        if not isinstance(token, str) or not token:
+        if not isinstance(token, str) or not token.strip():
             raise AuthError("cobuilder", "the token endpoint did not answer a token string", response.status_code)
-        return token
+        try:
+            return endpoints.clean_credential(token, "the token endpoint's answer") or ""
+        except ConfigError as exc:
+            raise AuthError("cobuilder", str(exc), response.status_code) from None
 
     def _current(self, stale: str | None = None) -> str:
         with self._lock:
@@ -113,15 +117,18 @@ class CobuilderProvider(Provider):
     @classmethod
     def from_settings(cls, settings: CobuilderSettings, product_ids: Iterable[int],
                       environ: Mapping[str, str] = os.environ, **kwargs: Any) -> "CobuilderProvider":
-        base_url = environ.get("COBUILDER_BASE_URL") or settings.base_url
-        token = environ.get("COBUILDER_TOKEN")
-        client_id, secret = environ.get("COBUILDER_CLIENT_ID"), environ.get("COBUILDER_CLIENT_SECRET")
+        base_url = endpoints.resolve(environ, "COBUILDER_BASE_URL", "cobuilder.base_url", settings.base_url,
+                                     label="Cobuilder", hosts=cb.HOSTS) or cb.DEFAULT_BASE_URL
+        token = endpoints.credential(environ, "COBUILDER_TOKEN")
+        client_id = endpoints.credential(environ, "COBUILDER_CLIENT_ID")
+        secret = endpoints.credential(environ, "COBUILDER_CLIENT_SECRET")
         auth = None
         if not token:
             if not (client_id and secret):
                 raise ConfigError("Cobuilder credentials are not set: set COBUILDER_TOKEN, or "
                                   "COBUILDER_CLIENT_ID and COBUILDER_CLIENT_SECRET")
-            token_url = environ.get("COBUILDER_TOKEN_URL") or settings.token_url
+            token_url = endpoints.resolve(environ, "COBUILDER_TOKEN_URL", "cobuilder.token_url",
+                                          settings.token_url, label="Cobuilder", hosts=cb.HOSTS)
             if not token_url:
                 raise ConfigError("COBUILDER_CLIENT_ID is set but no token endpoint is configured: "
                                   "set COBUILDER_TOKEN_URL or cobuilder.token_url in the catalog")

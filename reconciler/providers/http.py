@@ -68,6 +68,17 @@ def build_client(base_url: str, headers: Mapping[str, str], *,
         limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections))
 
 
+def json_answer(vendor: str, response: httpx.Response, what: str) -> Any:
+    """The answer's JSON body; a :class:`ProviderError` saying what came
+    instead (an HTML page, a body cut short) if it is not JSON."""
+    try:
+        return response.json()
+    except ValueError:
+        kind = response.headers.get("Content-Type", "").split(";")[0].strip() or "no content type"
+        raise ProviderError(vendor, f"{what}: the answer is not JSON ({kind}, {len(response.content)} bytes)",
+                            response.status_code) from None
+
+
 class AmbiguousWriteError(TransientError):
     """A non-idempotent request may or may not have acted (timeout, dropped
     connection, 5xx). The caller must check the live state before retrying.
@@ -116,11 +127,32 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
+def redirect_message(response: httpx.Response) -> str:
+    """What a 3xx answer says: where it points (redirects are never followed:
+    the credentials would go along), and the host to use instead."""
+    location = response.headers.get("Location", "")
+    if not location:
+        return "redirected without a Location; redirects are not followed"
+    try:
+        target = response.request.url.join(location)
+    except (httpx.InvalidURL, RuntimeError):
+        return f"redirected to {location[:200]!r}; redirects are not followed"
+    hint = ""
+    asked = response.request.url
+    if target.host and target.host != asked.host:
+        hint = (f" (the API answers at {target.scheme}://{target.host}, not {asked.host}: point the base URL "
+                "there, in the catalog or its *_BASE_URL variable)")
+    return f"redirected to {str(target)[:200]!r}; redirects are not followed, credentials would go along{hint}"
+
+
 def raise_for_answer(vendor: str, response: httpx.Response) -> None:
-    """Map a non-2xx answer to the error tree."""
+    """Map a non-2xx answer to the error tree. A 3xx is an error too: it is
+    not what the vendor's contract answers, and it is never followed."""
     status = response.status_code
-    if status < 400:
+    if status < 300:
         return
+    if status < 400:
+        raise ProviderError(vendor, redirect_message(response), status)
     message = vendor_message(response)
     if status in (401, 403):
         raise AuthError(vendor, message, status)

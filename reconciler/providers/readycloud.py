@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import httpx
 
+from reconciler import endpoints
 from reconciler.catalog.model import ReadyCloudSettings
 from reconciler.contracts import readycloud as rc
 from reconciler.errors import ConfigError, ProviderError
@@ -18,7 +19,8 @@ from reconciler.progress import NULL, Progress
 from reconciler.providers import cache
 from reconciler.providers.base import Provider
 from reconciler.providers.pacing import Limits
-from reconciler.providers.http import AmbiguousWriteError, Requester, RetryPolicy, DEFAULT_RETRY, build_client
+from reconciler.providers.http import (AmbiguousWriteError, Requester, RetryPolicy, DEFAULT_RETRY, build_client,
+                                       json_answer)
 from reconciler.values import format_datetime, parse_datetime
 from reconciler.workers import Prefetch
 
@@ -96,10 +98,11 @@ class ReadyCloudProvider(Provider):
     @classmethod
     def from_settings(cls, settings: ReadyCloudSettings, environ: Mapping[str, str] = os.environ,
                       **kwargs: Any) -> "ReadyCloudProvider":
-        token = environ.get("READYCLOUD_TOKEN", "")
-        if not token:
-            raise ConfigError("READYCLOUD_TOKEN is not set (the ReadyCloud OAuth2 bearer token)")
-        base_url = environ.get("READYCLOUD_BASE_URL") or settings.base_url
+        token = endpoints.require_credential(environ, "READYCLOUD_TOKEN", "the ReadyCloud OAuth2 bearer token")
+        base_url = endpoints.resolve(environ, "READYCLOUD_BASE_URL", "readycloud.base_url", settings.base_url,
+                                     label="ReadyCloud", hosts=rc.HOSTS)
+        if base_url is None:
+            raise ConfigError("readycloud.base_url is empty; leave it out for the default")
         limits = Limits(settings.max_reads_per_minute, settings.max_writes_per_minute)
         return cls(settings.org, base_url, token, limits=limits.resolve(environ, "READYCLOUD_MAX_RPM"), **kwargs)
 
@@ -124,11 +127,29 @@ class ReadyCloudProvider(Provider):
             if first:
                 self.listing_started = _server_time(response.headers.get("Date"))
                 first = False
-            page = response.json()
-            if not isinstance(page, dict) or not isinstance(page.get("results"), list):
+            page = json_answer(self.name, response, "listing products")
+            if not isinstance(page, dict) or not isinstance(page.get("results"), list) \
+                    or not all(type(product) is dict for product in page["results"]):
                 raise ProviderError(self.name, f"unexpected list answer from {url}")
             yield page
-            url, params = page.get("next"), None
+            url, params = self._follow(page.get("next")), None
+
+    def _origin(self) -> str:
+        url = httpx.URL(self.base_url)
+        return f"{url.scheme}://{url.netloc.decode('ascii')}"
+
+    def _follow(self, link: Any) -> str | None:
+        """A ``next`` link (absolute or root-relative) resolved against the
+        API's origin; a link to another origin, or down to http, is refused:
+        the token would go along."""
+        if link is None or link == "":
+            return None
+        url = endpoints.same_origin_link(self.base_url, link) if isinstance(link, str) else None
+        if url is None:
+            raise ProviderError(self.name, f"the listing's next link {str(link)[:200]!r} leaves "
+                                f"{self._origin()}; it was not followed "
+                                "(links are followed only on the API's own origin, never over plain http)")
+        return url
 
     def iter_products(self, updated_since: datetime | None = None) -> Iterator[dict[str, Any]]:
         for page in self.iter_pages(updated_since):
@@ -247,7 +268,10 @@ class ReadyCloudProvider(Provider):
 
     def total_count(self) -> int:
         """How many products the org has now (one request)."""
-        page = self.http.send("GET", self.collection, params={"limit": 1}).json()
+        page = json_answer(self.name, self.http.send("GET", self.collection, params={"limit": 1}),
+                           "counting products")
+        if not isinstance(page, dict) or not isinstance(page.get("count", 0), int):
+            raise ProviderError(self.name, "counting products: the answer has no count")
         return int(page.get("count", 0))
 
     # -- writing -----------------------------------------------------------
@@ -258,7 +282,8 @@ class ReadyCloudProvider(Provider):
         if change.action == "create":
             return self.create(change.key, change.body)
         if change.action == "update":
-            return self.http.send("PATCH", self._item(str(change.resource_id)), json=change.body).json()
+            return self._product(self.http.send("PATCH", self._item(str(change.resource_id)), json=change.body),
+                                 f"updating {change.key}")
         try:
             self.http.send("DELETE", self._item(str(change.resource_id)))
         except ProviderError as exc:
@@ -269,6 +294,13 @@ class ReadyCloudProvider(Provider):
         with self._lock:
             self._deleted.add(str(change.resource_id))  # a cached listing forgets it (see close)
         return None
+
+    def _product(self, response: httpx.Response, what: str) -> dict[str, Any]:
+        """The product a write answered; a :class:`ProviderError` if the answer is not one."""
+        product = json_answer(self.name, response, what)
+        if not isinstance(product, dict):
+            raise ProviderError(self.name, f"{what}: the answer is not a product", response.status_code)
+        return product
 
     def create(self, code: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """POST a product. A lost answer is resolved by looking the code up
@@ -282,7 +314,7 @@ class ReadyCloudProvider(Provider):
         for _ in range(self.http.retry.attempts):
             started = datetime.now(timezone.utc)
             try:
-                return self.http.send("POST", self.collection, json=dict(body)).json()
+                return self._product(self.http.send("POST", self.collection, json=dict(body)), f"creating {code}")
             except AmbiguousWriteError as exc:
                 last = exc
                 found = self.find_created(code, started - CLOCK_SKEW)

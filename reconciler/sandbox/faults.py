@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .responses import vendor_error
@@ -31,7 +32,7 @@ _SECRET_HEADERS = ("authorization", "x-app-token", "x-app-id", "reconciler-signa
 _SECRET_BODY_KEYS = frozenset({"clientSecret"})
 _DROP_MESSAGE = "ASGI callable returned without completing response."
 _FAULT_KEYS = frozenset({"status", "count", "every_nth", "retry_after", "method", "path_contains",
-                         "mode", "latency_ms", "drop"})
+                         "mode", "latency_ms", "drop", "body", "content_type", "location"})
 
 
 @dataclass
@@ -47,6 +48,9 @@ class Fault:
     mode: str = "before"
     latency_ms: float = 0
     drop: bool = False
+    body: str | None = None  # answer this instead of a vendor error (an HTML page, JSON cut short...)
+    content_type: str = "text/html; charset=utf-8"
+    location: str | None = None  # a Location header (for a 3xx)
     seen: int = field(default=0, repr=False)
     hits: int = field(default=0, repr=False)
 
@@ -55,7 +59,8 @@ class Fault:
                 and (self.path_contains is None or self.path_contains in path))
 
     def describe(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        return {k: v for k, v in asdict(self).items()
+                if v is not None and (k != "content_type" or self.body is not None)}
 
 
 def parse_fault(spec: Mapping[str, Any]) -> Fault:
@@ -80,9 +85,15 @@ def parse_fault(spec: Mapping[str, Any]) -> Fault:
             raise ValueError(f"{key} must be {kind} >= {minimum}")
         return value
 
-    status = number("status", 400, integer=True)
+    for key in ("body", "content_type", "location"):
+        if spec.get(key) is not None and not isinstance(spec[key], str):
+            raise ValueError(f"{key} must be a string")
+    # An error status answers a vendor error; with a body or a Location, any status
+    # from 200 answers that instead (an HTML page on a 200, a redirect).
+    own_answer = spec.get("body") is not None or spec.get("location") is not None
+    status = number("status", 200 if own_answer else 400, integer=True)
     if status is not None and status > 599:
-        raise ValueError("status must be an HTTP error status (400-599)")
+        raise ValueError("status must be an HTTP status (400-599; from 200 with body or location)")
     every_nth = number("every_nth", 1, integer=True)
     count = number("count", 1, integer=True) if "count" in spec else (None if every_nth else 1)
     mode = spec.get("mode", "before")
@@ -100,7 +111,9 @@ def parse_fault(spec: Mapping[str, Any]) -> Fault:
     method = spec.get("method")
     return Fault(status=status, count=count, every_nth=every_nth,
                  retry_after=number("retry_after", 0), method=method.upper() if method else None,
-                 path_contains=spec.get("path_contains"), mode=mode, latency_ms=latency, drop=drop)
+                 path_contains=spec.get("path_contains"), mode=mode, latency_ms=latency, drop=drop,
+                 body=spec.get("body"), content_type=spec.get("content_type") or Fault.content_type,
+                 location=spec.get("location"))
 
 
 class FaultInjector:
@@ -234,10 +247,17 @@ class VendorMiddleware:
             return
         assert fault.status is not None
         entry["status"] = fault.status
-        headers = {"Retry-After": _seconds(fault.retry_after)} if fault.retry_after is not None else None
-        detail = _fault_detail(fault.status, fault.retry_after)
+        headers = {"Retry-After": _seconds(fault.retry_after)} if fault.retry_after is not None else {}
+        if fault.location is not None:
+            headers["Location"] = fault.location
         self.log.append(entry)
-        await vendor_error(scope["path"], fault.status, detail, headers)(scope, replay, send)
+        if fault.body is not None or fault.location is not None:
+            answer: Response = Response(fault.body or "", fault.status, headers,
+                                        media_type=fault.content_type if fault.body is not None else None)
+        else:
+            answer = vendor_error(scope["path"], fault.status, _fault_detail(fault.status, fault.retry_after),
+                                  headers or None)
+        await answer(scope, replay, send)
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send, entry: dict[str, Any]) -> None:
         """Let the app answer, logging the request once its status is known."""

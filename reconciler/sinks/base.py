@@ -8,10 +8,11 @@ import time
 import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import httpx
 
+from reconciler import endpoints
 from reconciler.errors import ConfigError
 from reconciler.providers.http import DEFAULT_RETRY, Requester, RetryPolicy, build_client
 from reconciler.sinks.events import Event
@@ -91,17 +92,15 @@ def require_resolved(label: str, unset_env: Iterable[tuple[str, str]]) -> None:
 
 
 def require_env(environ: Mapping[str, str], name: str, what: str) -> str:
-    value = environ.get(name, "")
-    if not value.strip():
-        raise ConfigError(f"{name} is not set ({what})")
-    return value.strip()
+    """A credential from the environment, checked (see :func:`reconciler.endpoints.credential`)."""
+    return endpoints.require_credential(environ, name, what)
 
 
-def base_url_from(environ: Mapping[str, str], env_name: str, configured: str | None, what: str) -> str:
-    """The environment's base URL, else the catalog's; :class:`ConfigError` if neither."""
-    url = (environ.get(env_name) or "").strip() or configured
+def base_url_from(environ: Mapping[str, str], env_name: str, configured: str | None, what: str,
+                  hosts: Sequence[str], key: str = "base_url") -> str:
+    """The environment's base URL, else the catalog's if ``what``'s credentials
+    may go there (``hosts``: the documented ones); :class:`ConfigError` if neither."""
+    url = endpoints.resolve(environ, env_name, key, configured, label=what, hosts=hosts)
     if not url:
         raise ConfigError(f"{what} has no base URL: set base_url in the catalog or {env_name}")
-    if not url.startswith(("http://", "https://")):
-        raise ConfigError(f"{env_name} must be an http:// or https:// URL")
-    return url.rstrip("/")
+    return url

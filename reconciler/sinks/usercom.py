@@ -38,7 +38,8 @@ class UserComSink(Sink):
                  transport: httpx.BaseTransport | None = None, retry: RetryPolicy = DEFAULT_RETRY,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         require_resolved(LABEL, settings.unset_env)
-        base_url = base_url_from(environ, nc.USERCOM_BASE_URL_ENV, settings.base_url, LABEL)
+        base_url = base_url_from(environ, nc.USERCOM_BASE_URL_ENV, settings.base_url, LABEL, nc.USERCOM_HOSTS,
+                                 f"notify.{KEY}.base_url")
         token = require_env(environ, nc.USERCOM_TOKEN_ENV, "the user.com API key")
         headers = {"Authorization": f"{nc.USERCOM_AUTH_SCHEME} {token}"}
         super().__init__(settings, KEY, LABEL, base_url, headers, secrets=[token], transport=transport,

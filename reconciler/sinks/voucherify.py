@@ -32,7 +32,8 @@ class VoucherifySink(Sink):
                  transport: httpx.BaseTransport | None = None, retry: RetryPolicy = DEFAULT_RETRY,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         require_resolved(LABEL, settings.unset_env)
-        base_url = base_url_from(environ, nc.VOUCHERIFY_BASE_URL_ENV, settings.base_url, LABEL)
+        base_url = base_url_from(environ, nc.VOUCHERIFY_BASE_URL_ENV, settings.base_url, LABEL,
+                                 nc.VOUCHERIFY_HOSTS, f"notify.{KEY}.base_url")
         app_id = require_env(environ, nc.VOUCHERIFY_APP_ID_ENV, "the Voucherify application id")
         app_token = require_env(environ, nc.VOUCHERIFY_APP_TOKEN_ENV, "the Voucherify secret key")
         headers = {nc.VOUCHERIFY_APP_ID_HEADER: app_id, nc.VOUCHERIFY_APP_TOKEN_HEADER: app_token}

@@ -20,7 +20,7 @@ def problems(tmp_path: Path, text: str) -> str:
 def test_valid_cobuilder_product(tmp_path: Path) -> None:
     path = tmp_path / "catalog.yaml"
     path.write_text(f"""cobuilder:
-  token_url: https://auth.example/token
+  token_url: https://auth.cobuilder.com/token
 products:
   - code: A
     cobuilder:
@@ -38,7 +38,7 @@ products:
     assert not spec.manages_readycloud
     assert spec.cobuilder is not None and spec.cobuilder.id == 1000000 and spec.cobuilder.exclusive
     assert spec.cobuilder.properties[0].values[1]["upperOperator"] == "<="
-    assert catalog.cobuilder is not None and catalog.cobuilder.token_url == "https://auth.example/token"
+    assert catalog.cobuilder is not None and catalog.cobuilder.token_url == "https://auth.cobuilder.com/token"
 
 
 def test_schema_errors_name_line_and_path(tmp_path: Path) -> None:

@@ -138,9 +138,9 @@ def test_readycloud_settings_before_the_products_are_handed_over_before_the_prod
     real = fastyaml.parse_fast
     monkeypatch.setattr(fastyaml, "parse_fast", lambda *a, **k: events.append("parse") or real(*a, **k))
     path = write(tmp_path, "readycloud:\n  org: 7\n  base_url: ${RC_URL}\nproducts:\n  - {code: A, quantity: 1}\n")
-    catalog = load_catalog(path, {"RC_URL": "http://rc.test/api/v2"},
+    catalog = load_catalog(path, {"RC_URL": "https://rc.test/api/v2", "RECONCILER_TRUSTED_HOSTS": "rc.test"},
                            on_readycloud=lambda s: events.append(f"readycloud {s.org} {s.base_url}"))
-    assert events == ["readycloud 7 http://rc.test/api/v2", "parse"]  # once, and first
+    assert events == ["readycloud 7 https://rc.test/api/v2", "parse"]  # once, and first
     assert catalog.readycloud is not None and catalog.readycloud.org == 7
 
 

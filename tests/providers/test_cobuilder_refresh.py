@@ -48,7 +48,8 @@ def test_the_token_request_uses_reconciler_timeout() -> None:
         return _httpx.Response(200, json=[])
 
     settings = CobuilderSettings("https://cb.test/api/v3", "https://auth.test/token", "https://aud.test", Location("c"))
-    environ = {"COBUILDER_CLIENT_ID": "id", "COBUILDER_CLIENT_SECRET": "secret", "COBUILDER_MAX_RPM": "0"}
+    environ = {"COBUILDER_CLIENT_ID": "id", "COBUILDER_CLIENT_SECRET": "secret", "COBUILDER_MAX_RPM": "0",
+               "RECONCILER_TRUSTED_HOSTS": "cb.test, auth.test"}
     with CobuilderProvider.from_settings(settings, [1], environ, transport=_httpx.MockTransport(handler),
                                          retry=RetryPolicy(timeout=3.0)) as provider:
         assert provider.read_values(1) == []

@@ -193,3 +193,29 @@ def test_control_endpoints_over_http(api: httpx.Client, sb: Sandbox) -> None:
     assert control.delete("/state").status_code == 204
     assert sb.readycloud_products(4) == []
     control.close()
+
+
+def test_a_fault_can_answer_a_page_or_a_redirect_instead_of_an_error(api: httpx.Client, sb: Sandbox) -> None:
+    sb.inject({"status": 200, "body": "<html>Sign in</html>", "method": "GET"})
+    sb.inject({"status": 301, "location": "https://www.example.test/moved", "method": "GET"})
+    sb.inject({"status": 200, "body": '{"count": 1, "resu', "content_type": "application/json", "method": "GET"})
+    page = api.get(PRODUCTS)
+    assert (page.status_code, page.headers["content-type"], page.text) == \
+        (200, "text/html; charset=utf-8", "<html>Sign in</html>")
+    moved = api.get(PRODUCTS)
+    assert (moved.status_code, moved.headers["location"], moved.content) == (301, "https://www.example.test/moved", b"")
+    cut = api.get(PRODUCTS)
+    assert cut.headers["content-type"] == "application/json" and cut.text == '{"count": 1, "resu'
+    assert api.get(PRODUCTS).status_code == 200
+    assert [r["status"] for r in sb.requests()] == [200, 301, 200, 200]
+
+
+@pytest.mark.parametrize("spec,message", [
+    ({"status": 301}, "status must be an integer >= 400"),          # a redirect needs its location
+    ({"status": 200, "body": 7}, "body must be a string"),
+    ({"status": 302, "location": ["x"]}, "location must be a string"),
+    ({"status": 600, "body": ""}, "status must be an HTTP status"),
+])
+def test_invalid_answer_faults_are_refused(sb: Sandbox, spec: dict, message: str) -> None:  # type: ignore[type-arg]
+    with pytest.raises(ValueError, match=message):
+        sb.inject(spec)

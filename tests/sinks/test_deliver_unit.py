@@ -17,7 +17,8 @@ from reconciler.sinks import Event, Outbox, deliver, retry_outbox, verify_signat
 SECRET = "whsec-unit-deliver-77"
 USERCOM_TOKEN = "uc-token-unit-0123456789"
 APP_TOKEN = "vf-app-token-unit-9876"
-ENV = {"USERCOM_TOKEN": USERCOM_TOKEN, "VOUCHERIFY_APP_ID": "app-id", "VOUCHERIFY_APP_TOKEN": APP_TOKEN}
+TRUSTED = {"RECONCILER_TRUSTED_HOSTS": "acme.user.test,api.voucherify.test"}  # (the catalog-given base URLs)
+ENV = {"USERCOM_TOKEN": USERCOM_TOKEN, "VOUCHERIFY_APP_ID": "app-id", "VOUCHERIFY_APP_TOKEN": APP_TOKEN, **TRUSTED}
 FAST = RetryPolicy(attempts=3, backoff_initial=0.001, backoff_max=0.002)
 
 HOOK = WebhookSettings(url="https://hooks.test/catalog", secret=Secret(SECRET))
@@ -89,7 +90,7 @@ def test_retry_after_is_honoured_and_attempt_ids_change(tmp_path: Path) -> None:
 def test_missing_credentials_fail_only_that_sink(tmp_path: Path) -> None:
     seen: list[httpx.Request] = []
     outbox = tmp_path / "o.json"
-    env = {"VOUCHERIFY_APP_ID": "app-id", "VOUCHERIFY_APP_TOKEN": APP_TOKEN}  # no USERCOM_TOKEN
+    env = {"VOUCHERIFY_APP_ID": "app-id", "VOUCHERIFY_APP_TOKEN": APP_TOKEN, **TRUSTED}  # no USERCOM_TOKEN
     report = deliver([ev("A"), ev("B")], ALL, environ=env, outbox_path=outbox, livemode=True,
                      transport=transport(lambda r: httpx.Response(200, json={}), seen), retry=FAST)
     by_sink = {s.kind: s for s in report.sinks}
