@@ -181,6 +181,10 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
             if saved[0].catalog_digest != catalog.digest:
                 raise ReconcilerError(f"{catalog_path} changed since {planfile_path} was made; run plan again")
             providers = engine.open_providers(catalog, stack, environ=run_env.environ, parallelism=parallelism)
+        recovered = engine.recover_notifications(catalog, providers, environ=run_env.environ,
+                                                 webhook_base_url=run_env.webhook_base_url, parallelism=parallelism)
+        if recovered is not None:  # (what a killed run left in the outbox)
+            click.echo("\n".join(recovered.lines()), err=True)
         if saved is not None:
             the_plan, selection = planfile.resolve_sensitive(saved[0], catalog), saved[1]
             stale = engine.stale_objects(the_plan, providers)
@@ -200,9 +204,11 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
         if saved is None:
             _confirm(auto_approve)
         on_result = (lambda r: click.echo(render_text.render_result_line(r))) if text else None
-        result = engine.apply(the_plan, providers, parallelism=parallelism, on_result=on_result, progress=progress)
+        journal = engine.write_ahead(catalog, the_plan, livemode=run_env.livemode)
+        result = engine.apply(the_plan, providers, parallelism=parallelism, on_result=on_result, progress=progress,
+                              journal=journal)
         report = engine.announce(catalog, result, environ=run_env.environ, livemode=run_env.livemode,
-                                 webhook_base_url=run_env.webhook_base_url)
+                                 webhook_base_url=run_env.webhook_base_url, journal=journal)
         received = _sandbox_received(run_env) if report is not None and text else []
     if fmt == "json":
         click.echo(render_json.render_apply(the_plan, result, selection, report))
@@ -258,13 +264,16 @@ def _confirm(auto_approve: bool) -> None:
 def notify(catalog_path: str, sandbox: bool, retry: bool) -> None:
     """Deliver notifications kept in the outbox (.reconciler/outbox.json next
     to the catalog), with their original event ids. The catalog supplies the
-    targets and their secrets; the outbox holds none."""
+    targets and their secrets; the outbox holds none. Changes a killed apply
+    left unannounced are read back from the vendor and announced if they happened."""
     with _environment(sandbox) as run_env:
         catalog = load_catalog(catalog_path, run_env.environ)
         report = engine.retry_notifications(catalog, environ=run_env.environ,
                                             webhook_base_url=run_env.webhook_base_url)
-    click.echo("\n".join(report.lines()))
-    if not report.ok:
+        recovered = engine.recover_notifications(catalog, environ=run_env.environ,
+                                                 webhook_base_url=run_env.webhook_base_url)
+    click.echo("\n".join((recovered.lines() if recovered is not None else []) + report.lines()))
+    if not report.ok or (recovered is not None and not recovered.ok):
         raise ExitCode(EXIT_ERROR)
 
 
