@@ -217,7 +217,7 @@ def recover_notifications(catalog: Catalog, providers: Mapping[str, Provider] | 
     with ExitStack() as stack:
         if providers is None and any(i.ready is None for i in intents):
             providers = open_providers(catalog, stack, environ=environ, parallelism=parallelism)
-        recovery = resolve(intents, providers or {}, catalog, parallelism)
+        recovery = resolve(intents, providers or {}, {p.code: p.fields for p in catalog.products}, parallelism)
     reports = [deliver([e for e, live in recovery.events if live == livemode], catalog.notify, environ=environ,
                        outbox_path=outbox.path, livemode=livemode, retry=RetryPolicy.from_env(environ),
                        webhook_base_url=webhook_base_url)

@@ -29,7 +29,6 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from reconciler.apply import ChangeResult
-from reconciler.catalog.model import Catalog
 from reconciler.contracts import notify as nc
 from reconciler.errors import AuthError, ConfigError, ProviderError, ReconcilerError
 from reconciler.plan.model import Change, FieldChange
@@ -284,12 +283,15 @@ def pending(outbox: Outbox) -> list[Intent]:
         raise ConfigError(f"the outbox {outbox.path} is damaged: {exc}") from None
 
 
-def resolve(intents: Sequence[Intent], providers: Mapping[str, Provider], catalog: Catalog | None = None,
-            parallelism: int = 8) -> Recovery:
+def resolve(intents: Sequence[Intent], providers: Mapping[str, Provider],
+            values: Mapping[str, Mapping[str, Any]] = {}, parallelism: int = 8) -> Recovery:
     """Settle records left by an interrupted run: ready events are sent again;
     intents are read back (in parallel) and either announced or dropped. An
-    intent that cannot be read back now (vendor down, no provider) stays."""
-    values = {spec.code: spec.fields for spec in catalog.products} if catalog is not None else {}
+    intent that cannot be read back now (vendor down, no provider) stays.
+    ``values``: the catalog's fields by product code, which supply the
+    sensitive after-values a read-back compares (the records hold none). An
+    update with no value left to compare counts as done: a duplicate event
+    rather than a lost one."""
     recovery = Recovery()
 
     def read_back(intent: Intent) -> tuple[Intent, bool, Any, str]:
