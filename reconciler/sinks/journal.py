@@ -12,10 +12,11 @@ from the vendor (:meth:`reconciler.providers.base.Provider.confirm`): if the
 change happened, its event is sent with the id it was given, otherwise the
 intent is dropped. Delivery is therefore at least once, with stable ids.
 
-Writes are batched: the intents of the next ``batch`` changes are recorded in
-one write before the first of them is sent, and answers are recorded with the
-next such write (or after ``coalesce`` seconds), so a 1,000-change apply costs
-tens of writes, not thousands. A record holds no secret: sensitive fields are
+Writes are batched: the intents of the next ``batch`` changes (more as the
+apply goes on: half as many as are recorded so far) are recorded in one write
+before the first of them is sent, and answers are recorded with the next such
+write (or after ``coalesce`` seconds), so a 1,000-change apply costs tens of
+writes, not thousands (``bench/outbox_bench.py``). A record holds no secret: sensitive fields are
 named, never valued (a read-back compares them with the catalog instead).
 """
 from __future__ import annotations
@@ -135,12 +136,12 @@ class WriteAhead:
 
     def __init__(self, outbox: Outbox, changes: Sequence[Change], *, livemode: bool,
                  sensitive: Mapping[str, frozenset[str]] = {}, batch: int = 32, coalesce: float = 0.25,
-                 now: Callable[[], float] = time.time) -> None:
+                 grow: bool = True, now: Callable[[], float] = time.time) -> None:
         self.outbox = outbox
         self._order = [c for c in changes if announces(c)]
         self._position = {id(c): i for i, c in enumerate(self._order)}
         self._livemode, self._sensitive = livemode, sensitive
-        self._batch, self._coalesce, self._now = max(1, batch), coalesce, now
+        self._batch, self._coalesce, self._grow, self._now = max(1, batch), coalesce, grow, now
         self._intents: dict[int, Intent] = {}  # by id() of the change
         self._refused: set[int] = set()  # changes the vendor surely did not apply
         self._put: dict[str, Intent] = {}  # records changed since the last write
@@ -162,8 +163,11 @@ class WriteAhead:
             if id(change) in self._intents:
                 return
             recorded_at = self._now()
+            # (the batch grows with the apply, to half of what is recorded so far:
+            # each write rewrites the whole file, so a fixed size would cost O(n²))
+            size = max(self._batch, len(self._intents) // 2 if self._grow else 0)
             batch = [change] + [c for c in self._order[max(position + 1, self._next):]
-                                if id(c) not in self._intents][:self._batch - 1]
+                                if id(c) not in self._intents][:size - 1]
             intents = {id(item): Intent.of(item, recorded_at, self._livemode,
                                            self._sensitive.get(item.key, frozenset())) for item in batch}
             self._write(intents.values())  # (raises: nothing of the batch is sent)

@@ -177,7 +177,7 @@ class Outbox:
         document: dict[str, Any] = {"version": VERSION, "entries": [e.to_json() for e in entries]}
         if intents:
             document["intents"] = intents
-        payload = json.dumps(document, indent=2, ensure_ascii=False)
+        payload = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
         fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
