@@ -141,3 +141,16 @@ def test_kill_during_delivery_then_notify_retry_resends_with_the_same_ids(
     assert not (tmp_path / ".reconciler" / "outbox.json").exists()  # all delivered: nothing pending
     again = run("notify", "--retry", "-c", catalog)
     assert again.code == 0 and _announced(box) == after
+
+
+def test_a_damaged_outbox_stops_apply_with_a_clear_error_before_any_change(
+        box: Sandbox, run, write_catalog, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    catalog = write_catalog(_catalog(box.url))
+    outbox = tmp_path / ".reconciler" / "outbox.json"
+    outbox.parent.mkdir()
+    outbox.write_text('{"version": 2, "entries": [], "intents": [{"id": "e1", "state": "intent"}]}')
+    box.clear_requests()
+    result = run("apply", "-c", catalog, "--auto-approve", "--force")
+    assert result.code == 1
+    assert f"Error: the outbox {outbox} is damaged" in result.err and "Traceback" not in result.err
+    assert not [r for r in box.requests() if _is_write(r)]
