@@ -98,7 +98,7 @@ def test_kill_during_vendor_writes_then_apply_announces_every_change_with_its_re
         box: Sandbox, run, write_catalog, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     catalog = write_catalog(_catalog(box.url))
     for method in WRITES:
-        _fault(box, latency_ms=150, method=method, path_contains="/products", count=None)
+        _fault(box, latency_ms=200, method=method, path_contains="/products", count=None)
     _kill_when(box, catalog, tmp_path, _is_write, 6)
     assert box.captures("webhook") == []  # killed before delivery
     outbox = json.loads((tmp_path / ".reconciler" / "outbox.json").read_text())

@@ -156,12 +156,15 @@ class WriteAhead:
 
     def before(self, change: Change) -> None:
         """Record (durably) the intent of ``change`` and of the next ones, unless done."""
-        position = self._position.get(id(change))
-        if position is None:
+        if id(change) not in self._position and not announces(change):
             return
         with self._lock:
             if id(change) in self._intents:
                 return
+            position = self._position.get(id(change))
+            if position is None:  # (not among the changes given: recorded all the same)
+                position = self._position[id(change)] = len(self._order)
+                self._order.append(change)
             recorded_at = self._now()
             # (the batch grows with the apply, to half of what is recorded so far:
             # each write rewrites the whole file, so a fixed size would cost O(n²))

@@ -149,3 +149,13 @@ def test_resolve_announces_what_happened_with_its_id_and_drops_the_rest(readyclo
     box.inject({"status": 503, "count": None, "method": "GET"})
     kept = resolve([happened], {"readycloud": provider})
     assert kept.events == [] and kept.dropped == [] and "kept in the outbox" in kept.messages[0]
+
+
+def test_a_change_it_was_not_told_about_is_recorded_before_it_is_sent_too(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "outbox.json")
+    journal = WriteAhead(outbox, [], livemode=True)
+    provider = Recording(outbox)
+    stray = update("STRAY", quantity=1)
+    result = apply_plan(Plan((stray,)), journal.wrap({"readycloud": provider}), on_result=journal.answered)
+    assert provider.seen["STRAY"] == {"STRAY"}
+    assert [e.code for e in journal.events(result.results)] == ["STRAY"]
