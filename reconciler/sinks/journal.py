@@ -238,10 +238,7 @@ class WriteAhead:
         put = [i.to_json() for i in self._put.values()] + [i.to_json() for i in new]
         if not put and not self._drop:
             return
-        try:
-            self.outbox.record(put=put, drop=self._drop)
-        except OSError as exc:
-            raise ConfigError(f"cannot write the outbox {self.outbox.path}: {exc.strerror}") from None
+        self.outbox.record(put=put, drop=self._drop)
         self._put, self._drop = {}, set()
         self._last_write = self._now()
         self.writes += 1

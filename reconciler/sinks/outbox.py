@@ -136,18 +136,21 @@ class Outbox:
         """One durable write of the write-ahead records: ``put`` adds or replaces
         records by ``id`` (in place, else appended), ``drop`` removes ids.
         :class:`ConfigError` if the file is damaged (never overwritten here: it
-        may hold intents still to resolve)."""
+        may hold intents still to resolve) or cannot be written."""
         put, gone = list(put), set(drop)
-        with self._locked():
-            entries, intents = self.load()
-            index = {r["id"]: i for i, r in enumerate(intents)}
-            for record in put:
-                if record["id"] in index:
-                    intents[index[record["id"]]] = dict(record)
-                else:
-                    index[record["id"]] = len(intents)
-                    intents.append(dict(record))
-            self._write(entries, [r for r in intents if r["id"] not in gone])
+        try:
+            with self._locked():
+                entries, intents = self.load()
+                index = {r["id"]: i for i, r in enumerate(intents)}
+                for record in put:
+                    if record["id"] in index:
+                        intents[index[record["id"]]] = dict(record)
+                    else:
+                        index[record["id"]] = len(intents)
+                        intents.append(dict(record))
+                self._write(entries, [r for r in intents if r["id"] not in gone])
+        except OSError as exc:
+            raise ConfigError(f"cannot write the outbox {self.path}: {exc.strerror}") from None
 
     def settle(self, delivered: Iterable[tuple[str, str]], failed: Iterable[OutboxEntry]) -> int:
         """After a retry: drop what was delivered, record what failed again.

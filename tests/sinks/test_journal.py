@@ -159,3 +159,15 @@ def test_a_change_it_was_not_told_about_is_recorded_before_it_is_sent_too(tmp_pa
     result = apply_plan(Plan((stray,)), journal.wrap({"readycloud": provider}), on_result=journal.answered)
     assert provider.seen["STRAY"] == {"STRAY"}
     assert [e.code for e in journal.events(result.results)] == ["STRAY"]
+
+
+def test_an_outbox_that_cannot_be_written_fails_the_change_before_it_is_sent(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    outbox = Outbox(blocker / "outbox.json")
+    journal = WriteAhead(outbox, [update("A", quantity=1)], livemode=True)
+    provider = Recording(Outbox(tmp_path / "other.json"))
+    result = apply_plan(Plan((update("B", quantity=1),)), journal.wrap({"readycloud": provider}),
+                        on_result=journal.answered)
+    (failed,) = result.failed
+    assert "cannot write the outbox" in str(failed.error) and provider.seen == {}
