@@ -210,6 +210,10 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
             apply_lock.targets(providers, SANDBOX_STATE if run_env.box is not None else None),
             timeout=lock_timeout, environ=run_env.environ, command=f"reconciler apply -c {catalog_path}",
             started=started, on_wait=lambda message: click.echo(message, err=True)))
+        recovered = engine.recover_notifications(catalog, providers, environ=run_env.environ,
+                                                 webhook_base_url=run_env.webhook_base_url, parallelism=parallelism)
+        if recovered is not None:  # (what a killed run left in the outbox)
+            click.echo("\n".join(clean(line) for line in recovered.lines()), err=True)
         if saved is not None:
             the_plan, selection = _rederived(saved, planfile_path, run_env, catalog, providers, progress, text)
             force = force or saved.provenance.force  # approved at plan time, as reviewed
@@ -226,10 +230,12 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
         if saved is None:
             _confirm(auto_approve)
         on_result = (lambda r: progress.echo(render_text.render_result_line(r))) if text else None
+        journal = engine.write_ahead(catalog, the_plan, livemode=run_env.livemode)
         result = engine.apply(the_plan, providers, parallelism=parallelism, on_result=on_result, progress=progress,
-                              check_creates=saved is None)  # (a saved plan's freshness check covers them)
+                              check_creates=saved is None,  # (a saved plan was just re-derived from a listing)
+                              journal=journal)
         report = engine.announce(catalog, result, environ=run_env.environ, livemode=run_env.livemode,
-                                 webhook_base_url=run_env.webhook_base_url)
+                                 webhook_base_url=run_env.webhook_base_url, journal=journal)
         received = _sandbox_received(run_env) if report is not None and text else []
     if fmt == "json":
         click.echo(render_json.render_apply(the_plan, result, selection, report))
@@ -311,15 +317,18 @@ def _confirm(auto_approve: bool) -> None:
 def notify(catalog_path: str, sandbox: bool, retry: bool) -> None:
     """Deliver notifications kept in the outbox (.reconciler/outbox.json next
     to the catalog), with their original event ids. The catalog supplies the
-    targets and their secrets; the outbox holds none."""
+    targets and their secrets; the outbox holds none. Changes a killed apply
+    left unannounced are read back from the vendor and announced if they happened."""
     with _environment(sandbox) as run_env:
         catalog = load_catalog(catalog_path, run_env.environ)
         engine.require_notify_credentials(catalog, "nothing was sent", environ=run_env.environ)
         report = engine.retry_notifications(catalog, environ=run_env.environ,
                                             webhook_base_url=run_env.webhook_base_url)
-    lines = [clean(line) for line in report.lines()]
+        recovered = engine.recover_notifications(catalog, environ=run_env.environ,
+                                                 webhook_base_url=run_env.webhook_base_url)
+    lines = [clean(line) for line in (recovered.lines() if recovered is not None else []) + report.lines()]
     click.echo("\n".join(lines) if lines else "Nothing to deliver: the outbox is empty.")
-    if not report.ok:
+    if not report.ok or (recovered is not None and not recovered.ok):
         raise ExitCode(EXIT_ERROR)
 
 

@@ -13,7 +13,7 @@ from typing import Any, Callable, Mapping
 import httpx
 
 from reconciler import precreate
-from reconciler.apply import ApplyResult, ChangeResult, apply_plan
+from reconciler.apply import ApplyResult, ChangeResult, apply_plan, phases
 from reconciler.catalog.load import load_catalog
 from reconciler.catalog.model import Catalog, ReadyCloudSettings
 from reconciler.errors import ConfigError
@@ -30,6 +30,9 @@ from reconciler.providers.readycloud import ReadyCloudProvider
 from reconciler.workers import in_background
 from reconciler.sinks import (DeliveryReport, build_events, default_outbox_path, deliver, missing_credentials,
                              retry_outbox)
+from reconciler.sinks.journal import WriteAhead, resolve
+from reconciler.sinks.journal import pending as journal_pending
+from reconciler.sinks.outbox import Outbox
 
 
 def cache_dir(catalog_path: str) -> Path:
@@ -182,15 +185,58 @@ def rederive_saved(saved: planfile.SavedPlan, catalog: Catalog, providers: Mappi
 
 
 def announce(catalog: Catalog, result: ApplyResult, *, environ: Mapping[str, str] = os.environ,
-             livemode: bool = True, webhook_base_url: str | None = None) -> DeliveryReport | None:
+             livemode: bool = True, webhook_base_url: str | None = None,
+             journal: WriteAhead | None = None) -> DeliveryReport | None:
     """Tell the catalog's notification sinks what the apply did (None: no sinks).
     Never raises for a sink's failure: the report says it, and undelivered
-    events wait in the outbox for :func:`retry_notifications`."""
+    events wait in the outbox for :func:`retry_notifications`. ``journal``:
+    the apply's write-ahead records (their event ids; settled once delivered)."""
     if catalog.notify is None or not catalog.notify.configured:
         return None
-    return deliver(build_events(result, catalog=catalog), catalog.notify, environ=environ,
-                   outbox_path=default_outbox_path(catalog.path), livemode=livemode,
-                   retry=RetryPolicy.from_env(environ), webhook_base_url=webhook_base_url)
+    events = journal.events(result.results) if journal is not None else build_events(result, catalog=catalog)
+    report = deliver(events, catalog.notify, environ=environ,
+                     outbox_path=default_outbox_path(catalog.path), livemode=livemode,
+                     retry=RetryPolicy.from_env(environ), webhook_base_url=webhook_base_url)
+    if journal is not None:
+        journal.settle()
+    return report
+
+
+def write_ahead(catalog: Catalog, plan: Plan, *, livemode: bool = True) -> WriteAhead | None:
+    """The write-ahead records for applying ``plan`` (None: the catalog has no
+    notification sinks, nothing to announce)."""
+    if catalog.notify is None or not catalog.notify.configured:
+        return None
+    return WriteAhead(Outbox(default_outbox_path(catalog.path)), [c for p in phases(plan) for c in p],
+                      livemode=livemode, sensitive={spec.code: spec.sensitive for spec in catalog.products})
+
+
+def recover_notifications(catalog: Catalog, providers: Mapping[str, Provider] | None = None, *,
+                          environ: Mapping[str, str] = os.environ, webhook_base_url: str | None = None,
+                          parallelism: int = 8) -> DeliveryReport | None:
+    """Settle what a killed run left in the outbox (see :mod:`reconciler.sinks.journal`):
+    send its ready events, read back its unanswered changes and announce
+    those that happened, with the ids they were given. None: nothing was left.
+    ``providers`` None: opened here if a read-back is needed.
+    :class:`ConfigError` if the outbox is damaged."""
+    outbox = Outbox(default_outbox_path(catalog.path))
+    intents = journal_pending(outbox)
+    if not intents:
+        return None
+    with ExitStack() as stack:
+        if providers is None and any(i.ready is None for i in intents):
+            providers = open_providers(catalog, stack, environ=environ, parallelism=parallelism)
+        recovery = resolve(intents, providers or {}, {p.code: p.fields for p in catalog.products}, parallelism)
+    reports = [deliver([e for e, live in recovery.events if live == livemode], catalog.notify, environ=environ,
+                       outbox_path=outbox.path, livemode=livemode, retry=RetryPolicy.from_env(environ),
+                       webhook_base_url=webhook_base_url)
+               for livemode in (True, False) if any(live == livemode for _, live in recovery.events)]
+    outbox.record(drop=recovery.settled + recovery.dropped)
+    messages = [f"recovered {len(recovery.events)} notification(s) of an interrupted run"
+                + (f"; {len(recovery.dropped)} unanswered change(s) had not happened" if recovery.dropped else "")]
+    return DeliveryReport(sinks=tuple(s for r in reports for s in r.sinks), outbox_path=str(outbox.path),
+                          pending=outbox.pending(), messages=tuple(recovery.messages),
+                          notes=tuple(messages))
 
 
 def require_notify_credentials(catalog: Catalog, consequence: str, *,
@@ -213,11 +259,20 @@ def retry_notifications(catalog: Catalog, *, environ: Mapping[str, str] = os.env
 
 def apply(plan: Plan, providers: Mapping[str, Provider], *, parallelism: int = 8,
           on_result: Callable[[ChangeResult], None] | None = None, progress: Progress = NULL,
-          check_creates: bool = True) -> ApplyResult:
+          check_creates: bool = True, journal: WriteAhead | None = None) -> ApplyResult:
     """Apply ``plan``, less the ReadyCloud creates whose products appeared
     since it was made (one listing first; those are skipped and reported).
-    ``check_creates=False``: :func:`stale_objects` has just checked them."""
+    ``check_creates=False``: the caller has just checked them against a fresh
+    listing. With ``journal``, every announced change's intent is recorded
+    before it is sent and its answer after (see :func:`write_ahead`)."""
     appeared = precreate.appeared(plan, providers) if check_creates and not plan.errors else ()
+    if journal is not None:
+        providers, shown = journal.wrap(providers), on_result
+
+        def on_result(result: ChangeResult) -> None:
+            journal.answered(result)
+            if shown is not None:
+                shown(result)
     for skipped in appeared:
         if on_result is not None:
             on_result(skipped)

@@ -3,8 +3,10 @@ writing one change at a time (modelled on octoDNS's populate/apply)."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from datetime import datetime
 from typing import Any, Callable, Sequence
 
+from reconciler.errors import ProviderError
 from reconciler.plan.model import Change
 from reconciler.progress import NULL, Progress
 
@@ -26,6 +28,13 @@ class Provider(ABC):
     @abstractmethod
     def execute(self, change: Change) -> Any:
         """Apply one change. Raises :class:`reconciler.errors.ProviderError`."""
+
+    def confirm(self, change: Change, since: datetime) -> tuple[bool, Any]:
+        """Read back whether ``change`` (whose answer never came; sent at or
+        after ``since``) took effect: ``(True, resource as it now is)`` or
+        ``(False, None)``. Raises :class:`reconciler.errors.ProviderError` when
+        it cannot tell (e.g. the vendor is down)."""
+        raise ProviderError(self.name, f"cannot read back whether the {change.action} of {change.key} happened")
 
     def write_eta(self, writes: int) -> float:
         """Seconds ``writes`` changes need at this vendor's pace (0: unpaced)."""

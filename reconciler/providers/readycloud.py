@@ -15,6 +15,7 @@ from reconciler.catalog.model import ReadyCloudSettings
 from reconciler.contracts import readycloud as rc
 from reconciler.errors import ConfigError, ProviderError
 from reconciler.plan.model import Change
+from reconciler.plan.normalize import equal_normalised
 from reconciler.progress import NULL, Progress
 from reconciler.providers import cache
 from reconciler.providers.base import Provider
@@ -339,6 +340,25 @@ class ReadyCloudProvider(Provider):
             if found is not None:
                 return found
         return None
+
+    def confirm(self, change: Change, since: datetime) -> tuple[bool, Any]:
+        """A create by looking its code up among products changed since
+        ``since`` (as for a lost POST answer); an update by reading the product
+        and comparing it with every value ``change.body`` sets; a delete by a 404."""
+        if change.action == "create":
+            found = self.find_created(change.key, since - CLOCK_SKEW)
+            return found is not None, found
+        try:
+            product = self.http.send("GET", self._item(str(change.resource_id))).json()
+        except ProviderError as exc:
+            if exc.status != 404:
+                raise
+            return change.action == "delete", None
+        if change.action == "delete" or not isinstance(product, dict):
+            return False, None
+        body = change.body if isinstance(change.body, Mapping) else {}
+        done = all(equal_normalised(name, product.get(name), value) for name, value in body.items())
+        return done, product if done else None
 
     def find_created(self, code: str, since: datetime) -> dict[str, Any] | None:
         """The product with ``code`` updated since ``since``, if one exists."""

@@ -53,6 +53,7 @@ class DeliveryReport:
     outbox_path: str = ""
     pending: int = 0  # entries in the outbox after this run
     messages: tuple[str, ...] = ()  # about the outbox rather than one sink
+    notes: tuple[str, ...] = ()  # informational (e.g. what a recovery found), not failures
 
     @property
     def delivered(self) -> int:
@@ -68,7 +69,7 @@ class DeliveryReport:
 
     def lines(self) -> list[str]:
         """A plain-text summary, one line per sink and message."""
-        out: list[str] = []
+        out: list[str] = list(self.notes)
         for sink in self.sinks:
             state = f"{sink.delivered} delivered" + (f", {sink.failed} failed" if sink.failed else "")
             out.append(f"{sink.sink}: {state}")

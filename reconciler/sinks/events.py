@@ -72,7 +72,10 @@ def build_events(result: ApplyResult, *, catalog: Catalog | None = None,
     return tuple(events)
 
 
-def event_for(item: ChangeResult, created: int, sensitive: frozenset[str] = frozenset()) -> Event | None:
+def event_for(item: ChangeResult, created: int, sensitive: frozenset[str] = frozenset(),
+              ident: str | None = None) -> Event | None:
+    """The event announcing ``item``, if it is one to announce; ``ident`` is the
+    id assigned when its intent was recorded (see :mod:`reconciler.sinks.journal`)."""
     change = item.change
     if item.status != "succeeded" or change.vendor != VENDOR or change.action not in nc.EVENT_FOR_ACTION:
         return None
@@ -82,5 +85,5 @@ def event_for(item: ChangeResult, created: int, sensitive: frozenset[str] = froz
     hidden = sensitive | change.sensitive_fields
     data = {k: v for k, v in product.items() if k not in hidden}
     changed = tuple(f.field for f in change.fields) if change.action != "delete" else ()
-    return Event(id=str(uuid.uuid4()), event=nc.EVENT_FOR_ACTION[change.action], created=created,
+    return Event(id=ident or str(uuid.uuid4()), event=nc.EVENT_FOR_ACTION[change.action], created=created,
                  code=change.key, data=data, changed=changed)

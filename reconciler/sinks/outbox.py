@@ -5,6 +5,18 @@ The file holds sink keys (``webhook:<digest of the url>``, ``usercom``,
 ``voucherify``), labels, events and the last error: never a secret, token or
 webhook URL. Writes are atomic (temporary file, fsync, rename) and made under
 an advisory lock, so concurrent runs do not lose each other's entries.
+
+It also holds the write-ahead records of :mod:`reconciler.sinks.journal`
+(``intents``: changes about to be sent or answered but not yet announced),
+kept as opaque JSON mappings here and validated by that module.
+
+One JSON document replaced atomically rather than an append-only journal:
+every state (intent, ready, delivered/dropped) is one read-modify-write of a
+small file under the lock, there is no torn tail to repair and no compaction to
+schedule, and a reader always sees one complete version. Its cost (the whole
+file rewritten per write) is kept low by batching: a write records a batch of
+intents plus every answer that came since the previous write (see
+``bench/outbox_bench.py`` for figures).
 """
 from __future__ import annotations
 
@@ -15,7 +27,7 @@ import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Mapping
 
 from reconciler.errors import ConfigError
 from reconciler.sinks.events import Event
@@ -25,7 +37,8 @@ try:  # POSIX; elsewhere concurrent runs are simply not serialised
 except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 
-VERSION = 1
+VERSION = 2
+READABLE = (1, 2)  # version 1: entries only
 DEFAULT_DIR = ".reconciler"
 DEFAULT_NAME = "outbox.json"
 
@@ -73,20 +86,32 @@ class Outbox:
     # -- reading ------------------------------------------------------------------
     def entries(self) -> list[OutboxEntry]:
         """Every pending entry, oldest first. :class:`ConfigError` if the file is unreadable."""
+        return self.load()[0]
+
+    def intents(self) -> list[dict[str, Any]]:
+        """The write-ahead records, as stored (mappings with an ``id``)."""
+        return self.load()[1]
+
+    def load(self) -> tuple[list[OutboxEntry], list[dict[str, Any]]]:
+        """Entries and write-ahead records. :class:`ConfigError` if the file is unreadable."""
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            return []
+            return [], []
         except OSError as exc:
             raise ConfigError(f"cannot read the outbox {self.path}: {exc.strerror}") from None
         try:
             raw = json.loads(text)
         except ValueError as exc:
             raise ConfigError(f"the outbox {self.path} is not valid JSON ({exc})") from None
-        if not isinstance(raw, dict) or raw.get("version") != VERSION or not isinstance(raw.get("entries"), list):
+        if not isinstance(raw, dict) or raw.get("version") not in READABLE or not isinstance(raw.get("entries"), list):
             raise ConfigError(f"the outbox {self.path} is not a version {VERSION} outbox")
+        intents = raw.get("intents", [])
+        if not isinstance(intents, list) or not all(isinstance(i, dict) and isinstance(i.get("id"), str)
+                                                    for i in intents):
+            raise ConfigError(f"the outbox {self.path} is damaged: its intents are not mappings with an id")
         try:
-            return [OutboxEntry.from_json(item) for item in raw["entries"]]
+            return [OutboxEntry.from_json(item) for item in raw["entries"]], intents
         except ConfigError as exc:
             raise ConfigError(f"the outbox {self.path} is damaged: {exc}") from None
 
@@ -98,23 +123,43 @@ class Outbox:
         new = list(new)
         with self._locked():
             try:
-                current = self.entries()
+                current, intents = self.load()
             except ConfigError as exc:
-                current = []
+                current, intents = [], []
                 self._move_aside(str(exc))
             merged = _merge(current, new)
             if new:
-                self._write(merged)
+                self._write(merged, intents)
             return len(merged)
+
+    def record(self, put: Iterable[Mapping[str, Any]] = (), drop: Iterable[str] = ()) -> None:
+        """One durable write of the write-ahead records: ``put`` adds or replaces
+        records by ``id`` (in place, else appended), ``drop`` removes ids.
+        :class:`ConfigError` if the file is damaged (never overwritten here: it
+        may hold intents still to resolve) or cannot be written."""
+        put, gone = list(put), set(drop)
+        try:
+            with self._locked():
+                entries, intents = self.load()
+                index = {r["id"]: i for i, r in enumerate(intents)}
+                for record in put:
+                    if record["id"] in index:
+                        intents[index[record["id"]]] = dict(record)
+                    else:
+                        index[record["id"]] = len(intents)
+                        intents.append(dict(record))
+                self._write(entries, [r for r in intents if r["id"] not in gone])
+        except OSError as exc:
+            raise ConfigError(f"cannot write the outbox {self.path}: {exc.strerror}") from None
 
     def settle(self, delivered: Iterable[tuple[str, str]], failed: Iterable[OutboxEntry]) -> int:
         """After a retry: drop what was delivered, record what failed again.
         Entries added meanwhile by another run are kept. Returns how many are pending."""
         done = set(delivered)
         with self._locked():
-            current = [e for e in self.entries() if e.ident not in done]
-            merged = _merge(current, failed)
-            self._write(merged)
+            entries, intents = self.load()
+            merged = _merge([e for e in entries if e.ident not in done], failed)
+            self._write(merged, intents)
             return len(merged)
 
     def pending(self) -> int:
@@ -123,14 +168,19 @@ class Outbox:
         except ConfigError:
             return 0
 
-    def _write(self, entries: list[OutboxEntry]) -> None:
-        if not entries:
+    def _write(self, entries: list[OutboxEntry], intents: list[dict[str, Any]]) -> None:
+        """Replace the file (under the lock): temporary file, fsync, rename, and
+        fsync of the directory so the rename itself survives a crash."""
+        self._clean_temporaries()
+        if not entries and not intents:
             with contextlib.suppress(FileNotFoundError):
                 self.path.unlink()
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        payload = json.dumps({"version": VERSION, "entries": [e.to_json() for e in entries]},
-                             indent=2, ensure_ascii=False)
+        document: dict[str, Any] = {"version": VERSION, "entries": [e.to_json() for e in entries]}
+        if intents:
+            document["intents"] = intents
+        payload = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
         fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -142,6 +192,14 @@ class Outbox:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
             raise
+        _fsync_dir(self.path.parent)
+
+    def _clean_temporaries(self) -> None:
+        """Remove temporary files a killed run left (every writer holds the lock,
+        so any that exists now is no one's)."""
+        for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
 
     def _move_aside(self, reason: str) -> None:
         aside = self.path.with_name(f"{self.path.name}.damaged-{int(time.time())}")
@@ -162,6 +220,17 @@ class Outbox:
                 yield
             finally:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _fsync_dir(directory: Path) -> None:
+    if not hasattr(os, "O_DIRECTORY"):  # pragma: no cover - not POSIX
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _merge(current: list[OutboxEntry], new: Iterable[OutboxEntry]) -> list[OutboxEntry]:
