@@ -30,6 +30,7 @@ from reconciler.providers.readycloud import ReadyCloudProvider
 from reconciler.workers import in_background
 from reconciler.sinks import (DeliveryReport, build_events, default_outbox_path, deliver, missing_credentials,
                              retry_outbox)
+from reconciler.sinks.events import hidden_fields
 from reconciler.sinks.journal import WriteAhead, resolve
 from reconciler.sinks.journal import pending as journal_pending
 from reconciler.sinks.outbox import Outbox
@@ -208,7 +209,7 @@ def write_ahead(catalog: Catalog, plan: Plan, *, livemode: bool = True) -> Write
     if catalog.notify is None or not catalog.notify.configured:
         return None
     return WriteAhead(Outbox(default_outbox_path(catalog.path)), [c for p in phases(plan) for c in p],
-                      livemode=livemode, sensitive={spec.code: spec.sensitive for spec in catalog.products})
+                      livemode=livemode, sensitive=hidden_fields(catalog))
 
 
 def recover_notifications(catalog: Catalog, providers: Mapping[str, Provider] | None = None, *,

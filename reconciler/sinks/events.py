@@ -61,15 +61,25 @@ def build_events(result: ApplyResult, *, catalog: Catalog | None = None,
     change itself marks: a product's own, and the top-level ``sensitive:`` ones
     for every product (a deleted one, which the catalog no longer declares, too).
     """
-    sensitive = {spec.code: spec.sensitive for spec in catalog.products} if catalog is not None else {}
-    everywhere = catalog.sensitive if catalog is not None else frozenset()
+    hidden = hidden_fields(catalog)
     created = int(now())
     events: list[Event] = []
     for item in result.results:
-        event = event_for(item, created, sensitive.get(item.change.key, everywhere) | everywhere)
+        event = event_for(item, created, hidden(item.change.key))
         if event is not None:
             events.append(event)
     return tuple(events)
+
+
+def hidden_fields(catalog: Catalog | None) -> Callable[[str], frozenset[str]]:
+    """The fields the catalog marks sensitive for a product code: the product's
+    own, and the top-level ``sensitive:`` ones for every product (a deleted or
+    pruned one, which the catalog no longer declares, too)."""
+    if catalog is None:
+        return lambda code: frozenset()
+    own = {spec.code: spec.sensitive for spec in catalog.products}
+    everywhere = catalog.sensitive
+    return lambda code: own.get(code, frozenset()) | everywhere
 
 
 def event_for(item: ChangeResult, created: int, sensitive: frozenset[str] = frozenset(),

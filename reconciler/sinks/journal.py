@@ -135,7 +135,7 @@ class WriteAhead:
     :meth:`answered` as its ``on_result``; then :meth:`events`, deliver, :meth:`settle`."""
 
     def __init__(self, outbox: Outbox, changes: Sequence[Change], *, livemode: bool,
-                 sensitive: Mapping[str, frozenset[str]] = {}, batch: int = 32, coalesce: float = 0.25,
+                 sensitive: Callable[[str], frozenset[str]] = lambda code: frozenset(), batch: int = 32, coalesce: float = 0.25,
                  grow: bool = True, now: Callable[[], float] = time.time) -> None:
         self.outbox = outbox
         self._order = [c for c in changes if announces(c)]
@@ -172,7 +172,7 @@ class WriteAhead:
             batch = [change] + [c for c in self._order[max(position + 1, self._next):]
                                 if id(c) not in self._intents][:size - 1]
             intents = {id(item): Intent.of(item, recorded_at, self._livemode,
-                                           self._sensitive.get(item.key, frozenset())) for item in batch}
+                                           self._sensitive(item.key)) for item in batch}
             self._write(intents.values())  # (raises: nothing of the batch is sent)
             self._intents.update(intents)
             while self._next < len(self._order) and id(self._order[self._next]) in self._intents:
