@@ -25,8 +25,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
-import httpx
-
 from reconciler.errors import ReconcilerError
 from reconciler.providers.base import Provider
 
@@ -61,6 +59,8 @@ class Target:
 def normalise_url(url: str) -> str:
     """``url`` as one spelling per endpoint: lower-case scheme and host, no
     default port, no trailing slash, query or fragment."""
+    import httpx  # (here: the CLI imports this module for every command, and httpx is slow to import)
+
     parsed = httpx.URL(url.strip())
     scheme = parsed.scheme.lower()
     port = f":{parsed.port}" if parsed.port not in (None, _DEFAULT_PORTS.get(scheme)) else ""
