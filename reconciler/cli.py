@@ -16,7 +16,6 @@ import click
 from reconciler import lock as apply_lock
 from reconciler.catalog.load import load_catalog
 from reconciler.errors import ApplyError, CatalogError, ReconcilerError
-from reconciler.plan.select import Selection
 from reconciler.render.common import clean
 
 # The engine (httpx, the vendors' clients, the sinks), the renderers and the
@@ -25,6 +24,7 @@ from reconciler.render.common import clean
 if TYPE_CHECKING:
     from reconciler.catalog.model import Catalog
     from reconciler.plan import Plan, planfile
+    from reconciler.plan.select import Selection
     from reconciler.progress import Progress
     from reconciler.providers.base import Provider
     from reconciler.render.progress import BarProgress, LineProgress
@@ -141,6 +141,7 @@ def plan(catalog_path: str, fmt: str, sandbox: bool, targets: tuple[str, ...], e
     """Show what apply would change."""
     from reconciler import engine
     from reconciler.plan import planfile
+    from reconciler.plan.select import Selection
 
     selection = Selection(targets, excludes)
     with _environment(sandbox) as run_env, ExitStack() as stack:
@@ -210,6 +211,7 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
     apply."""
     from reconciler import engine
     from reconciler.plan import planfile
+    from reconciler.plan.select import Selection
     from reconciler.render import json as render_json
     from reconciler.render import text as render_text
 

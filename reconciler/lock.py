@@ -23,10 +23,12 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 from reconciler.errors import ReconcilerError
-from reconciler.providers.base import Provider
+
+if TYPE_CHECKING:
+    from reconciler.providers.base import Provider
 
 #: Default of ``apply --lock-timeout``: how long to wait for another apply, in seconds.
 DEFAULT_TIMEOUT = 300.0
