@@ -56,6 +56,19 @@ parallelism_option = click.option("--parallelism", type=click.IntRange(1, 64), d
                                   help="How many vendor calls run at once.")
 
 
+def _import_httpx() -> None:
+    """httpx, for the commands that talk to the vendors (before the engine),
+    imported without its own command line (``httpx.main``, which imports rich and
+    pygments: a fifth of `plan`'s start-up, for a tool this process never
+    runs); a version of httpx that cannot do without it is imported as it is."""
+    if "httpx" not in sys.modules:
+        sys.modules["httpx._main"] = None  # type: ignore[assignment]  # (importing it fails; httpx falls back)
+        try:
+            import httpx  # noqa: F401
+        except ImportError:
+            del sys.modules["httpx._main"]
+
+
 class ExitCode(Exception):
     def __init__(self, code: int) -> None:
         self.code = code
@@ -139,6 +152,7 @@ def validate(catalog_path: str) -> None:
 def plan(catalog_path: str, fmt: str, sandbox: bool, targets: tuple[str, ...], excludes: tuple[str, ...],
          refresh: str, parallelism: int, out: str | None, detailed_exitcode: bool, force: bool) -> None:
     """Show what apply would change."""
+    _import_httpx()
     from reconciler import engine
     from reconciler.plan import planfile
     from reconciler.plan.select import Selection
@@ -148,8 +162,9 @@ def plan(catalog_path: str, fmt: str, sandbox: bool, targets: tuple[str, ...], e
         catalog, providers = engine.load_and_open(catalog_path, stack, environ=run_env.environ,
                                                   parallelism=parallelism, incremental=refresh == "incremental")
         the_plan = engine.refresh_and_plan(catalog, providers, selection, _progress())
-        made = _provenance(run_env, providers, force)
-    if out:
+        # (what a saved or JSON plan records; finding the version reads the installed metadata)
+        made = _provenance(run_env, providers, force) if out or fmt == "json" else None
+    if out and made is not None:
         planfile.save(the_plan, out, selection, made, run_env.environ.get(planfile.KEY_VARIABLE))
     click.echo(_render_plan(the_plan, fmt, selection, out, made))
     if the_plan.errors:
@@ -209,6 +224,7 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
     change is derived again from the catalog and the live state, and the plan
     is refused if they no longer call for it; otherwise plan, show, confirm,
     apply."""
+    _import_httpx()
     from reconciler import engine
     from reconciler.plan import planfile
     from reconciler.plan.select import Selection
@@ -343,6 +359,7 @@ def notify(catalog_path: str, sandbox: bool, retry: bool) -> None:
     to the catalog), with their original event ids. The catalog supplies the
     targets and their secrets; the outbox holds none. Changes a killed apply
     left unannounced are read back from the vendor and announced if they happened."""
+    _import_httpx()
     from reconciler import engine
 
     with _environment(sandbox) as run_env:

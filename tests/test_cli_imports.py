@@ -48,3 +48,26 @@ def test_validate_imports_only_what_loading_a_catalog_needs(tmp_path: Path, text
     assert says in done.stdout + done.stderr
     assert {"click", "yaml", "reconciler"} <= loaded  # (the listing is the process's own)
     assert loaded.isdisjoint(NOT_FOR_VALIDATE), sorted(loaded.intersection(NOT_FOR_VALIDATE))
+
+
+#: What a plan whose products are all unchanged, off a terminal, has no use for:
+#: the diff and JSON-patch libraries (needed for a product that differs), the
+#: terminal renderer (a progress bar), httpx's own command line and the sandbox.
+NOT_FOR_AN_UNCHANGED_PLAN = ("deepdiff", "jsonpatch", "rich", "pygments", "starlette", "uvicorn")
+
+
+def test_plan_of_unchanged_products_imports_no_diff_or_terminal_library(env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    env.seed_readycloud(1, [{"code": "ES-1", "kind": "goods", "description": "T-Shirt", "custom_fields": {
+        "Color": {"value": "black"}}}])
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text("readycloud: {org: 1}\nproducts:\n  - {code: ES-1, description: T-Shirt, "
+                       "custom_fields: {Color: {value: black}}}\n")
+    done, loaded = loaded_by("plan", "-c", str(catalog), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "No changes" in done.stdout
+    assert "httpx" in loaded  # (it did talk to the sandbox)
+    assert loaded.isdisjoint(NOT_FOR_AN_UNCHANGED_PLAN), sorted(loaded.intersection(NOT_FOR_AN_UNCHANGED_PLAN))
+    catalog.write_text(catalog.read_text().replace("black", "white"))
+    done, loaded = loaded_by("plan", "-c", str(catalog), cwd=tmp_path)
+    assert done.returncode == 0 and "1 to update" in done.stdout, done.stdout + done.stderr
+    assert {"deepdiff", "jsonpatch"} <= loaded  # (the libraries are there when a product differs)
