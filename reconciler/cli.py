@@ -58,9 +58,10 @@ parallelism_option = click.option("--parallelism", type=click.IntRange(1, 64), d
 
 def _import_httpx() -> None:
     """httpx, for the commands that talk to the vendors (before the engine),
-    imported without its own command line (``httpx.main``, which imports rich and
-    pygments: a fifth of `plan`'s start-up, for a tool this process never
-    runs); a version of httpx that cannot do without it is imported as it is."""
+    imported without its own command line (``httpx.main``, a tool this process
+    never runs, whose import of rich and pygments costs about as much as the
+    rest of httpx); a version of httpx that cannot do without it is imported
+    as it is."""
     if "httpx" not in sys.modules:
         sys.modules["httpx._main"] = None  # type: ignore[assignment]  # (importing it fails; httpx falls back)
         try:
