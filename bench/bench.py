@@ -16,10 +16,21 @@ take turns, --repeat times each, and the ratio is the median of each turn's
 plan / bare listing: the machines this runs on are shared and noisy; every
 run's figures are printed too), the engine overhead
 per unchanged product and peak memory (ru_maxrss of the measuring process).
+
+Also printed: the whole-process ratio, `reconciler plan` as a user runs it
+(a process of its own, start-up included, output to /dev/null) against a bare
+client process (`python -c`, urllib, start-up included too) reading the same
+pages following `next` (and the same Cobuilder products), taking turns
+(--process-repeat, default --repeat); the median of the turns' ratios. This
+part goes through the command line only, so it does not depend on the
+engine's internals. The package's bytecode is compiled first, as `pip
+install` leaves it (under PYTHONDONTWRITEBYTECODE=1 an editable install would
+compile the whole package again in every process).
 """
 from __future__ import annotations
 
 import argparse
+import compileall
 import gc
 import json
 import math
@@ -43,6 +54,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import reconciler  # noqa: E402
 from reconciler import engine  # noqa: E402
 from reconciler.catalog.load import load_catalog  # noqa: E402
 from reconciler.catalog.model import Catalog  # noqa: E402
@@ -166,6 +178,51 @@ def bare_listing(url: str, cobuilder_ids: list[int]) -> float:
     return time.perf_counter() - started
 
 
+#: The bare client process: every page of the ReadyCloud listing following
+#: `next`, then each Cobuilder product a plan reads (ids in a JSON file), one
+#: after another, with urllib; nothing else.
+BARE_PROCESS = """
+import json, sys, urllib.request
+base, token, ids = sys.argv[1], sys.argv[2], json.load(open(sys.argv[3]))
+auth = {"Authorization": "Bearer " + token}
+url = base + "/api/v2/orgs/1/products/?limit=100"
+while url:
+    with urllib.request.urlopen(urllib.request.Request(url, headers=auth)) as answer:
+        url = json.load(answer)["next"]
+for product_id in ids:
+    with urllib.request.urlopen(urllib.request.Request(
+            base + "/products-management/api/v3/products/%d/properties/values" % product_id, headers=auth)) as answer:
+        json.load(answer)
+"""
+
+
+def whole_process(url: str, catalog_path: Path, env: dict[str, str], cobuilder_ids: list[int],
+                  turns: int) -> dict[str, Any]:
+    """`reconciler plan -c CATALOG` as a user runs it (its own process, output
+    to /dev/null) and the bare client process, taking turns."""
+    compileall.compile_dir(Path(reconciler.__file__).parent, quiet=1)  # (as `pip install` leaves it)
+    ids_path = catalog_path.with_name("cobuilder_ids.json")
+    ids_path.write_text(json.dumps(cobuilder_ids))
+    plan_argv = [sys.executable, "-c", "import sys; from reconciler.cli import main; sys.exit(main())",
+                 "plan", "-c", str(catalog_path)]
+    bare_argv = [sys.executable, "-c", BARE_PROCESS, url, TOKEN, str(ids_path)]
+    plans: list[float] = []
+    bares: list[float] = []
+    for _ in range(turns):
+        t = time.perf_counter()
+        done = subprocess.run(plan_argv, env=env, cwd=catalog_path.parent, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+        plans.append(time.perf_counter() - t)
+        if done.returncode != 0:
+            raise SystemExit(f"reconciler plan failed ({done.returncode}): {done.stderr[-2000:]}")
+        t = time.perf_counter()
+        subprocess.run(bare_argv, check=True, cwd=catalog_path.parent)
+        bares.append(time.perf_counter() - t)
+    return {"ratio": statistics.median(p / b for p, b in zip(plans, bares)), "plan_seconds_all": plans,
+            "bare_seconds_all": bares, "plan_seconds": statistics.median(plans),
+            "bare_seconds": statistics.median(bares)}
+
+
 def timed_plan(catalog: Catalog, providers: dict[str, Any], times: dict[str, float]) -> Plan:
     """plan's phases as `reconciler plan` runs them, timed one by one."""
     plan = engine.refresh_and_plan(catalog, providers, phases=times)
@@ -175,7 +232,7 @@ def timed_plan(catalog: Catalog, providers: dict[str, Any], times: dict[str, flo
     return plan
 
 
-def measure(n: int, cobuilder: int, parallelism: int, repeat: int) -> dict[str, Any]:
+def measure(n: int, cobuilder: int, parallelism: int, repeat: int, process_repeat: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         process, url = start_sandbox(Path(tmp) / "state.sqlite3")
         try:
@@ -186,6 +243,8 @@ def measure(n: int, cobuilder: int, parallelism: int, repeat: int) -> dict[str, 
                    "COBUILDER_BASE_URL": f"{url}/products-management/api/v3", "COBUILDER_TOKEN": TOKEN,
                    "READYCLOUD_MAX_RPM": "0", "COBUILDER_MAX_RPM": "0"}
             cobuilder_ids = expected["cobuilder_ids"]  # the Cobuilder products the catalog declares
+            # (before anything is applied: each process plans the same changes)
+            whole = whole_process(url, catalog_path, env, cobuilder_ids, process_repeat) if process_repeat else None
             # The machine is shared and noisy: the bare listing and the plan
             # take turns, `repeat` times each; the ratio is the median of each
             # turn's plan / bare listing.
@@ -227,7 +286,7 @@ def measure(n: int, cobuilder: int, parallelism: int, repeat: int) -> dict[str, 
                 "size": n, "cobuilder_products": cobuilder, "parallelism": parallelism, "repeat": repeat, "times": times,
                 "plan_seconds_all": totals, "bare_listing_seconds_all": bares,
                 "plan_seconds": statistics.median(totals), "bare_listing_seconds": statistics.median(bares),
-                "ratio": ratio,
+                "ratio": ratio, "process": whole,
                 "overhead_us_per_product": 1e6 * (times["load"] + times["prediff"] + times["diff"] + times["render"])
                 / (n + n // 100),
                 "plan_requests": plan_requests, "plan_requests_min": math.ceil(n / 100) + len(cobuilder_ids),
@@ -270,16 +329,22 @@ def main() -> None:
     parser.add_argument("--parallelism", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=5,
                         help="plans and bare listings per size, taking turns (the median turn is reported)")
+    parser.add_argument("--process-repeat", type=int, default=None,
+                        help="whole-process plans and bare client processes, taking turns (default: --repeat; "
+                             "0: skip)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help="print one JSON object per size")
     args = parser.parse_args()
+    process_repeat = args.repeat if args.process_repeat is None else args.process_repeat
     if args.one:
-        print(json.dumps(measure(args.one, min(args.cobuilder, args.one), args.parallelism, args.repeat)))
+        print(json.dumps(measure(args.one, min(args.cobuilder, args.one), args.parallelism, args.repeat,
+                                 process_repeat)))
         return
     rows = []
     for size in args.sizes:
         out = subprocess.run([sys.executable, __file__, "--one", str(size), "--cobuilder", str(args.cobuilder),
-                              "--parallelism", str(args.parallelism), "--repeat", str(args.repeat)],
+                              "--parallelism", str(args.parallelism), "--repeat", str(args.repeat),
+                              "--process-repeat", str(process_repeat)],
                              check=True, capture_output=True, text=True)
         row = json.loads(out.stdout.strip().splitlines()[-1])
         rows.append(row)
@@ -297,6 +362,7 @@ def report(r: dict[str, Any]) -> str:
             f"  plan {r['plan_seconds']:.2f}s vs bare listing {r['bare_listing_seconds']:.2f}s: ratio {r['ratio']:.2f} "
             f"(medians of {r['repeat']} turns; plans {', '.join(f'{x:.2f}' for x in r['plan_seconds_all'])}; "
             f"bare listings {', '.join(f'{x:.2f}' for x in r['bare_listing_seconds_all'])})\n"
+            f"{process_line(r['process'])}"
             f"  engine overhead {r['overhead_us_per_product']:.1f} µs/product; peak RSS {r['peak_rss_plan_mib']:.0f} MiB "
             f"after the plan, {r['peak_rss_mib']:.0f} MiB in all (apply and re-plans included)\n"
             f"  plan requests {r['plan_requests']} (minimum {r['plan_requests_min']}); "
@@ -307,15 +373,30 @@ def report(r: dict[str, Any]) -> str:
             f"requests {r['incremental']['requests']} ({r['incremental']['mode']} refresh)")
 
 
+def process_line(p: dict[str, Any] | None) -> str:
+    if p is None:
+        return ""
+    return (f"  whole process: reconciler plan {p['plan_seconds']:.2f}s vs bare client process "
+            f"{p['bare_seconds']:.2f}s: ratio {p['ratio']:.2f} (medians of {len(p['plan_seconds_all'])} turns; "
+            f"plans {', '.join(f'{x:.2f}' for x in p['plan_seconds_all'])}; bare processes "
+            f"{', '.join(f'{x:.2f}' for x in p['bare_seconds_all'])})\n")
+
+
+def process_cell(p: dict[str, Any] | None) -> str:
+    return "–" if p is None else f"{p['ratio']:.2f}× ({p['plan_seconds']:.2f}s / {p['bare_seconds']:.2f}s)"
+
+
 def table(rows: list[dict[str, Any]]) -> str:
-    head = ("| products | load | refresh | diff | render | apply | plan / bare listing, median of turns (median seconds) | µs/product | "
+    head = ("| products | load | refresh | diff | render | apply | plan / bare listing, median of turns (median seconds) | "
+            "whole process: reconciler plan / bare client process (median seconds) | µs/product | "
             "plan requests (min) | apply requests (min) | re-plan after apply | incremental re-plan | peak RSS of the plan |")
-    lines = ["", head, "|" + " ---: |" * 13]
+    lines = ["", head, "|" + " ---: |" * 14]
     for r in rows:
         t = r["times"]
         lines.append(
             f"| {r['size']:,} | {t['load']:.2f}s | {t['refresh']:.2f}s | {t['diff']:.2f}s | {t['render']:.2f}s | "
             f"{t['apply']:.2f}s | {r['ratio']:.2f}× ({r['plan_seconds']:.2f}s / {r['bare_listing_seconds']:.2f}s) | "
+            f"{process_cell(r['process'])} | "
             f"{r['overhead_us_per_product']:.0f} | {sum(r['plan_requests'].values()):,} ({r['plan_requests_min']:,}) | "
             f"{sum(r['apply_requests'].values()):,} ({r['apply_requests_min']:,}) | "
             f"{r['changes_after_apply']} changes | {r['incremental']['seconds']:.2f}s, "

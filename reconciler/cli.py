@@ -9,24 +9,25 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 import click
 
-from reconciler import engine
 from reconciler import lock as apply_lock
 from reconciler.catalog.load import load_catalog
-from reconciler.catalog.model import Catalog
 from reconciler.errors import ApplyError, CatalogError, ReconcilerError
-from reconciler.plan import Plan, planfile
-from reconciler.plan.select import Selection
-from reconciler.render import json as render_json
-from reconciler.render import markdown as render_markdown
-from reconciler.progress import Progress
-from reconciler.providers.base import Provider
-from reconciler.render.progress import BarProgress, LineProgress
-from reconciler.render import text as render_text
 from reconciler.render.common import clean
+
+# The engine (httpx, the vendors' clients, the sinks), the renderers and the
+# sandbox are imported by the commands that use them, in their bodies: a
+# command pays only for what it needs (`validate` loads a catalog and no more).
+if TYPE_CHECKING:
+    from reconciler.catalog.model import Catalog
+    from reconciler.plan import Plan, planfile
+    from reconciler.plan.select import Selection
+    from reconciler.progress import Progress
+    from reconciler.providers.base import Provider
+    from reconciler.render.progress import BarProgress, LineProgress
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 SANDBOX_STATE = Path(".reconciler") / "sandbox.sqlite3"
@@ -53,6 +54,20 @@ sandbox_option = click.option("--sandbox", is_flag=True,
                                    "seeded with the demo products the first time); no credentials needed.")
 parallelism_option = click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True,
                                   help="How many vendor calls run at once.")
+
+
+def _import_httpx() -> None:
+    """httpx, for the commands that talk to the vendors (before the engine),
+    imported without its own command line (``httpx.main``, a tool this process
+    never runs, whose import of rich and pygments costs about as much as the
+    rest of httpx); a version of httpx that cannot do without it is imported
+    as it is."""
+    if "httpx" not in sys.modules:
+        sys.modules["httpx._main"] = None  # type: ignore[assignment]  # (importing it fails; httpx falls back)
+        try:
+            import httpx  # noqa: F401
+        except ImportError:
+            del sys.modules["httpx._main"]
 
 
 class ExitCode(Exception):
@@ -138,13 +153,19 @@ def validate(catalog_path: str) -> None:
 def plan(catalog_path: str, fmt: str, sandbox: bool, targets: tuple[str, ...], excludes: tuple[str, ...],
          refresh: str, parallelism: int, out: str | None, detailed_exitcode: bool, force: bool) -> None:
     """Show what apply would change."""
+    _import_httpx()
+    from reconciler import engine
+    from reconciler.plan import planfile
+    from reconciler.plan.select import Selection
+
     selection = Selection(targets, excludes)
     with _environment(sandbox) as run_env, ExitStack() as stack:
         catalog, providers = engine.load_and_open(catalog_path, stack, environ=run_env.environ,
                                                   parallelism=parallelism, incremental=refresh == "incremental")
         the_plan = engine.refresh_and_plan(catalog, providers, selection, _progress())
-        made = _provenance(run_env, providers, force)
-    if out:
+        # (what a saved or JSON plan records; finding the version reads the installed metadata)
+        made = _provenance(run_env, providers, force) if out or fmt == "json" else None
+    if out and made is not None:
         planfile.save(the_plan, out, selection, made, run_env.environ.get(planfile.KEY_VARIABLE))
     click.echo(_render_plan(the_plan, fmt, selection, out, made))
     if the_plan.errors:
@@ -160,6 +181,8 @@ def plan(catalog_path: str, fmt: str, sandbox: bool, targets: tuple[str, ...], e
 def _progress() -> BarProgress | LineProgress:
     """A bar on a terminal, periodic lines in CI logs; both on stderr. Lines
     printed while it runs go through its ``echo``."""
+    from reconciler.render.progress import BarProgress, LineProgress
+
     if sys.stderr.isatty():
         return BarProgress(sys.stderr, color=_colour(), shares_terminal=sys.stdout.isatty())
     return LineProgress(lambda line: click.echo(line, err=True))
@@ -168,9 +191,15 @@ def _progress() -> BarProgress | LineProgress:
 def _render_plan(the_plan: Plan, fmt: str, selection: Selection, saved: str | None = None,
                  made: planfile.Provenance | None = None) -> str:
     if fmt == "json":
+        from reconciler.render import json as render_json
+
         return render_json.render_plan(the_plan, selection, made)
     if fmt == "markdown":
+        from reconciler.render import markdown as render_markdown
+
         return render_markdown.render_plan(the_plan, f"the saved plan `{saved}`" if saved else None)
+    from reconciler.render import text as render_text
+
     return render_text.render_plan(the_plan)
 
 
@@ -196,6 +225,13 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
     change is derived again from the catalog and the live state, and the plan
     is refused if they no longer call for it; otherwise plan, show, confirm,
     apply."""
+    _import_httpx()
+    from reconciler import engine
+    from reconciler.plan import planfile
+    from reconciler.plan.select import Selection
+    from reconciler.render import json as render_json
+    from reconciler.render import text as render_text
+
     if planfile_path and (targets or excludes):
         raise click.UsageError("--target/--exclude are fixed by the saved plan; give them to `plan`")
     started = datetime.now(timezone.utc)
@@ -250,6 +286,9 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
 def _provenance(run_env: RunEnv, providers: Mapping[str, Provider], force: bool = False) -> planfile.Provenance:
     """Where this run talks to, as a saved plan records it. A sandbox started
     for the command listens on a new port each time: it is named by its state."""
+    from reconciler import engine
+    from reconciler.plan import planfile
+
     made = engine.provenance(providers, force)
     if run_env.box is None:
         return made
@@ -261,6 +300,8 @@ def _provenance(run_env: RunEnv, providers: Mapping[str, Provider], force: bool 
 def _rederived(saved: planfile.SavedPlan, path: str | None, run_env: RunEnv, catalog: Catalog,
                providers: Mapping[str, Provider], progress: Progress, text: bool) -> tuple[Plan, Selection]:
     """The saved plan as the catalog and the live state call for it now, or a refusal."""
+    from reconciler import engine
+
     rederived = engine.rederive_saved(saved, catalog, providers, progress, _provenance(run_env, providers))
     if rederived.refused:
         raise ReconcilerError(f"{path} does not match the catalog and the live state; nothing was applied:\n"
@@ -319,6 +360,9 @@ def notify(catalog_path: str, sandbox: bool, retry: bool) -> None:
     to the catalog), with their original event ids. The catalog supplies the
     targets and their secrets; the outbox holds none. Changes a killed apply
     left unannounced are read back from the vendor and announced if they happened."""
+    _import_httpx()
+    from reconciler import engine
+
     with _environment(sandbox) as run_env:
         catalog = load_catalog(catalog_path, run_env.environ)
         engine.require_notify_credentials(catalog, "nothing was sent", environ=run_env.environ)

@@ -18,8 +18,6 @@ import re
 from typing import Mapping, Sequence
 from urllib.parse import urlsplit
 
-import httpx
-
 from reconciler.errors import ConfigError
 
 TRUSTED_HOSTS_ENV = "RECONCILER_TRUSTED_HOSTS"
@@ -136,6 +134,8 @@ def same_origin_link(base_url: str, link: str) -> str | None:
     """``link`` (absolute, root-relative or relative) resolved against
     ``base_url``; None if it leaves ``base_url``'s origin (another host or
     port, or http where the base is https): credentials never follow it there."""
+    import httpx  # (here, not at the top: the catalog checks its URLs with this module, offline)
+
     base = httpx.URL(base_url if base_url.endswith("/") else base_url + "/")
     try:
         url = base.join(link)

@@ -23,12 +23,12 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
-
-import httpx
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 from reconciler.errors import ReconcilerError
-from reconciler.providers.base import Provider
+
+if TYPE_CHECKING:
+    from reconciler.providers.base import Provider
 
 #: Default of ``apply --lock-timeout``: how long to wait for another apply, in seconds.
 DEFAULT_TIMEOUT = 300.0
@@ -61,6 +61,8 @@ class Target:
 def normalise_url(url: str) -> str:
     """``url`` as one spelling per endpoint: lower-case scheme and host, no
     default port, no trailing slash, query or fragment."""
+    import httpx  # (here: the CLI imports this module for every command, and httpx is slow to import)
+
     parsed = httpx.URL(url.strip())
     scheme = parsed.scheme.lower()
     port = f":{parsed.port}" if parsed.port not in (None, _DEFAULT_PORTS.get(scheme)) else ""

@@ -13,6 +13,27 @@ from reconciler.sandbox import Sandbox
 TOKEN = "rc-test-token-7f3a9c"
 
 
+#: Vendor pacing switched off: the sandbox has no rate limit, and ReadyCloud's
+#: default (30 requests a minute) would make every test wait.
+UNPACED = {"READYCLOUD_MAX_RPM": "0", "COBUILDER_MAX_RPM": "0"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "paced: keep the vendors' default pacing (no READYCLOUD_MAX_RPM / "
+                                       "COBUILDER_MAX_RPM set) for a test of pacing itself")
+
+
+@pytest.fixture(autouse=True)
+def unpaced(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs unpaced (``UNPACED`` in the environment), except one
+    marked ``@pytest.mark.paced``, which gets neither variable."""
+    for name, value in UNPACED.items():
+        if request.node.get_closest_marker("paced"):
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+
+
 @pytest.fixture(autouse=True)
 def lock_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Apply locks in a directory of each test's own, not the user's."""
@@ -42,9 +63,7 @@ def env(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     monkeypatch.setenv("COBUILDER_BASE_URL", sandbox.cobuilder_base_url)
     monkeypatch.setenv("COBUILDER_TOKEN", TOKEN)
     monkeypatch.setenv("RECONCILER_RETRY_BACKOFF", "0.01")
-    monkeypatch.setenv("READYCLOUD_MAX_RPM", "0")  # unpaced against the sandbox
-    monkeypatch.setenv("COBUILDER_MAX_RPM", "0")
-    return sandbox
+    return sandbox  # (unpaced: see the autouse fixture ``unpaced``)
 
 
 @pytest.fixture

@@ -79,7 +79,6 @@ def test_a_large_catalog_starts_no_early_listing_at_an_untrusted_host(listener: 
 def test_the_same_listener_is_used_when_the_environment_names_it(listener: Sandbox, run, write_catalog,  # type: ignore[no-untyped-def]
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("READYCLOUD_BASE_URL", listener.readycloud_base_url)
-    monkeypatch.setenv("READYCLOUD_MAX_RPM", "0")
     catalog = write_catalog(f"readycloud: {{org: 1, base_url: '{https(listener.readycloud_base_url)}'}}\n"
                             "products:\n  - {code: A, kind: goods}\n")
     monkeypatch.setenv("RECONCILER_TRUSTED_HOSTS", "127.0.0.1")  # (the catalog's own value must pass too)

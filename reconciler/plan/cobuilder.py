@@ -9,9 +9,6 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, Mapping
 
-import jsonpatch
-
-
 from reconciler.catalog.cobuilder import CobuilderProductSpec, PropertySpec
 from reconciler.catalog.model import Catalog
 from reconciler.contracts import cobuilder as cb
@@ -105,6 +102,8 @@ def _plan_product(code: str, spec: CobuilderProductSpec, answer: list[dict[str, 
             if p.unit_guid != cur.get("unitGuid"):
                 fields += (FieldChange(f"{p.guid}.unitGuid", cur.get("unitGuid"), p.unit_guid),)
         live_state = {p.guid: cur for p, cur in updates}
+        import jsonpatch  # (imported when a product differs)
+
         patch = jsonpatch.make_patch(
             {p.guid: {"unitGuid": cur.get("unitGuid"), "values": cur.get("values")} for p, cur in updates},
             {p.guid: {"unitGuid": p.unit_guid, "values": list(p.values)} for p, _ in updates}).patch

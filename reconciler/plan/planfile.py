@@ -14,7 +14,6 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -34,6 +33,8 @@ class PlanFileError(ReconcilerError):
 
 
 def reconciler_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # (slow to import: only a saved plan needs it)
+
     try:
         return version("catalog-reconciler")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree

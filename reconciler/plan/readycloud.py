@@ -5,9 +5,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-import jsonpatch
-from deepdiff import DeepDiff
-
 from reconciler.catalog.model import Catalog, ProductSpec
 from reconciler.contracts import readycloud as rc
 from reconciler.plan.model import SENSITIVE, Change, FieldChange, PlanIssue, fingerprint
@@ -53,6 +50,8 @@ def detail(before: Any, after: Any) -> tuple[str, ...]:
     """Where two structured values (``custom_fields``) differ, as DeepDiff paths."""
     if not isinstance(before, (dict, list)) or not isinstance(after, (dict, list)):
         return ()
+    from deepdiff import DeepDiff  # (imported when a product differs: it is slow to import)
+
     diff = DeepDiff(before, after, ignore_order=False, verbose_level=0)
     return tuple(sorted(path.removeprefix("root") for path in diff.affected_paths))
 
@@ -208,6 +207,8 @@ def _update(spec: ProductSpec, current: Mapping[str, Any], names: Sequence[str])
     # The patch from the live state to the desired one touches only the changed
     # fields, so it is made from them alone (the rest of the product is equal).
     before = {n: current[n] for n in names if n in current}
+    import jsonpatch  # (imported when a product differs)
+
     patch = jsonpatch.make_patch(before, body).patch
     return Change(VENDOR, "update", spec.code, _pk(current), fields, body, live=current,
                   fingerprint=fingerprint(current), patch=tuple(patch))

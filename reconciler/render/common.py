@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reconciler.plan.model import Change, FieldChange, PROPERTY_VENDORS
+if TYPE_CHECKING:  # (the CLI imports clean() for every command, and the plan package is not light)
+    from reconciler.plan.model import Change, FieldChange
 
 SENSITIVE = "(sensitive)"
 SYMBOL = {"create": "+", "update": "~", "delete": "-"}
@@ -84,6 +85,8 @@ DELETED_SHOWN = ("code", "description", "unit_price")
 
 def deleted_fields(change: Change) -> list[tuple[str, Any]]:
     """For a product delete, the fields that say what is deleted (from the live product)."""
+    from reconciler.plan.model import PROPERTY_VENDORS
+
     if change.action != "delete" or change.vendor in PROPERTY_VENDORS or not isinstance(change.live, dict):
         return []
     return [(name, change.live[name]) for name in DELETED_SHOWN if change.live.get(name) not in (None, "")]

@@ -7,10 +7,6 @@ import time
 from typing import Callable, TextIO
 
 import click
-from rich.console import Console
-from rich.text import Text
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn,
-                           TimeElapsedColumn, TimeRemainingColumn)
 
 from reconciler.progress import Task
 
@@ -39,7 +35,12 @@ class BarProgress:
 
     def __init__(self, stream: TextIO, *, color: bool = True, shares_terminal: bool = True) -> None:
         """``shares_terminal``: standard output is the terminal the bar is on
-        (its lines then go through the bar's console, above the bar)."""
+        (its lines then go through the bar's console, above the bar). rich is
+        imported here, when a bar is shown, not when the module is."""
+        from rich.console import Console
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn,
+                                   TimeElapsedColumn, TimeRemainingColumn)
+
         self._bar = RichProgress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                  TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
                                  console=Console(file=stream, no_color=not color, highlight=False),
@@ -54,6 +55,8 @@ class BarProgress:
         bar while one is shown, else as usual on standard output."""
         with self._lock:
             if self._open and self._shares_terminal:
+                from rich.text import Text
+
                 text = Text.from_ansi(line) if self._color else Text(click.unstyle(line))
                 self._bar.console.print(text, soft_wrap=True)
                 return

@@ -1,7 +1,6 @@
 """Cobuilder token endpoint and property values API of the sandbox, over real HTTP."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -9,7 +8,7 @@ import pytest
 
 from reconciler.sandbox import Sandbox
 
-TOKEN = "static-token"
+TOKEN = "static-token"  # (the token the module's sandbox accepts: tests/sandbox/conftest.py)
 CLIENT = {"clientId": "cid", "clientSecret": "csecret", "audienceUrl": "https://api.cobuilder.com"}
 PROP_A = "PropertyGuidA000000001"
 PROP_B = "PropertyGuidB000000002"
@@ -21,28 +20,19 @@ VALUE_KEYS = ["value", "operator", "ifdValues", "lowerValue", "lowerOperator", "
               "upperOperator", "valueTranslations"]
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(token=TOKEN, cobuilder_client_id="cid", cobuilder_client_secret="csecret") as sb:
-        yield sb
+@pytest.fixture
+def sb(sb: Sandbox) -> Sandbox:
+    """tests/sandbox/conftest.py's emptied sandbox (accepting ``TOKEN`` and
+    the client in ``CLIENT``), seeded with three Cobuilder products."""
+    sb.seed_cobuilder(PARENT, [prop(PROP_A, UNIT_NONE, "A1")])
+    sb.seed_cobuilder(CHILD, [prop(PROP_B, UNIT_MM, "12.5")], parent_id=PARENT)
+    sb.seed_cobuilder(LONE)
+    return sb
 
 
 @pytest.fixture
-def sb(sandbox: Sandbox) -> Sandbox:
-    sandbox.reset()
-    sandbox.clear_faults()
-    sandbox.clear_requests()
-    sandbox.seed_cobuilder(PARENT, [prop(PROP_A, UNIT_NONE, "A1")])
-    sandbox.seed_cobuilder(CHILD, [prop(PROP_B, UNIT_MM, "12.5")], parent_id=PARENT)
-    sandbox.seed_cobuilder(LONE)
-    return sandbox
-
-
-@pytest.fixture
-def api(sb: Sandbox) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=sb.cobuilder_base_url,
-                      headers={"Authorization": f"Bearer {TOKEN}"}) as client:
-        yield client
+def api(cobuilder_api: httpx.Client) -> httpx.Client:
+    return cobuilder_api
 
 
 def prop(guid: str, unit: str, *values: str) -> dict[str, Any]:

@@ -2,36 +2,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from reconciler.sandbox import Sandbox
 
-TOKEN = "test-token"
+TOKEN = "test-token"  # (the token the module's sandbox accepts: tests/sandbox/conftest.py)
 PRODUCTS = "/orgs/1/products/"
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(token=TOKEN) as sb:
-        yield sb
-
-
-@pytest.fixture
-def sb(sandbox: Sandbox) -> Sandbox:
-    sandbox.reset()
-    sandbox.clear_faults()
-    sandbox.clear_requests()
-    return sandbox
-
-
-@pytest.fixture
-def api(sb: Sandbox) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=sb.readycloud_base_url,
-                      headers={"Authorization": f"Bearer {TOKEN}"}) as client:
-        yield client
 
 
 def statuses(api: httpx.Client, n: int, method: str = "GET", path: str = PRODUCTS) -> list[int]:

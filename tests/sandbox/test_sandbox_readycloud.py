@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -12,31 +11,10 @@ import pytest
 from reconciler.contracts.readycloud import READ_ONLY_FIELDS, WRITABLE_FIELDS
 from reconciler.sandbox import Sandbox
 
-TOKEN = "test-token"
+TOKEN = "test-token"  # (the token the module's sandbox accepts: tests/sandbox/conftest.py)
 #: Any non-empty message will do.
 ANY_MESSAGE = ["*"]
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(token=TOKEN) as sb:
-        yield sb
-
-
-@pytest.fixture
-def sb(sandbox: Sandbox) -> Sandbox:
-    sandbox.reset()
-    sandbox.clear_faults()
-    sandbox.clear_requests()
-    return sandbox
-
-
-@pytest.fixture
-def api(sb: Sandbox) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=sb.readycloud_base_url,
-                      headers={"Authorization": f"Bearer {TOKEN}"}) as client:
-        yield client
 
 
 def create(api: httpx.Client, org: int = 1, **fields: Any) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Callable
@@ -63,7 +64,8 @@ ENVELOPE_KEYS = ["id", "attemptId", "created", "event", "livemode", "data"]
 def prepare(box: Box, catalog_file: Callable[[str], Path]) -> tuple[Catalog, dict[str, str], Path]:
     box.sandbox.seed_readycloud(1, SEED)
     path = catalog_file(CATALOG.format(url=box.url))
-    env = {"READYCLOUD_BASE_URL": box.sandbox.readycloud_base_url, "READYCLOUD_TOKEN": box.sandbox.token,
+    env = {"READYCLOUD_MAX_RPM": os.environ["READYCLOUD_MAX_RPM"],  # (unpaced: tests/conftest.py's ``unpaced``)
+           "READYCLOUD_BASE_URL": box.sandbox.readycloud_base_url, "READYCLOUD_TOKEN": box.sandbox.token,
            "RECONCILER_RETRY_BACKOFF": "0.01", **sandbox_notify_environ(box.url)}
     return load_catalog(path), env, path.parent / ".reconciler" / "outbox.json"
 
