@@ -142,6 +142,7 @@ def plan(catalog_path: str, fmt: str, sandbox: bool, targets: tuple[str, ...], e
     with _environment(sandbox) as run_env, ExitStack() as stack:
         catalog, providers = engine.load_and_open(catalog_path, stack, environ=run_env.environ,
                                                   parallelism=parallelism, incremental=refresh == "incremental")
+        selection.require_matches(p.code for p in catalog.products)
         the_plan = engine.refresh_and_plan(catalog, providers, selection, _progress())
         made = _provenance(run_env, providers, force)
     if out:
@@ -170,8 +171,9 @@ def _render_plan(the_plan: Plan, fmt: str, selection: Selection, saved: str | No
     if fmt == "json":
         return render_json.render_plan(the_plan, selection, made)
     if fmt == "markdown":
-        return render_markdown.render_plan(the_plan, f"the saved plan `{saved}`" if saved else None)
-    return render_text.render_plan(the_plan)
+        return render_markdown.render_plan(the_plan, f"the saved plan `{saved}`" if saved else None,
+                                           selection=selection)
+    return render_text.render_plan(the_plan, selection)
 
 
 @cli.command()
@@ -219,6 +221,7 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
             force = force or saved.provenance.force  # approved at plan time, as reviewed
         else:
             selection = Selection(targets, excludes)
+            selection.require_matches(p.code for p in catalog.products)
             the_plan = engine.refresh_and_plan(catalog, providers, selection, progress)
         if fmt != "json":
             click.echo(_render_plan(the_plan, fmt, selection))

@@ -88,6 +88,7 @@ def to_document(plan: Plan, selection: Selection = Selection(), created_at: date
         **({"origin": provenance.origin()} if provenance is not None else {}),
         "catalog_digest": plan.catalog_digest, "checksum": plan.checksum,
         "selection": {"targets": list(selection.targets), "excludes": list(selection.excludes)},
+        "partial": not selection.everything,
         "counts": plan.counts,
         "errors": [{"vendor": e.vendor, "key": e.key, "message": e.message} for e in plan.errors],
         "notes": list(plan.notes), "context": dict(plan.context),
