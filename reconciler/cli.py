@@ -230,7 +230,7 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
             if fmt == "json":
                 click.echo(render_json.render_apply(the_plan, engine.ApplyResult(()), selection))
             return
-        if saved is None:
+        if saved is None or sys.stdin.isatty():  # (a saved plan without a terminal: CD applies it as reviewed)
             _confirm(auto_approve)
         on_result = (lambda r: progress.echo(render_text.render_result_line(r))) if text else None
         journal = engine.write_ahead(catalog, the_plan, livemode=run_env.livemode)
@@ -248,6 +248,16 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
             click.echo("\n".join(map(clean, report.lines() + received)))
     if not result.ok or (report is not None and not report.ok):
         raise ExitCode(EXIT_ERROR)
+
+
+@cli.command()
+@click.argument("planfile_path", metavar="PLANFILE", type=click.Path(dir_okay=False))
+@format_option
+def show(planfile_path: str, fmt: str) -> None:
+    """Show a saved plan (from `plan --out`) without applying it: no network,
+    no catalog. With RECONCILER_PLAN_KEY set its signature must verify, as for apply."""
+    saved = planfile.load(planfile_path, os.environ.get(planfile.KEY_VARIABLE))
+    click.echo(_render_plan(saved.plan, fmt, saved.selection, planfile_path, saved.provenance))
 
 
 def _provenance(run_env: RunEnv, providers: Mapping[str, Provider], force: bool = False) -> planfile.Provenance:
