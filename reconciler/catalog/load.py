@@ -14,6 +14,7 @@ from typing import Any, Callable, Mapping
 
 from reconciler.catalog.check import Checker, did_you_mean, quote_number, substitute_env
 from reconciler.catalog import cobuilder as cobuilder_catalog
+from reconciler.catalog import env as catalog_env
 from reconciler.catalog.notify import parse_notify
 from reconciler.catalog.policy import parse_policy
 from reconciler.catalog.model import Catalog, ProductSpec, ReadyCloudSettings, frozen
@@ -24,7 +25,7 @@ from reconciler.errors import CatalogError, Location, Problem
 from reconciler.gcpause import paused_gc
 from reconciler import endpoints, values
 
-TOP_LEVEL_KEYS = ("readycloud", "cobuilder", "products", "policy", "notify", "sensitive")
+TOP_LEVEL_KEYS = ("readycloud", "cobuilder", "products", "policy", "notify", "sensitive", "plain_env")
 PRODUCT_META_KEYS = ("absent", "sensitive", "cobuilder")
 PRODUCT_KEYS = frozenset(rc.WRITABLE_FIELDS) | frozenset(PRODUCT_META_KEYS)
 _CUSTOM_FIELD_KEYS = frozenset(("value", "type"))
@@ -167,6 +168,8 @@ def _settings_ahead(text: str, filename: str, environ: Mapping[str, str] | None,
     if not isinstance(data, dict):
         return
     check = Checker(filename, environ)
+    check.plain = catalog_env.plain_env(data, check)
+    catalog_env.type_settings(data, check)
     settings = _readycloud(data, check)
     if settings is not None and not check.problems:
         on_readycloud(settings)
@@ -193,6 +196,8 @@ def build_catalog(data: Any, filename: str, digest: str, environ: Mapping[str, s
     if not isinstance(data, dict):
         raise CatalogError([Problem(Location(filename, 1), "the catalog must be a mapping at the top level")])
     check.unknown_keys(data, TOP_LEVEL_KEYS, "")
+    check.plain = catalog_env.plain_env(data, check)
+    catalog_env.type_settings(data, check)
     readycloud = _readycloud(data, check)
     if readycloud is not None and not check.problems and on_readycloud is not None:
         on_readycloud(readycloud)
@@ -389,6 +394,9 @@ def _field_value(kind: str, value: Any, entry: dict, name: str, path: str,  # ty
     (this runs for every field of every product). A value from the environment
     or a field marked sensitive (``hidden``) is never quoted in a message."""
     kinds, what = _TYPE_CHECKS[kind]
+    if kind in ("int", "bool") and type(value) is str and catalog_env.WHOLE.fullmatch(value):
+        value, from_env = catalog_env.typed(value, kind, check.at(entry, name, f"{path}.{name}"), check)
+        return value, from_env
     if type(value) not in kinds:
         where = check.at(entry, name, f"{path}.{name}")
         if not (check.text(value, where, name, nullable=True) if kind == "str" else
