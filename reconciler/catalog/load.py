@@ -195,7 +195,7 @@ def build_catalog(data: Any, filename: str, digest: str, environ: Mapping[str, s
         data = LocDict()
     if not isinstance(data, dict):
         raise CatalogError([Problem(Location(filename, 1), "the catalog must be a mapping at the top level")])
-    check.unknown_keys(data, TOP_LEVEL_KEYS, "")
+    check.unknown_keys(data, (*TOP_LEVEL_KEYS, *extension_keys(data)), "")
     check.plain = catalog_env.plain_env(data, check)
     catalog_env.type_settings(data, check)
     readycloud = _readycloud(data, check)
@@ -215,6 +215,11 @@ def build_catalog(data: Any, filename: str, digest: str, environ: Mapping[str, s
         raise CatalogError(check.problems)
     return Catalog(path=filename, digest=digest, readycloud=readycloud, products=products, notify=notify,
                    cobuilder=cobuilder, policy=policy, lines=lines, sensitive=sensitive)
+
+
+def extension_keys(data: dict) -> list[str]:  # type: ignore[type-arg]
+    """Top-level ``x-`` keys: free for anchors that products merge (``<<: *defaults``), ignored otherwise."""
+    return [key for key in data if isinstance(key, str) and key.startswith("x-")]
 
 
 def _catalog_sensitive(data: dict, check: Checker) -> frozenset[str]:  # type: ignore[type-arg]
