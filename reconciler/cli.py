@@ -15,6 +15,7 @@ import click
 
 from reconciler import engine
 from reconciler import lock as apply_lock
+from reconciler.catalog import sources
 from reconciler.catalog.load import load_catalog
 from reconciler.catalog.model import Catalog
 from reconciler.errors import ApplyError, CatalogError, ReconcilerError
@@ -31,8 +32,10 @@ from reconciler.render.common import clean
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 SANDBOX_STATE = Path(".reconciler") / "sandbox.sqlite3"
 
-catalog_option = click.option("-c", "--catalog", "catalog_path", default="catalog.yaml", show_default=True,
-                              type=click.Path(dir_okay=False), help="The catalog file.")
+catalog_option = click.option("-c", "--catalog", "catalog_path", default=("catalog.yaml",), show_default=True,
+                              multiple=True, type=click.Path(), callback=lambda _c, _p, v: v[0] if len(v) == 1 else v,
+                              help="The catalog: a file, or a directory of *.yaml files (repeatable: later ones "
+                                   "override earlier settings key by key; products are the union).")
 format_option = click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
                              show_default=True, help="Output format (json: schemas/plan.v1.json).")
 
@@ -120,7 +123,7 @@ def _environment(sandbox: bool) -> Iterator[RunEnv]:
 def validate(catalog_path: str) -> None:
     """Check the catalog offline: syntax, keys, types, duplicates, ${VAR}s."""
     catalog = load_catalog(catalog_path)
-    click.echo(f"{catalog_path}: valid ({len(catalog.products)} products).")
+    click.echo(f"{sources.label(catalog_path)}: valid ({len(catalog.products)} products).")
 
 
 @cli.command()
@@ -210,7 +213,7 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
         engine.require_notify_credentials(catalog, "nothing was applied", environ=run_env.environ)
         stack.enter_context(apply_lock.hold(  # before reading what to plan from: one apply at a time
             apply_lock.targets(providers, SANDBOX_STATE if run_env.box is not None else None),
-            timeout=lock_timeout, environ=run_env.environ, command=f"reconciler apply -c {catalog_path}",
+            timeout=lock_timeout, environ=run_env.environ, command=f"reconciler apply -c {sources.label(catalog_path)}",
             started=started, on_wait=lambda message: click.echo(message, err=True)))
         recovered = engine.recover_notifications(catalog, providers, environ=run_env.environ,
                                                  webhook_base_url=run_env.webhook_base_url, parallelism=parallelism)

@@ -43,12 +43,18 @@ class Checker:
     def at(self, container: Any, key: Any, path: str) -> Location:
         """The location of ``key`` inside a LocDict/LocList ``container``."""
         line = None
+        # (a catalog over many files: each mapping and list knows its file, see catalog.sources)
+        filename = getattr(container, "file", None) or self.filename
         if isinstance(container, dict):
             line = getattr(container, "key_lines", {}).get(key, getattr(container, "line", None))
+            filename = getattr(container, "key_files", {}).get(key) or filename
         elif isinstance(container, list):
             lines = getattr(container, "item_lines", [])
             line = lines[key] if isinstance(key, int) and key < len(lines) else getattr(container, "line", None)
-        return Location(self.filename, line, path)
+            files = getattr(container, "item_files", None)
+            if files and isinstance(key, int) and key < len(files):
+                filename = files[key]
+        return Location(filename, line, path)
 
     def add(self, location: Location, message: str) -> None:
         if self._settled and (location.file, location.path) in self._settled:

@@ -10,7 +10,7 @@ import hashlib
 import os
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from reconciler.catalog.check import Checker, did_you_mean, quote_number, substitute_env
 from reconciler.catalog import cobuilder as cobuilder_catalog
@@ -95,7 +95,7 @@ _TYPE_CHECKS: dict[str, tuple[tuple[type, ...], str]] = {
 }
 
 
-def load_catalog(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None,
+def load_catalog(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], environ: Mapping[str, str] | None = None,
                  on_readycloud: Callable[[ReadyCloudSettings], None] | None = None) -> Catalog:
     """Read, parse and validate a catalog file; ``${VAR}``s come from ``environ``
     (default: the process environment). Raises :class:`CatalogError`.
@@ -106,9 +106,12 @@ def load_catalog(path: str | os.PathLike[str], environ: Mapping[str, str] | None
     load. Settings declared before ``products:`` are read from those lines
     alone, ahead of the whole parse: a guess, which the caller compares with
     the loaded catalog's. The catalog may still turn out invalid after it."""
-    filename = str(path)
+    from reconciler.catalog import sources  # (several files, or a directory)
+    if sources.is_multi(path):
+        return sources.load(path, environ)
+    filename = str(sources.arguments(path)[0])
     try:
-        raw = Path(path).read_bytes()
+        raw = Path(filename).read_bytes()
     except OSError as exc:
         raise CatalogError([Problem(Location(filename), f"cannot read catalog: {exc.strerror}")]) from None
     try:

@@ -1,0 +1,184 @@
+"""A catalog over many files: ``-c`` given more than once, or naming a directory.
+
+Each ``-c`` argument is a file or a directory (every ``*.yaml``/``*.yml``
+under it, recursively, in sorted path order, hidden ones left out). The files
+together are one catalog:
+
+- products are the union (a code declared in two files is an error naming both);
+- a settings section (``readycloud:``, ``policy:``, ...) may be in one file of
+  an argument; a later argument overrides an earlier one's settings key by key
+  (``-c catalog/ -c envs/staging.yaml`` points the same products at another org);
+- top-level ``x-`` keys belong to their file (anchors for its merge keys).
+
+Every container parsed carries its file, so each problem names its own file
+and line (:meth:`Checker.at`). The catalog's ``path`` is the first argument
+(``.reconciler/`` is kept next to it); its ``digest`` covers every file, in order.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+from reconciler.catalog.model import Catalog
+from reconciler.catalog.yamlload import LineFinder, LocDict, LocList, load_yaml
+from reconciler.errors import CatalogError, Location, Problem
+
+SUFFIXES = (".yaml", ".yml")
+#: Top-level keys whose value is the union of the files' (everything else is a setting).
+PRODUCTS = "products"
+
+def arguments(spec: Any) -> list[str]:
+    """The ``-c`` arguments ``spec`` holds (one path, or several)."""
+    if isinstance(spec, (str, os.PathLike)):
+        return [os.fspath(spec)]
+    return [os.fspath(p) for p in spec]
+
+
+def is_multi(spec: Any) -> bool:
+    """More than one file, or a directory: loaded here rather than as one file."""
+    args = arguments(spec)
+    return len(args) != 1 or Path(args[0]).is_dir()
+
+
+def label(spec: Any) -> str:
+    """``spec`` as the user gave it, for messages."""
+    return " -c ".join(arguments(spec))
+
+
+def files(spec: Any) -> list[list[Path]]:
+    """Per argument, its catalog files."""
+    result: list[list[Path]] = []
+    for arg in arguments(spec):
+        path = Path(arg)
+        if not path.is_dir():
+            result.append([path])
+            continue
+        found = sorted(f for f in path.rglob("*") if f.suffix in SUFFIXES and f.is_file()
+                       and not any(part.startswith(".") for part in f.relative_to(path).parts))
+        if not found:
+            raise CatalogError([Problem(Location(arg), "the directory holds no *.yaml or *.yml catalog file")])
+        result.append(found)
+    return result
+
+
+def _read(path: Path) -> tuple[str, str]:
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CatalogError([Problem(Location(name), f"cannot read catalog: {exc.strerror}")]) from None
+    try:
+        return raw.decode("utf-8"), hashlib.sha256(raw).hexdigest()
+    except UnicodeDecodeError as exc:
+        raise CatalogError([Problem(Location(name), f"not UTF-8 text ({exc.reason})")]) from None
+
+
+def _tag(node: Any, filename: str) -> None:
+    """Mark every mapping and list of a parsed file with its file."""
+    stack = [node]
+    seen: set[int] = set()
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:  # (an alias: the same object again)
+            continue
+        seen.add(id(item))
+        if isinstance(item, dict):
+            item.file = filename  # type: ignore[attr-defined]
+            stack.extend(v for v in item.values() if isinstance(v, (dict, list)))
+        elif isinstance(item, list):
+            item.file = filename  # type: ignore[attr-defined]
+            stack.extend(v for v in item if isinstance(v, (dict, list)))
+
+
+def load(spec: Any, environ: Mapping[str, str] | None = None) -> Catalog:
+    """Read, merge and validate the catalog files of ``spec``. Raises :class:`CatalogError`."""
+    from reconciler.catalog.load import build_catalog  # (load dispatches here)
+
+    problems: list[Problem] = []
+    digest = hashlib.sha256()
+    top = LocDict()
+    top.line, top.key_lines, top.key_files = 1, {}, {}  # type: ignore[attr-defined]
+    products = LocList()
+    products.line, products.item_lines, products.item_files = None, [], []  # type: ignore[attr-defined]
+    declared: dict[str, Location] = {}
+    for group in files(spec):
+        in_group: dict[str, str] = {}  # section -> the file of this argument declaring it
+        for path in group:
+            name = str(path)
+            text, sha = _read(path)
+            digest.update(f"{name}\0{sha}\n".encode())
+            try:
+                data = load_yaml(text, name)
+            except CatalogError as exc:
+                problems += exc.problems
+                continue
+            if data is None:
+                continue
+            if not isinstance(data, dict):
+                problems.append(Problem(Location(name, 1), "a catalog file must be a mapping at the top level"))
+                continue
+            _tag(data, name)
+            for key, value in data.items():
+                where = Location(name, data.key_lines.get(key), str(key))
+                if isinstance(key, str) and key.startswith("x-"):
+                    continue
+                if key == PRODUCTS:
+                    _add_products(value, where, products, declared, problems)
+                elif key in in_group:
+                    problems.append(Problem(where, f"{key!r} is already declared in {in_group[key]} "
+                                                   "(a section may be in one file of a directory)"))
+                else:
+                    in_group[key] = f"{where.file}:{where.line}"
+                    _set(top, key, value, where)
+    if products.item_lines or PRODUCTS not in top:
+        top[PRODUCTS] = products
+        top.key_lines[PRODUCTS] = 1
+        top.key_files[PRODUCTS] = label(spec)  # type: ignore[attr-defined]
+    first = arguments(spec)[0]
+    try:
+        catalog = build_catalog(top, first, digest.hexdigest(), environ, LineFinder(first, located=top))
+    except CatalogError as exc:
+        raise CatalogError(problems + exc.problems) from None
+    if problems:
+        raise CatalogError(problems)
+    return catalog
+
+
+def _add_products(value: Any, where: Location, products: LocList, declared: dict[str, Location],
+                  problems: list[Problem]) -> None:
+    if not isinstance(value, list):
+        if value is not None:
+            problems.append(Problem(where, "expected a list of products"))
+        return
+    lines = getattr(value, "item_lines", [])
+    for index, entry in enumerate(value):
+        line = lines[index] if index < len(lines) else where.line
+        code = entry.get("code") if isinstance(entry, dict) else None
+        if isinstance(code, str):
+            at = Location(where.file, getattr(entry, "key_lines", {}).get("code", line), f"products[{index}].code")
+            first = declared.get(code)
+            if first is not None and first.file != at.file:
+                problems.append(Problem(at, f"duplicate code {code!r} (also declared at {first.file}:{first.line})"))
+                continue
+            declared.setdefault(code, at)
+        products.append(entry)
+        products.item_lines.append(line)
+        products.item_files.append(where.file)  # type: ignore[attr-defined]
+
+
+def _set(top: LocDict, key: Any, value: Any, where: Location) -> None:
+    """A setting, over what an earlier argument said: mappings key by key, anything else replaced."""
+    earlier = top.get(key)
+    if isinstance(earlier, dict) and isinstance(value, dict):
+        merged = LocDict(earlier)
+        merged.line, merged.file = value.line, value.file  # type: ignore[attr-defined]
+        merged.key_lines = {**earlier.key_lines, **value.key_lines}
+        merged.key_files = {**{k: getattr(earlier, "key_files", {}).get(k, getattr(earlier, "file", None))  # type: ignore[attr-defined]
+                               for k in earlier}, **{k: value.file for k in value}}  # type: ignore[attr-defined]
+        merged.update(value)
+        value = merged
+    top[key] = value
+    top.key_lines[key] = where.line
+    top.key_files[key] = where.file  # type: ignore[attr-defined]
