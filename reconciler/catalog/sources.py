@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from pathlib import Path
 from typing import Any, Mapping
 
+from reconciler.catalog import fastyaml
 from reconciler.catalog.model import Catalog
 from reconciler.catalog.yamlload import LineFinder, LocDict, LocList, load_yaml
 from reconciler.errors import CatalogError, Location, Problem
@@ -93,35 +95,88 @@ def _tag(node: Any, filename: str) -> None:
 
 
 def load(spec: Any, environ: Mapping[str, str] | None = None) -> Catalog:
-    """Read, merge and validate the catalog files of ``spec``. Raises :class:`CatalogError`."""
+    """Read, merge and validate the catalog files of ``spec``. Raises :class:`CatalogError`.
+
+    As for one file, the fast parser (:mod:`fastyaml`) reads every file it can
+    read exactly as PyYAML would; if any file declines, or the catalog has a
+    problem, all are parsed again with their lines, so that every problem names one."""
     from reconciler.catalog.load import build_catalog  # (load dispatches here)
 
+    texts = [[(str(path), *_read(path)) for path in group] for group in files(spec)]
+    digest = hashlib.sha256("".join(f"{name}\0{sha}\n" for group in texts for name, _, sha in group).encode())
+    first = arguments(spec)[0]
+    fast = _parse_fast(texts)
+    if fast is not None:
+        top, problems = _merge(fast, label(spec))
+        if not problems:
+            try:
+                return build_catalog(top, first, digest.hexdigest(), environ, _Lines(first, texts), consume=True)
+            except CatalogError:
+                pass  # again below, with lines
+    top, problems = _merge(_parse_located(texts), label(spec))
+    try:
+        catalog = build_catalog(top, first, digest.hexdigest(), environ, LineFinder(first, located=top))
+    except CatalogError as exc:
+        raise CatalogError(problems + exc.problems) from None
+    if problems:
+        raise CatalogError(problems)
+    return catalog
+
+
+Texts = list[list[tuple[str, str, str]]]  # per argument, its files' (name, text, sha256)
+Parsed = list[list[tuple[str, Any]]]  # per argument, its files' (name, data, or a CatalogError)
+
+
+def _parse_fast(texts: Texts) -> Parsed | None:
+    """Every file by the fast parser, or None if one declines."""
+    result: Parsed = []
+    for group in texts:
+        result.append([])
+        for name, text, _ in group:
+            parsed, data = fastyaml.parse_fast(text)
+            if not parsed:
+                return None
+            result[-1].append((name, data))
+    return result
+
+
+def _parse_located(texts: Texts) -> Parsed:
+    result: Parsed = []
+    for group in texts:
+        result.append([])
+        for name, text, _ in group:
+            try:
+                data = load_yaml(text, name)
+            except CatalogError as exc:
+                data = exc
+            if isinstance(data, dict):
+                _tag(data, name)
+            result[-1].append((name, data))
+    return result
+
+
+def _merge(parsed: Parsed, everything: str) -> tuple[LocDict, list[Problem]]:
+    """One catalog document of the files' documents, and what is wrong with combining them."""
     problems: list[Problem] = []
-    digest = hashlib.sha256()
     top = LocDict()
     top.line, top.key_lines, top.key_files = 1, {}, {}  # type: ignore[attr-defined]
     products = LocList()
     products.line, products.item_lines, products.item_files = None, [], []  # type: ignore[attr-defined]
     declared: dict[str, Location] = {}
-    for group in files(spec):
+    for group in parsed:
         in_group: dict[str, str] = {}  # section -> the file of this argument declaring it
-        for path in group:
-            name = str(path)
-            text, sha = _read(path)
-            digest.update(f"{name}\0{sha}\n".encode())
-            try:
-                data = load_yaml(text, name)
-            except CatalogError as exc:
-                problems += exc.problems
+        for name, data in group:
+            if isinstance(data, CatalogError):
+                problems += data.problems
                 continue
             if data is None:
                 continue
             if not isinstance(data, dict):
                 problems.append(Problem(Location(name, 1), "a catalog file must be a mapping at the top level"))
                 continue
-            _tag(data, name)
+            lines = getattr(data, "key_lines", {})
             for key, value in data.items():
-                where = Location(name, data.key_lines.get(key), str(key))
+                where = Location(name, lines.get(key), str(key))
                 if isinstance(key, str) and key.startswith("x-"):
                     continue
                 if key == PRODUCTS:
@@ -130,20 +185,49 @@ def load(spec: Any, environ: Mapping[str, str] | None = None) -> Catalog:
                     problems.append(Problem(where, f"{key!r} is already declared in {in_group[key]} "
                                                    "(a section may be in one file of a directory)"))
                 else:
-                    in_group[key] = f"{where.file}:{where.line}"
+                    in_group[key] = f"{where.file}:{where.line}" if where.line else where.file
                     _set(top, key, value, where)
-    if products.item_lines or PRODUCTS not in top:
+    if products.item_files or PRODUCTS not in top:
         top[PRODUCTS] = products
         top.key_lines[PRODUCTS] = 1
-        top.key_files[PRODUCTS] = label(spec)  # type: ignore[attr-defined]
-    first = arguments(spec)[0]
+        top.key_files[PRODUCTS] = everything  # type: ignore[attr-defined]
+    return top, problems
+
+
+class _Lines(LineFinder):
+    """Lines of a catalog loaded by the fast parser: its files are parsed again
+    with lines (if they still hold what was loaded) the first time one is asked for."""
+
+    def __init__(self, filename: str, texts: Texts) -> None:
+        super().__init__(filename)
+        self._texts: Texts | None = texts
+
+    def line(self, path: str) -> int | None:
+        if self._located is None and self._texts is not None:
+            texts, self._texts = self._texts, None
+            if all(_read_quietly(name) == sha for group in texts for name, _, sha in group):
+                self._located, _ = _merge(_parse_located(texts), "")
+        return super().line(path)
+
+    def locate(self, location: Location) -> Location:
+        line = self.line(location.path)
+        return Location(self.file(location.path) or location.file, line, location.path)
+
+    def file(self, path: str) -> str | None:
+        """The file a path (``products[3].kind``, ``readycloud.org``) is in."""
+        located = self._located if isinstance(self._located, dict) else {}
+        match = re.match(r"products\[(\d+)\]", path)
+        if match is None:
+            return getattr(located, "key_files", {}).get(re.split(r"[.\[]", path, maxsplit=1)[0])
+        files = getattr(located.get(PRODUCTS), "item_files", [])
+        return files[int(match.group(1))] if int(match.group(1)) < len(files) else None
+
+
+def _read_quietly(name: str) -> str | None:
     try:
-        catalog = build_catalog(top, first, digest.hexdigest(), environ, LineFinder(first, located=top))
-    except CatalogError as exc:
-        raise CatalogError(problems + exc.problems) from None
-    if problems:
-        raise CatalogError(problems)
-    return catalog
+        return hashlib.sha256(Path(name).read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def _add_products(value: Any, where: Location, products: LocList, declared: dict[str, Location],
@@ -164,7 +248,7 @@ def _add_products(value: Any, where: Location, products: LocList, declared: dict
                 continue
             declared.setdefault(code, at)
         products.append(entry)
-        products.item_lines.append(line)
+        products.item_lines.append(line)  # (None on the fast path: no lines)
         products.item_files.append(where.file)  # type: ignore[attr-defined]
 
 
@@ -173,10 +257,10 @@ def _set(top: LocDict, key: Any, value: Any, where: Location) -> None:
     earlier = top.get(key)
     if isinstance(earlier, dict) and isinstance(value, dict):
         merged = LocDict(earlier)
-        merged.line, merged.file = value.line, value.file  # type: ignore[attr-defined]
-        merged.key_lines = {**earlier.key_lines, **value.key_lines}
+        merged.line, merged.file = getattr(value, "line", None), where.file  # type: ignore[attr-defined]
+        merged.key_lines = {**getattr(earlier, "key_lines", {}), **getattr(value, "key_lines", {})}
         merged.key_files = {**{k: getattr(earlier, "key_files", {}).get(k, getattr(earlier, "file", None))  # type: ignore[attr-defined]
-                               for k in earlier}, **{k: value.file for k in value}}  # type: ignore[attr-defined]
+                               for k in earlier}, **{k: where.file for k in value}}
         merged.update(value)
         value = merged
     top[key] = value

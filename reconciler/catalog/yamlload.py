@@ -224,6 +224,10 @@ class LineFinder:
         self._source = source
         self._located = located
 
+    def locate(self, location: Location) -> Location:
+        """``location`` with the line of its path."""
+        return Location(location.file, self.line(location.path), location.path)
+
     def line(self, path: str) -> int | None:
         if self._located is None and self._source is not None:
             text, self._source = self._source(), None

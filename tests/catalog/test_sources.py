@@ -32,9 +32,19 @@ def test_a_directory_is_one_catalog_in_sorted_path_order(tmp_path: Path) -> None
     catalog = load_catalog(root / "catalog", environ={})
     assert [p.code for p in catalog.products] == ["A", "B", "C"]
     assert catalog.readycloud is not None and catalog.readycloud.org == 1
-    assert [str(p.location).split(": ")[0] for p in catalog.products] == [
+    assert all(p.location.line is None for p in catalog.products)  # the fast path: lines looked up when needed
+    assert [str(catalog.locate(p.location)).split(": ")[0] for p in catalog.products] == [
         f"{root}/catalog/a.yaml:3", f"{root}/catalog/shirts/b.yml:2", f"{root}/catalog/shirts/b.yml:3"]
+    assert catalog.readycloud.location.file == f"{root}/catalog/a.yaml"
     assert catalog.path == str(root / "catalog")
+
+
+def test_a_directory_the_fast_parser_declines_loads_the_same(tmp_path: Path) -> None:
+    root = tree(tmp_path, {**SPLIT, "catalog/shirts/b.yml": "x-d: &d {kind: goods}\nproducts:\n"
+                                                            "  - {<<: *d, code: B}\n  - {code: C, kind: tax}\n"})
+    catalog = load_catalog(root / "catalog", environ={})
+    assert [(p.code, p.fields["kind"]) for p in catalog.products] == [("A", "goods"), ("B", "goods"), ("C", "tax")]
+    assert str(catalog.products[1].location).startswith(f"{root}/catalog/shirts/b.yml:3: products[1]")
 
 
 def test_a_later_catalog_overrides_settings_key_by_key(tmp_path: Path) -> None:
