@@ -108,7 +108,8 @@ def load_catalog(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
     the loaded catalog's. The catalog may still turn out invalid after it."""
     from reconciler.catalog import sources  # (several files, or a directory)
     if sources.is_multi(path):
-        return sources.load(path, environ)
+        with paused_gc():
+            return sources.load(path, environ)
     filename = str(sources.arguments(path)[0])
     try:
         raw = Path(filename).read_bytes()

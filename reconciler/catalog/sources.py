@@ -107,7 +107,7 @@ def load(spec: Any, environ: Mapping[str, str] | None = None) -> Catalog:
     first = arguments(spec)[0]
     fast = _parse_fast(texts)
     if fast is not None:
-        top, problems = _merge(fast, label(spec))
+        top, problems = _merge(fast, label(spec), located=False)
         if not problems:
             try:
                 return build_catalog(top, first, digest.hexdigest(), environ, _Lines(first, texts), consume=True)
@@ -155,14 +155,17 @@ def _parse_located(texts: Texts) -> Parsed:
     return result
 
 
-def _merge(parsed: Parsed, everything: str) -> tuple[LocDict, list[Problem]]:
-    """One catalog document of the files' documents, and what is wrong with combining them."""
+def _merge(parsed: Parsed, everything: str, located: bool = True) -> tuple[LocDict, list[Problem]]:
+    """One catalog document of the files' documents, and what is wrong with
+    combining them. Not ``located`` (the fast path): products in a plain list,
+    their files and lines found by :class:`_Lines` when a message needs them."""
     problems: list[Problem] = []
     top = LocDict()
     top.line, top.key_lines, top.key_files = 1, {}, {}  # type: ignore[attr-defined]
-    products = LocList()
-    products.line, products.item_lines, products.item_files = None, [], []  # type: ignore[attr-defined]
-    declared: dict[str, Location] = {}
+    products: list[Any] = LocList() if located else []
+    if located:
+        products.line, products.item_lines, products.item_files = None, [], []  # type: ignore[attr-defined]
+    declared: dict[str, tuple[str, Any, int]] = {}
     for group in parsed:
         in_group: dict[str, str] = {}  # section -> the file of this argument declaring it
         for name, data in group:
@@ -187,7 +190,7 @@ def _merge(parsed: Parsed, everything: str) -> tuple[LocDict, list[Problem]]:
                 else:
                     in_group[key] = f"{where.file}:{where.line}" if where.line else where.file
                     _set(top, key, value, where)
-    if products.item_files or PRODUCTS not in top:
+    if products or PRODUCTS not in top:
         top[PRODUCTS] = products
         top.key_lines[PRODUCTS] = 1
         top.key_files[PRODUCTS] = everything  # type: ignore[attr-defined]
@@ -230,26 +233,34 @@ def _read_quietly(name: str) -> str | None:
         return None
 
 
-def _add_products(value: Any, where: Location, products: LocList, declared: dict[str, Location],
+def _add_products(value: Any, where: Location, products: list[Any], declared: dict[str, tuple[str, Any, int]],
                   problems: list[Problem]) -> None:
     if not isinstance(value, list):
         if value is not None:
             problems.append(Problem(where, "expected a list of products"))
         return
-    lines = getattr(value, "item_lines", [])
+    name = where.file
+    located = isinstance(products, LocList)
+    lines = getattr(value, "item_lines", None)
     for index, entry in enumerate(value):
-        line = lines[index] if index < len(lines) else where.line
         code = entry.get("code") if isinstance(entry, dict) else None
-        if isinstance(code, str):
-            at = Location(where.file, getattr(entry, "key_lines", {}).get("code", line), f"products[{index}].code")
-            first = declared.get(code)
-            if first is not None and first.file != at.file:
-                problems.append(Problem(at, f"duplicate code {code!r} (also declared at {first.file}:{first.line})"))
+        if type(code) is str:
+            first = declared.setdefault(code, (name, value, index))
+            if first[0] != name:
+                problems.append(Problem(_code_at(name, value, index, f"products[{index}].code"),
+                                        f"duplicate code {code!r} (also declared at {_code_at(*first)})"))
                 continue
-            declared.setdefault(code, at)
         products.append(entry)
-        products.item_lines.append(line)  # (None on the fast path: no lines)
-        products.item_files.append(where.file)  # type: ignore[attr-defined]
+        if located:
+            products.item_lines.append(lines[index] if lines and index < len(lines) else where.line)
+            products.item_files.append(name)  # type: ignore[attr-defined]
+
+
+def _code_at(name: str, entries: Any, index: int, path: str = "") -> Location:
+    """Where the code of ``entries[index]`` is written (its line, when parsed with lines)."""
+    lines = getattr(entries, "item_lines", [])
+    line = getattr(entries[index], "key_lines", {}).get("code", lines[index] if index < len(lines) else None)
+    return Location(name, line, path)
 
 
 def _set(top: LocDict, key: Any, value: Any, where: Location) -> None:
