@@ -63,7 +63,7 @@ class Catalog:
 
     def locate(self, location: Location) -> Location:
         """``location`` with its line, looked up in the file if it was loaded without lines."""
-        if location.line is not None or self.lines is None:
+        if self.lines is None:
             return location
         return self.lines.locate(location)
 

@@ -114,10 +114,11 @@ def load(spec: Any, environ: Mapping[str, str] | None = None) -> Catalog:
             except CatalogError:
                 pass  # again below, with lines
     top, problems = _merge(_parse_located(texts), label(spec))
+    lines = _Lines(first, None, top)
     try:
-        catalog = build_catalog(top, first, digest.hexdigest(), environ, LineFinder(first, located=top))
+        catalog = build_catalog(top, first, digest.hexdigest(), environ, lines)
     except CatalogError as exc:
-        raise CatalogError(problems + exc.problems) from None
+        raise CatalogError(problems + [Problem(lines.locate(p.location), p.message) for p in exc.problems]) from None
     if problems:
         raise CatalogError(problems)
     return catalog
@@ -165,6 +166,7 @@ def _merge(parsed: Parsed, everything: str, located: bool = True) -> tuple[LocDi
     products: list[Any] = LocList() if located else []
     if located:
         products.line, products.item_lines, products.item_files = None, [], []  # type: ignore[attr-defined]
+        products.item_index = []  # type: ignore[attr-defined]  # (its index in its own file)
     declared: dict[str, tuple[str, Any, int]] = {}
     for group in parsed:
         in_group: dict[str, str] = {}  # section -> the file of this argument declaring it
@@ -201,8 +203,8 @@ class _Lines(LineFinder):
     """Lines of a catalog loaded by the fast parser: its files are parsed again
     with lines (if they still hold what was loaded) the first time one is asked for."""
 
-    def __init__(self, filename: str, texts: Texts) -> None:
-        super().__init__(filename)
+    def __init__(self, filename: str, texts: Texts | None, located: Any = None) -> None:
+        super().__init__(filename, located=located)
         self._texts: Texts | None = texts
 
     def line(self, path: str) -> int | None:
@@ -213,8 +215,15 @@ class _Lines(LineFinder):
         return super().line(path)
 
     def locate(self, location: Location) -> Location:
-        line = self.line(location.path)
-        return Location(self.file(location.path) or location.file, line, location.path)
+        """``location`` (its path counts the products of all files) with its
+        file and line, and the product's index within its own file."""
+        line = location.line if location.line is not None else self.line(location.path)
+        path = location.path
+        match = re.match(r"products\[(\d+)\]", path)
+        index = getattr((self._located or {}).get(PRODUCTS), "item_index", [])
+        if match and int(match.group(1)) < len(index):
+            path = f"products[{index[int(match.group(1))]}]{path[match.end():]}"
+        return Location(self.file(location.path) or location.file, line, path)
 
     def file(self, path: str) -> str | None:
         """The file a path (``products[3].kind``, ``readycloud.org``) is in."""
@@ -254,6 +263,7 @@ def _add_products(value: Any, where: Location, products: list[Any], declared: di
         if located:
             products.item_lines.append(lines[index] if lines and index < len(lines) else where.line)
             products.item_files.append(name)  # type: ignore[attr-defined]
+            products.item_index.append(index)  # type: ignore[attr-defined]
 
 
 def _code_at(name: str, entries: Any, index: int, path: str = "") -> Location:

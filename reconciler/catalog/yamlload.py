@@ -226,6 +226,8 @@ class LineFinder:
 
     def locate(self, location: Location) -> Location:
         """``location`` with the line of its path."""
+        if location.line is not None:
+            return location
         return Location(location.file, self.line(location.path), location.path)
 
     def line(self, path: str) -> int | None:
