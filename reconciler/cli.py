@@ -260,6 +260,9 @@ def show(planfile_path: str, fmt: str) -> None:
     """Show a saved plan (from `plan --out`) without applying it: no network,
     no catalog. With RECONCILER_PLAN_KEY set its signature must verify, as for apply."""
     saved = planfile.load(planfile_path, os.environ.get(planfile.KEY_VARIABLE))
+    if fmt == "json":  # (the document as saved, when it was made)
+        click.echo(render_json.render_plan(saved.plan, saved.selection, saved.provenance, saved.created_at))
+        return
     click.echo(_render_plan(saved.plan, fmt, saved.selection, planfile_path, saved.provenance))
 
 

@@ -36,7 +36,9 @@ def test_show_renders_a_saved_plan_in_every_format_without_reading_anything(
     assert "quantity: 1 → 2" in text.out and "Plan: 1 to create, 1 to update" in text.out
     assert "<!-- reconciler-plan -->" in run("show", str(plan_path), "--format", "markdown").out
     doc = json.loads(run("show", str(plan_path), "--format", "json").out)
-    assert doc["checksum"] == json.loads(plan_path.read_text())["checksum"]
+    saved = json.loads(plan_path.read_text())
+    assert {k: doc[k] for k in ("checksum", "created_at", "origin", "changes")} == \
+        {k: saved[k] for k in ("checksum", "created_at", "origin", "changes")}
     assert env.requests() == []  # no network
     monkeypatch.setenv("RECONCILER_PLAN_KEY", "k")  # an unsigned plan, with a key set: refused as apply would
     refused = run("show", str(plan_path))
