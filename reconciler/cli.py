@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping
 import click
 
 from reconciler import lock as apply_lock
+from reconciler.catalog import sources
 from reconciler.catalog.load import load_catalog
 from reconciler.errors import ApplyError, CatalogError, ReconcilerError
 from reconciler.render.common import clean
@@ -32,8 +33,10 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 SANDBOX_STATE = Path(".reconciler") / "sandbox.sqlite3"
 
-catalog_option = click.option("-c", "--catalog", "catalog_path", default="catalog.yaml", show_default=True,
-                              type=click.Path(dir_okay=False), help="The catalog file.")
+catalog_option = click.option("-c", "--catalog", "catalog_path", default=("catalog.yaml",), show_default=True,
+                              multiple=True, type=click.Path(), callback=lambda _c, _p, v: v[0] if len(v) == 1 else v,
+                              help="The catalog: a file, or a directory of *.yaml files (repeatable: later ones "
+                                   "override earlier settings key by key; products are the union).")
 format_option = click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
                              show_default=True, help="Output format (json: schemas/plan.v1.json).")
 
@@ -135,7 +138,7 @@ def _environment(sandbox: bool) -> Iterator[RunEnv]:
 def validate(catalog_path: str) -> None:
     """Check the catalog offline: syntax, keys, types, duplicates, ${VAR}s."""
     catalog = load_catalog(catalog_path)
-    click.echo(f"{catalog_path}: valid ({len(catalog.products)} products).")
+    click.echo(f"{sources.label(catalog_path)}: valid ({len(catalog.products)} products).")
 
 
 @cli.command()
@@ -162,6 +165,7 @@ def plan(catalog_path: str, fmt: str, sandbox: bool, targets: tuple[str, ...], e
     with _environment(sandbox) as run_env, ExitStack() as stack:
         catalog, providers = engine.load_and_open(catalog_path, stack, environ=run_env.environ,
                                                   parallelism=parallelism, incremental=refresh == "incremental")
+        selection.require_matches(p.code for p in catalog.products)
         the_plan = engine.refresh_and_plan(catalog, providers, selection, _progress())
         # (what a saved or JSON plan records; finding the version reads the installed metadata)
         made = _provenance(run_env, providers, force) if out or fmt == "json" else None
@@ -197,10 +201,11 @@ def _render_plan(the_plan: Plan, fmt: str, selection: Selection, saved: str | No
     if fmt == "markdown":
         from reconciler.render import markdown as render_markdown
 
-        return render_markdown.render_plan(the_plan, f"the saved plan `{saved}`" if saved else None)
+        return render_markdown.render_plan(the_plan, f"the saved plan `{saved}`" if saved else None,
+                                           selection=selection)
     from reconciler.render import text as render_text
 
-    return render_text.render_plan(the_plan)
+    return render_text.render_plan(the_plan, selection)
 
 
 @cli.command()
@@ -244,7 +249,7 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
         engine.require_notify_credentials(catalog, "nothing was applied", environ=run_env.environ)
         stack.enter_context(apply_lock.hold(  # before reading what to plan from: one apply at a time
             apply_lock.targets(providers, SANDBOX_STATE if run_env.box is not None else None),
-            timeout=lock_timeout, environ=run_env.environ, command=f"reconciler apply -c {catalog_path}",
+            timeout=lock_timeout, environ=run_env.environ, command=f"reconciler apply -c {sources.label(catalog_path)}",
             started=started, on_wait=lambda message: click.echo(message, err=True)))
         recovered = engine.recover_notifications(catalog, providers, environ=run_env.environ,
                                                  webhook_base_url=run_env.webhook_base_url, parallelism=parallelism)
@@ -255,6 +260,7 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
             force = force or saved.provenance.force  # approved at plan time, as reviewed
         else:
             selection = Selection(targets, excludes)
+            selection.require_matches(p.code for p in catalog.products)
             the_plan = engine.refresh_and_plan(catalog, providers, selection, progress)
         if fmt != "json":
             click.echo(_render_plan(the_plan, fmt, selection))
@@ -263,7 +269,7 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
             if fmt == "json":
                 click.echo(render_json.render_apply(the_plan, engine.ApplyResult(()), selection))
             return
-        if saved is None:
+        if saved is None or sys.stdin.isatty():  # (a saved plan without a terminal: CD applies it as reviewed)
             _confirm(auto_approve)
         on_result = (lambda r: progress.echo(render_text.render_result_line(r))) if text else None
         journal = engine.write_ahead(catalog, the_plan, livemode=run_env.livemode)
@@ -281,6 +287,22 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
             click.echo("\n".join(map(clean, report.lines() + received)))
     if not result.ok or (report is not None and not report.ok):
         raise ExitCode(EXIT_ERROR)
+
+
+@cli.command()
+@click.argument("planfile_path", metavar="PLANFILE", type=click.Path(dir_okay=False))
+@format_option
+def show(planfile_path: str, fmt: str) -> None:
+    """Show a saved plan (from `plan --out`) without applying it: no network,
+    no catalog. With RECONCILER_PLAN_KEY set its signature must verify, as for apply."""
+    from reconciler.plan import planfile
+    from reconciler.render import json as render_json
+
+    saved = planfile.load(planfile_path, os.environ.get(planfile.KEY_VARIABLE))
+    if fmt == "json":  # (the document as saved, when it was made)
+        click.echo(render_json.render_plan(saved.plan, saved.selection, saved.provenance, saved.created_at))
+        return
+    click.echo(_render_plan(saved.plan, fmt, saved.selection, planfile_path, saved.provenance))
 
 
 def _provenance(run_env: RunEnv, providers: Mapping[str, Provider], force: bool = False) -> planfile.Provenance:

@@ -89,7 +89,7 @@ def load_and_open(catalog_path: str, stack: ExitStack, *, environ: Mapping[str, 
     early: list[tuple[ReadyCloudSettings, Future[ReadyCloudProvider | None]]] = []
     try:
         large = os.path.getsize(catalog_path) >= EARLY_LISTING_FROM
-    except OSError:
+    except (OSError, TypeError):  # (TypeError: several -c, loaded without an early listing)
         large = False  # (load_catalog says what is wrong with the path)
 
     def open_early(settings: ReadyCloudSettings) -> ReadyCloudProvider | None:

@@ -36,19 +36,34 @@ class Checker:
         self.filename = filename
         self.environ: Mapping[str, str] = os.environ if environ is None else environ
         self.problems: list[Problem] = []
+        #: variables whose values are plain configuration (the catalog's ``plain_env:``): shown, not hidden
+        self.plain: frozenset[str] = frozenset()
+        self._settled: set[tuple[str, str]] = set()
 
     def at(self, container: Any, key: Any, path: str) -> Location:
         """The location of ``key`` inside a LocDict/LocList ``container``."""
         line = None
+        # (a catalog over many files: each mapping and list knows its file, see catalog.sources)
+        filename = getattr(container, "file", None) or self.filename
         if isinstance(container, dict):
             line = getattr(container, "key_lines", {}).get(key, getattr(container, "line", None))
+            filename = getattr(container, "key_files", {}).get(key) or filename
         elif isinstance(container, list):
             lines = getattr(container, "item_lines", [])
             line = lines[key] if isinstance(key, int) and key < len(lines) else getattr(container, "line", None)
-        return Location(self.filename, line, path)
+            files = getattr(container, "item_files", None)
+            if files and isinstance(key, int) and key < len(files):
+                filename = files[key]
+        return Location(filename, line, path)
 
     def add(self, location: Location, message: str) -> None:
+        if self._settled and (location.file, location.path) in self._settled:
+            return  # (its problem is already reported, more precisely)
         self.problems.append(Problem(location, message))
+
+    def settle(self, location: Location) -> None:
+        """The problem reported at ``location`` is its only one (later checks of it add none)."""
+        self._settled.add((location.file, location.path))
 
     def unknown_keys(self, mapping: dict, allowed: Iterable[str], path: str) -> None:  # type: ignore[type-arg]
         allowed = sorted(allowed) if isinstance(allowed, (set, frozenset)) else list(allowed)
@@ -103,17 +118,24 @@ class Checker:
         return ok
 
 
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 def substitute_env(value: str, location: Location, checker: Checker) -> tuple[str, bool]:
-    """Replace ``${VAR}`` from the environment. Returns (value, used_env)."""
+    """Replace ``${VAR}`` from the environment, and ``${VAR:-default}`` (the
+    default when VAR is unset or empty). Returns (value, used_env): used_env
+    when a variable not listed in ``plain_env`` is referenced (its value is hidden)."""
     if "${" not in value:
         return value, False
     missing: list[str] = []
+    hidden: list[str] = []
 
     def repl(match: re.Match[str]) -> str:
-        name = match.group(1)
+        name, default = match.group(1), match.group(2)
+        if name not in checker.plain:
+            hidden.append(name)
+        if default is not None and not checker.environ.get(name):
+            return default
         if name not in checker.environ:
             missing.append(name)
             return ""
@@ -122,4 +144,4 @@ def substitute_env(value: str, location: Location, checker: Checker) -> tuple[st
     result = _VAR.sub(repl, value)
     for name in missing:
         checker.add(location, f"environment variable {name} is not set")
-    return result, True
+    return result, bool(hidden) or "${" in value and not _VAR.search(value)

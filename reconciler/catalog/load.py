@@ -10,10 +10,11 @@ import hashlib
 import os
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from reconciler.catalog.check import Checker, did_you_mean, quote_number, substitute_env
 from reconciler.catalog import cobuilder as cobuilder_catalog
+from reconciler.catalog import env as catalog_env
 from reconciler.catalog.notify import parse_notify
 from reconciler.catalog.policy import parse_policy
 from reconciler.catalog.model import Catalog, ProductSpec, ReadyCloudSettings, frozen
@@ -24,7 +25,7 @@ from reconciler.errors import CatalogError, Location, Problem
 from reconciler.gcpause import paused_gc
 from reconciler import endpoints, values
 
-TOP_LEVEL_KEYS = ("readycloud", "cobuilder", "products", "policy", "notify", "sensitive")
+TOP_LEVEL_KEYS = ("readycloud", "cobuilder", "products", "policy", "notify", "sensitive", "plain_env")
 PRODUCT_META_KEYS = ("absent", "sensitive", "cobuilder")
 PRODUCT_KEYS = frozenset(rc.WRITABLE_FIELDS) | frozenset(PRODUCT_META_KEYS)
 _CUSTOM_FIELD_KEYS = frozenset(("value", "type"))
@@ -94,7 +95,7 @@ _TYPE_CHECKS: dict[str, tuple[tuple[type, ...], str]] = {
 }
 
 
-def load_catalog(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None,
+def load_catalog(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], environ: Mapping[str, str] | None = None,
                  on_readycloud: Callable[[ReadyCloudSettings], None] | None = None) -> Catalog:
     """Read, parse and validate a catalog file; ``${VAR}``s come from ``environ``
     (default: the process environment). Raises :class:`CatalogError`.
@@ -105,9 +106,13 @@ def load_catalog(path: str | os.PathLike[str], environ: Mapping[str, str] | None
     load. Settings declared before ``products:`` are read from those lines
     alone, ahead of the whole parse: a guess, which the caller compares with
     the loaded catalog's. The catalog may still turn out invalid after it."""
-    filename = str(path)
+    from reconciler.catalog import sources  # (several files, or a directory)
+    if sources.is_multi(path):
+        with paused_gc():
+            return sources.load(path, environ)
+    filename = str(sources.arguments(path)[0])
     try:
-        raw = Path(path).read_bytes()
+        raw = Path(filename).read_bytes()
     except OSError as exc:
         raise CatalogError([Problem(Location(filename), f"cannot read catalog: {exc.strerror}")]) from None
     try:
@@ -167,6 +172,8 @@ def _settings_ahead(text: str, filename: str, environ: Mapping[str, str] | None,
     if not isinstance(data, dict):
         return
     check = Checker(filename, environ)
+    check.plain = catalog_env.plain_env(data, check)
+    catalog_env.type_settings(data, check)
     settings = _readycloud(data, check)
     if settings is not None and not check.problems:
         on_readycloud(settings)
@@ -192,7 +199,9 @@ def build_catalog(data: Any, filename: str, digest: str, environ: Mapping[str, s
         data = LocDict()
     if not isinstance(data, dict):
         raise CatalogError([Problem(Location(filename, 1), "the catalog must be a mapping at the top level")])
-    check.unknown_keys(data, TOP_LEVEL_KEYS, "")
+    check.unknown_keys(data, (*TOP_LEVEL_KEYS, *extension_keys(data)), "")
+    check.plain = catalog_env.plain_env(data, check)
+    catalog_env.type_settings(data, check)
     readycloud = _readycloud(data, check)
     if readycloud is not None and not check.problems and on_readycloud is not None:
         on_readycloud(readycloud)
@@ -210,6 +219,11 @@ def build_catalog(data: Any, filename: str, digest: str, environ: Mapping[str, s
         raise CatalogError(check.problems)
     return Catalog(path=filename, digest=digest, readycloud=readycloud, products=products, notify=notify,
                    cobuilder=cobuilder, policy=policy, lines=lines, sensitive=sensitive)
+
+
+def extension_keys(data: dict) -> list[str]:  # type: ignore[type-arg]
+    """Top-level ``x-`` keys: free for anchors that products merge (``<<: *defaults``), ignored otherwise."""
+    return [key for key in data if isinstance(key, str) and key.startswith("x-")]
 
 
 def _catalog_sensitive(data: dict, check: Checker) -> frozenset[str]:  # type: ignore[type-arg]
@@ -389,6 +403,9 @@ def _field_value(kind: str, value: Any, entry: dict, name: str, path: str,  # ty
     (this runs for every field of every product). A value from the environment
     or a field marked sensitive (``hidden``) is never quoted in a message."""
     kinds, what = _TYPE_CHECKS[kind]
+    if kind in ("int", "bool") and type(value) is str and catalog_env.WHOLE.fullmatch(value):
+        value, from_env = catalog_env.typed(value, kind, check.at(entry, name, f"{path}.{name}"), check)
+        return value, from_env
     if type(value) not in kinds:
         where = check.at(entry, name, f"{path}.{name}")
         if not (check.text(value, where, name, nullable=True) if kind == "str" else

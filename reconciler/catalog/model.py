@@ -63,9 +63,9 @@ class Catalog:
 
     def locate(self, location: Location) -> Location:
         """``location`` with its line, looked up in the file if it was loaded without lines."""
-        if location.line is not None or self.lines is None:
+        if self.lines is None:
             return location
-        return Location(location.file, self.lines.line(location.path), location.path)
+        return self.lines.locate(location)
 
     def by_code(self) -> dict[str, ProductSpec]:
         return {p.code: p for p in self.products}

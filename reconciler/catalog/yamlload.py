@@ -26,6 +26,7 @@ MAX_DEPTH = 100
 MAX_ALIASED_NODES = 100_000
 
 _Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MERGE = "tag:yaml.org,2002:merge"
 
 
 class LocDict(dict):  # type: ignore[type-arg]
@@ -58,24 +59,51 @@ _Loader.add_implicit_resolver(
 
 def _construct_mapping(loader: Any, node: yaml.MappingNode) -> LocDict:
     depth = _descend(loader, node)
-    loader.flatten_mapping(node)
     result = LocDict()
     result.line = node.start_mark.line + 1
     result.key_lines = {}
+    inherited: set[Any] = set()  # keys from a merge (``<<``): the mapping's own keys override them
     for key_node, value_node in node.value:
+        if key_node.tag == _MERGE:
+            for key in _merge(loader, node, value_node, result):
+                inherited.add(key)
+            continue
+        if key_node.tag == "tag:yaml.org,2002:value":  # (a plain '=' key, as PyYAML's flatten_mapping reads it)
+            key_node.tag = "tag:yaml.org,2002:str"
         key = loader.construct_object(key_node, deep=True)
         try:
             hash(key)
         except TypeError:
             raise yaml.constructor.ConstructorError(
                 None, None, "found an unhashable key", key_node.start_mark) from None
-        if key in result.key_lines:
+        if key in result.key_lines and key not in inherited:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark)
+        inherited.discard(key)
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = key_node.start_mark.line + 1
     loader._construct_depth = depth - 1
     return result
+
+
+def _merge(loader: Any, node: yaml.MappingNode, value_node: yaml.Node, into: LocDict) -> list[Any]:
+    """A merge key (``<<: *a`` or ``<<: [*a, *b]``): the keys of the merged
+    mappings ``into`` is missing, the first listed winning (YAML's merge key
+    type), each with the line it has where it is written. The keys added."""
+    sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+    added: list[Any] = []
+    for source in sources:
+        if not isinstance(source, yaml.MappingNode):
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping", node.start_mark,
+                f"expected a mapping or list of mappings for merging, but found {source.id}", source.start_mark)
+        merged = loader.construct_object(source, deep=True)
+        for key, value in merged.items():
+            if key not in into.key_lines:
+                into[key] = value
+                into.key_lines[key] = merged.key_lines.get(key, merged.line)
+                added.append(key)
+    return added
 
 
 def _construct_sequence(loader: Any, node: yaml.SequenceNode) -> LocList:
@@ -195,6 +223,12 @@ class LineFinder:
         self._filename = filename
         self._source = source
         self._located = located
+
+    def locate(self, location: Location) -> Location:
+        """``location`` with the line of its path."""
+        if location.line is not None:
+            return location
+        return Location(location.file, self.line(location.path), location.path)
 
     def line(self, path: str) -> int | None:
         if self._located is None and self._source is not None:

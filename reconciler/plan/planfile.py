@@ -77,6 +77,7 @@ class SavedPlan:
     selection: Selection
     provenance: Provenance
     signed: bool  # its signature was verified with the key
+    created_at: datetime | None = None
 
 
 def to_document(plan: Plan, selection: Selection = Selection(), created_at: datetime | None = None,
@@ -89,6 +90,7 @@ def to_document(plan: Plan, selection: Selection = Selection(), created_at: date
         **({"origin": provenance.origin()} if provenance is not None else {}),
         "catalog_digest": plan.catalog_digest, "checksum": plan.checksum,
         "selection": {"targets": list(selection.targets), "excludes": list(selection.excludes)},
+        "partial": not selection.everything,
         "counts": plan.counts,
         "errors": [{"vendor": e.vendor, "key": e.key, "message": e.message} for e in plan.errors],
         "notes": list(plan.notes), "context": dict(plan.context),
@@ -158,7 +160,7 @@ def load(path: str | os.PathLike[str], key: str | None = None) -> SavedPlan:
         raise PlanFileError(f"{path}: malformed plan file ({type(exc).__name__}: {exc})") from None
     if plan.checksum != doc.get("checksum"):
         raise PlanFileError(f"{path}: checksum mismatch; the plan file was edited or damaged")
-    return SavedPlan(plan, selection, provenance, signed)
+    return SavedPlan(plan, selection, provenance, signed, _created_at(doc.get("created_at")))
 
 
 def plan_of(doc: Mapping[str, Any]) -> Plan:
@@ -179,6 +181,13 @@ def _change(data: dict[str, Any]) -> Change:
                    for f in data["fields"])
     return Change(data["vendor"], data["action"], data["key"], data["resource_id"], fields, data["body"],
                   live=data.get("live"), fingerprint=data.get("fingerprint"), patch=tuple(data.get("patch") or ()))
+
+
+def _created_at(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 def _optional_int(value: Any) -> int | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from reconciler.apply import ApplyResult
@@ -16,8 +17,9 @@ def _dump(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, default=str)
 
 
-def render_plan(plan: Plan, selection: Selection = Selection(), provenance: Provenance | None = None) -> str:
-    return _dump(to_document(plan, selection, provenance=provenance))
+def render_plan(plan: Plan, selection: Selection = Selection(), provenance: Provenance | None = None,
+                created_at: datetime | None = None) -> str:
+    return _dump(to_document(plan, selection, created_at, provenance=provenance))
 
 
 def render_apply(plan: Plan, result: ApplyResult, selection: Selection = Selection(),

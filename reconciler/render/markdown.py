@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 
 from reconciler.plan.model import Change, Plan, product_action
+from reconciler.plan.select import ALL, Selection
 from reconciler.render.common import SYMBOL, after, before, clean, deleted_fields, grouped, show, title
 
 #: The comment marker CI scripts use to find and update the comment.
@@ -43,9 +44,11 @@ def _section(key: str, changes: list[Change]) -> str:
     return f"<details><summary>{summary}</summary>\n\n" + "\n".join(rows) + "\n\n</details>\n"
 
 
-def _header(plan: Plan, where: str, limit: int) -> str:
+def _header(plan: Plan, where: str, limit: int, selection: Selection = ALL) -> str:
     counts = plan.counts
     lines = [MARKER, "### reconciler plan", ""]
+    if not selection.everything:
+        lines += [f"> **{_md(selection.describe())}**", ""]
     for violation in plan.violations:  # on top: the first thing a reviewer reads
         lines.append(f"> :warning: **Safety threshold crossed**: {_md(violation)}. "
                      "`apply` refuses this plan unless it is approved (`plan --force`).")
@@ -77,9 +80,10 @@ def _header(plan: Plan, where: str, limit: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_plan(plan: Plan, full_plan_location: str | None = None, limit: int = LIMIT) -> str:
+def render_plan(plan: Plan, full_plan_location: str | None = None, limit: int = LIMIT,
+                selection: Selection = ALL) -> str:
     where = full_plan_location or "the job log (run `reconciler plan` for the text plan)"
-    header = _header(plan, where, limit)
+    header = _header(plan, where, limit, selection)
     sections = [_section(key, changes) for key, changes in grouped(plan.changes)]
     body: list[str] = []
     size = len(header)

@@ -6,6 +6,7 @@ import click
 
 from reconciler.apply import ApplyResult, ChangeResult
 from reconciler.plan.model import PROPERTY_VENDORS, Change, Plan, product_action
+from reconciler.plan.select import ALL, Selection
 from reconciler.render.common import (SYMBOL, after, before, clean, counts_line, deleted_fields, grouped,
                                       properties_line, show, title)
 
@@ -13,9 +14,11 @@ _COLOUR = {"create": "green", "update": "yellow", "delete": "red"}
 _DONE = {"create": "created", "update": "updated", "delete": "deleted"}
 
 
-def render_plan(plan: Plan) -> str:
+def render_plan(plan: Plan, selection: Selection = ALL) -> str:
     # a crossed threshold on top: the first thing a reviewer reads
     lines = [click.style(f"! safety threshold crossed: {clean(v)}", fg="red", bold=True) for v in plan.violations]
+    if not selection.everything:
+        lines.append(click.style(clean(selection.describe()), fg="yellow"))
     if lines:
         lines.append("")
     if plan.changes:

@@ -1,0 +1,81 @@
+"""``${VAR}`` rules beyond plain substitution (:func:`check.substitute_env`):
+
+- a setting or field that is one whole ``${VAR}`` takes the field's type
+  (``org: ${RC_ORG}`` is an integer, ``prune: ${PRUNE}`` a boolean);
+- the top-level ``plain_env:`` list names variables that are plain
+  configuration: their values are shown in plans and messages (every other
+  variable's value stays hidden as ``(sensitive)``).
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from reconciler.catalog.check import Checker, substitute_env
+from reconciler.errors import Location
+
+#: A whole value that is one reference: ``${VAR}`` or ``${VAR:-default}``.
+WHOLE = re.compile(r"\s*\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}\s*")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_INT = re.compile(r"[-+]?[0-9]+")
+_FLOAT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_WHAT = {"int": "an integer", "number": "a number", "bool": "true or false"}
+
+#: Settings that are not strings, by section: a whole ``${VAR}`` there is read as this type.
+TYPED_SETTINGS: dict[str, dict[str, str]] = {
+    "readycloud": {"org": "int", "max_reads_per_minute": "number", "max_writes_per_minute": "number"},
+    "cobuilder": {"max_reads_per_minute": "number", "max_writes_per_minute": "number"},
+    "policy": {"prune": "bool", "max_delete_percent": "number", "max_update_percent": "number",
+               "min_existing": "int"},
+}
+
+
+def typed(value: str, kind: str, location: Location, check: Checker) -> tuple[Any, bool]:
+    """``value`` (one whole ``${VAR}``) from the environment as ``kind``
+    (``int``, ``number`` or ``bool``), and whether it counts as from the
+    environment (not for ``plain_env`` variables). When it cannot be, a
+    problem at ``location`` (which then takes no other) and ``value`` as it was."""
+    known = len(check.problems)
+    text, from_env = substitute_env(value, location, check)
+    if len(check.problems) > known:
+        check.settle(location)  # (not set: reported)
+        return value, from_env
+    text = text.strip()
+    if kind == "bool" and text in _BOOLS:
+        return _BOOLS[text], from_env
+    if kind in ("int", "number") and _INT.fullmatch(text):
+        return int(text), from_env
+    if kind == "number" and _FLOAT.fullmatch(text):
+        return float(text), from_env
+    shown = f" (it is {text!r})" if not from_env else ""
+    check.add(location, f"{value.strip()} must be {_WHAT[kind]}{shown}")
+    check.settle(location)
+    return value, from_env
+
+
+def type_settings(data: dict, check: Checker) -> None:  # type: ignore[type-arg]
+    """Give each whole ``${VAR}`` of :data:`TYPED_SETTINGS` its type, in place."""
+    for section, fields in TYPED_SETTINGS.items():
+        mapping = data.get(section)
+        if not isinstance(mapping, dict):
+            continue
+        for key, kind in fields.items():
+            value = mapping.get(key)
+            if isinstance(value, str) and WHOLE.fullmatch(value):
+                mapping[key], _ = typed(value, kind, check.at(mapping, key, f"{section}.{key}"), check)
+
+
+def plain_env(data: dict, check: Checker) -> frozenset[str]:  # type: ignore[type-arg]
+    """The top-level ``plain_env:`` list: variables whose values may be shown."""
+    if "plain_env" not in data:
+        return frozenset()
+    value, loc = data["plain_env"], check.at(data, "plain_env", "plain_env")
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        check.add(loc, "plain_env must be a list of environment variable names, like [REGION, RC_ORG]")
+        return frozenset()
+    for index, name in enumerate(value):
+        if not _NAME.fullmatch(name):
+            check.add(check.at(value, index, f"plain_env[{index}]"),
+                      f"plain_env names {name!r}, which is not an environment variable name")
+    return frozenset(value)

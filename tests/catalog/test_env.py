@@ -1,0 +1,73 @@
+"""${VAR} typed by the field, ${VAR:-default}, and plain_env (issue 14)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler.catalog.load import load_catalog
+from reconciler.errors import CatalogError
+
+
+def load(tmp_path: Path, text: str, **environ: str):  # type: ignore[no-untyped-def]
+    path = tmp_path / "catalog.yaml"
+    path.write_text(text)
+    return load_catalog(path, environ=environ)
+
+
+def problems(tmp_path: Path, text: str, **environ: str) -> list[str]:
+    with pytest.raises(CatalogError) as info:
+        load(tmp_path, text, **environ)
+    return [str(p) for p in info.value.problems]
+
+
+def test_a_whole_var_takes_the_type_of_its_setting(tmp_path: Path) -> None:
+    catalog = load(tmp_path, "readycloud: {org: '${RC_ORG}', max_reads_per_minute: '${RPM}'}\n"
+                             "policy: {prune: '${PRUNE}', scope: [A*], min_existing: '${MIN}'}\n"
+                             "products:\n  - {code: A, quantity: '${QTY}', joint_production: '${JOINT}'}\n",
+                   RC_ORG="42", RPM="12.5", PRUNE="true", MIN="3", QTY="7", JOINT="false")
+    assert catalog.readycloud is not None and catalog.readycloud.org == 42
+    assert catalog.readycloud.max_reads_per_minute == 12.5
+    assert catalog.policy.prune is True and catalog.policy.min_existing == 3
+    assert dict(catalog.products[0].fields) == {"code": "A", "quantity": 7, "joint_production": False}
+
+
+def test_a_var_that_is_not_of_the_fields_type_is_one_problem_with_its_line(tmp_path: Path) -> None:
+    found = problems(tmp_path, "readycloud:\n  org: ${RC_ORG}\nproducts:\n  - {code: A, quantity: '${QTY}'}\n",
+                     RC_ORG="acme", QTY="many")
+    assert len(found) == 2, found
+    assert found[0].endswith("catalog.yaml:2: readycloud.org: ${RC_ORG} must be an integer")
+    assert "catalog.yaml:4: products[0].quantity: ${QTY} must be an integer" in found[1]
+    assert "acme" not in "".join(found) and "many" not in "".join(found)  # values from the environment stay hidden
+    assert problems(tmp_path, "readycloud: {org: '${RC_ORG}'}\n") == [
+        f"{tmp_path / 'catalog.yaml'}:1: readycloud.org: environment variable RC_ORG is not set"]
+
+
+def test_a_default_applies_when_the_variable_is_unset_or_empty(tmp_path: Path) -> None:
+    text = ("readycloud: {org: '${RC_ORG:-1}', base_url: '${RC_URL:-https://www.readycloud.com/api/v2}'}\n"
+            "products:\n  - {code: A, description: 'made in ${REGION:-EU}'}\n")
+    unset = load(tmp_path, text)
+    assert unset.readycloud is not None and unset.readycloud.org == 1
+    assert unset.products[0].fields["description"] == "made in EU"
+    empty = load(tmp_path, text, RC_ORG="", REGION="")
+    assert empty.readycloud is not None and empty.readycloud.org == 1
+    assert empty.products[0].fields["description"] == "made in EU"
+    set_ = load(tmp_path, text, RC_ORG="9", REGION="US")
+    assert set_.readycloud is not None and set_.readycloud.org == 9
+    assert set_.products[0].fields["description"] == "made in US"
+
+
+def test_plain_env_variables_are_not_sensitive_others_are(tmp_path: Path) -> None:
+    text = ("plain_env: [REGION]\nreadycloud: {org: 1}\nproducts:\n"
+            "  - {code: A, description: 'shirt for ${REGION}', part_number: '${PN}'}\n")
+    product = load(tmp_path, text, REGION="eu", PN="p").products[0]
+    assert product.sensitive == frozenset({"part_number"})
+    assert load(tmp_path, text.replace("[REGION]", "[]"), REGION="eu", PN="p").products[0].sensitive == \
+        frozenset({"description", "part_number"})
+
+
+def test_plain_env_is_checked(tmp_path: Path) -> None:
+    assert problems(tmp_path, "plain_env: REGION\n")[0].endswith(
+        "catalog.yaml:1: plain_env: plain_env must be a list of environment variable names, like [REGION, RC_ORG]")
+    assert problems(tmp_path, "plain_env:\n  - OK\n  - not-a-name\n")[0].endswith(
+        "catalog.yaml:3: plain_env[1]: plain_env names 'not-a-name', which is not an environment variable name")
