@@ -97,12 +97,15 @@ class Intent:
             names = [raw.get("changed") or [], raw.get("hidden") or []]
             if not all(isinstance(n, list) and all(isinstance(x, str) for x in n) for n in names):
                 raise ValueError("changed/hidden are not lists of names")
+            recorded_at = float(raw["recorded_at"])
+            if not 0 <= recorded_at < 2 ** 33:  # (unix seconds a read-back can ask from; not nan/inf)
+                raise ValueError(f"recorded_at {recorded_at!r}")
             return cls(id=str(raw["id"]), vendor=str(raw["vendor"]), action=action, code=str(raw["code"]),
                        resource_id=None if resource_id is None else str(resource_id),
-                       recorded_at=float(raw["recorded_at"]), livemode=raw.get("livemode") is not False,
+                       recorded_at=recorded_at, livemode=raw.get("livemode") is not False,
                        changed=tuple(names[0]), hidden=tuple(names[1]), expected=expected, last_known=last_known,
                        ready=Event.from_json(raw["event"]) if state == READY else None)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise ConfigError(f"a write-ahead record is malformed ({exc})") from None
 
     def change(self, sensitive_values: Mapping[str, Any] = {}) -> Change:

@@ -81,7 +81,15 @@ def test_refused_changes_are_dropped_unanswered_ones_kept_and_no_secret_stored(t
 
 
 @pytest.mark.parametrize("text", ['{"version": 2, "entries": [], "intents": [{"code": "X"}]}',
-                                  '{"version": 2, "entries": [], "intents": [{"id": "1", "state": "odd"}]}'])
+                                  '{"version": 2, "entries": [], "intents": [{"id": "1", "state": "odd"}]}',
+                                  # numbers out of range (1e999 reads as infinity): a clear error, not a crash
+                                  *(f'{{"version": 2, "entries": [], "intents": [{{"id": "1", "state": "intent", '
+                                    f'"vendor": "readycloud", "action": "update", "code": "X", "recorded_at": {t}}}]}}'
+                                    for t in ("1e300", "1e999", "-1", '"nan"')),
+                                  '{"version": 2, "entries": [{"sink": "s", "attempts": "many", "event": '
+                                  '{"id": "e", "event": "product.updated", "created": 1, "code": "X"}}]}',
+                                  '{"version": 2, "entries": [{"sink": "s", "event": '
+                                  '{"id": "e", "event": "product.updated", "created": 1e999, "code": "X"}}]}'])
 def test_a_damaged_outbox_is_a_clear_error_naming_it(tmp_path: Path, text: str) -> None:
     path = tmp_path / "outbox.json"
     path.write_text(text)
