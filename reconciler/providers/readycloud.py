@@ -349,7 +349,8 @@ class ReadyCloudProvider(Provider):
             found = self.find_created(change.key, since - CLOCK_SKEW)
             return found is not None, found
         try:
-            product = self.http.send("GET", self._item(str(change.resource_id))).json()
+            product = json_answer(self.name, self.http.send("GET", self._item(str(change.resource_id))),
+                                  f"reading back {change.key}")
         except ProviderError as exc:
             if exc.status != 404:
                 raise

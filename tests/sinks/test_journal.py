@@ -179,3 +179,12 @@ def test_an_outbox_that_cannot_be_written_fails_the_change_before_it_is_sent(tmp
                         on_result=journal.answered)
     (failed,) = result.failed
     assert "cannot write the outbox" in str(failed.error) and provider.seen == {}
+
+
+def test_a_read_back_answered_with_an_html_page_keeps_the_intent_with_a_message(readycloud: Any) -> None:
+    box, provider = readycloud
+    intent = Intent.of(update("UPD", _pk(box, "UPD"), quantity=1), 0.0, True, frozenset())
+    box.inject({"status": 200, "body": "<html>maintenance</html>", "count": None, "method": "GET"})
+    kept = resolve([intent], {"readycloud": provider})
+    assert kept.events == [] and kept.dropped == []
+    assert "not JSON" in kept.messages[0] and "kept in the outbox" in kept.messages[0]
