@@ -197,7 +197,8 @@ class ReadyCloudProvider(Provider):
         pages, self._listing = self._listing or Prefetch(self.iter_pages(), responsive=True), None
         for page in pages:
             if task is None:
-                pages = max(1, -(-int(page.get("count") or 0) // rc.PAGE_SIZE))
+                count = page.get("count")  # (only sizes the progress bar: a vendor's odd count is ignored)
+                pages = max(1, -(-count // rc.PAGE_SIZE)) if type(count) is int else 1
                 task = progress.task("Reading ReadyCloud products (pages)", pages,
                                      eta_hint=self.http.eta("read", pages - 1))
             products.extend(page["results"])
