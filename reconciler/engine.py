@@ -209,7 +209,12 @@ def write_ahead(catalog: Catalog, plan: Plan, *, livemode: bool = True) -> Write
     if catalog.notify is None or not catalog.notify.configured:
         return None
     return WriteAhead(Outbox(default_outbox_path(catalog.path)), [c for p in phases(plan) for c in p],
-                      livemode=livemode, sensitive=hidden_fields(catalog))
+                      livemode=livemode, sensitive=hidden_fields(catalog), org=_org(catalog))
+
+
+def _org(catalog: Catalog) -> str | None:
+    """The catalog's ReadyCloud org, as write-ahead records name it."""
+    return str(catalog.readycloud.org) if catalog.readycloud is not None else None
 
 
 def recover_notifications(catalog: Catalog, providers: Mapping[str, Provider] | None = None, *,
@@ -225,9 +230,10 @@ def recover_notifications(catalog: Catalog, providers: Mapping[str, Provider] | 
     if not intents:
         return None
     with ExitStack() as stack:
-        if providers is None and any(i.ready is None for i in intents):
+        if providers is None and any(i.ready is None and i.org in (None, _org(catalog)) for i in intents):
             providers = open_providers(catalog, stack, environ=environ, parallelism=parallelism)
-        recovery = resolve(intents, providers or {}, {p.code: p.fields for p in catalog.products}, parallelism)
+        recovery = resolve(intents, providers or {}, {p.code: p.fields for p in catalog.products}, parallelism,
+                           _org(catalog))
     reports = [deliver([e for e, live in recovery.events if live == livemode], catalog.notify, environ=environ,
                        outbox_path=outbox.path, livemode=livemode, retry=RetryPolicy.from_env(environ),
                        webhook_base_url=webhook_base_url)
@@ -237,7 +243,7 @@ def recover_notifications(catalog: Catalog, providers: Mapping[str, Provider] | 
                 + (f"; {len(recovery.dropped)} unanswered change(s) had not happened" if recovery.dropped else "")]
     return DeliveryReport(sinks=tuple(s for r in reports for s in r.sinks), outbox_path=str(outbox.path),
                           pending=outbox.pending(), messages=tuple(recovery.messages),
-                          notes=tuple(messages))
+                          notes=tuple(messages + recovery.elsewhere))
 
 
 def require_notify_credentials(catalog: Catalog, consequence: str, *,
