@@ -219,7 +219,7 @@ def _org(catalog: Catalog) -> str | None:
 
 def recover_notifications(catalog: Catalog, providers: Mapping[str, Provider] | None = None, *,
                           environ: Mapping[str, str] = os.environ, webhook_base_url: str | None = None,
-                          parallelism: int = 8) -> DeliveryReport | None:
+                          parallelism: int = 8, livemode: bool | None = None) -> DeliveryReport | None:
     """Settle what a killed run left in the outbox (see :mod:`reconciler.sinks.journal`):
     send its ready events, read back its unanswered changes and announce
     those that happened, with the ids they were given. None: nothing was left.
@@ -230,10 +230,11 @@ def recover_notifications(catalog: Catalog, providers: Mapping[str, Provider] | 
     if not intents:
         return None
     with ExitStack() as stack:
-        if providers is None and any(i.ready is None and i.org in (None, _org(catalog)) for i in intents):
+        if providers is None and any(i.ready is None and i.org in (None, _org(catalog))
+                                     and livemode in (None, i.livemode) for i in intents):
             providers = open_providers(catalog, stack, environ=environ, parallelism=parallelism)
         recovery = resolve(intents, providers or {}, {p.code: p.fields for p in catalog.products}, parallelism,
-                           _org(catalog))
+                           _org(catalog), livemode)
     reports = [deliver([e for e, live in recovery.events if live == livemode], catalog.notify, environ=environ,
                        outbox_path=outbox.path, livemode=livemode, retry=RetryPolicy.from_env(environ),
                        webhook_base_url=webhook_base_url)

@@ -297,7 +297,8 @@ def pending(outbox: Outbox) -> list[Intent]:
 
 
 def resolve(intents: Sequence[Intent], providers: Mapping[str, Provider],
-            values: Mapping[str, Mapping[str, Any]] = {}, parallelism: int = 8, org: str | None = None) -> Recovery:
+            values: Mapping[str, Mapping[str, Any]] = {}, parallelism: int = 8, org: str | None = None,
+            livemode: bool | None = None) -> Recovery:
     """Settle records left by an interrupted run: ready events are sent again;
     intents are read back (in parallel) and either announced or dropped. An
     intent that cannot be read back now (vendor down, no provider) stays.
@@ -306,12 +307,19 @@ def resolve(intents: Sequence[Intent], providers: Mapping[str, Provider],
     update with no value left to compare counts as done: a duplicate event
     rather than a lost one. ``org``: this catalog's ReadyCloud org; records
     of a change to another org (another catalog's, sharing the directory's
-    outbox) are kept for a run of that catalog, neither read back here nor sent."""
+    outbox) are kept for a run of that catalog, neither read back here nor sent;
+    so are those of a sandbox run when ``livemode`` is True, and the other way round."""
     recovery = Recovery()
-    ours = [i for i in intents if org is None or i.org is None or i.org == org]
+    ours = [i for i in intents if (org is None or i.org is None or i.org == org)
+            and (livemode is None or i.livemode == livemode)]
     for intent in (i for i in intents if i not in ours):
-        recovery.elsewhere.append(f"the {intent.action} of {intent.code} went to ReadyCloud org {intent.org}, not "
-                                 f"this catalog's org {org}; kept in the outbox for a run of its catalog")
+        if livemode is not None and intent.livemode != livemode:
+            where = "a sandbox run" if livemode else "a run against the real vendor"
+            recovery.elsewhere.append(f"the {intent.action} of {intent.code} was made by {where}; kept in the "
+                                      "outbox for such a run")
+        else:
+            recovery.elsewhere.append(f"the {intent.action} of {intent.code} went to ReadyCloud org {intent.org}, "
+                                      f"not this catalog's org {org}; kept in the outbox for a run of its catalog")
     intents = ours
 
     def read_back(intent: Intent) -> tuple[Intent, bool, Any, str]:

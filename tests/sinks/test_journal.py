@@ -188,3 +188,19 @@ def test_a_read_back_answered_with_an_html_page_keeps_the_intent_with_a_message(
     kept = resolve([intent], {"readycloud": provider})
     assert kept.events == [] and kept.dropped == []
     assert "not JSON" in kept.messages[0] and "kept in the outbox" in kept.messages[0]
+
+
+def test_records_of_a_sandbox_run_are_not_read_back_by_a_real_run_nor_the_other_way(readycloud: Any) -> None:
+    box, provider = readycloud
+    gone = _pk(box, "GONE")
+    box.delete_readycloud_product_raw(1, int(gone))  # (read back here, its delete would look done)
+    sandboxed = Intent.of(Change("readycloud", "delete", "GONE", gone, live={"code": "GONE"}), 0.0, False,
+                          frozenset(), "1")
+    real = Intent.of(Change("readycloud", "delete", "GONE", gone, live={"code": "GONE"}), 0.0, True,
+                     frozenset(), "1")
+    for intent, livemode in ((sandboxed, True), (real, False)):
+        box.clear_requests()
+        recovery = resolve([intent], {"readycloud": provider}, org="1", livemode=livemode)
+        assert (recovery.events, recovery.dropped, recovery.settled) == ([], [], [])
+        assert "kept in the outbox for such a run" in recovery.elsewhere[0] and box.requests() == []
+    assert resolve([real], {"readycloud": provider}, org="1", livemode=True).events[0][0].id == real.id
