@@ -176,8 +176,11 @@ def _change(data: dict[str, Any]) -> Change:
     fields = tuple(FieldChange(f["field"], f["before"], f["after"], bool(f.get("sensitive")),
                                tuple(str(d) for d in f.get("detail") or ()))
                    for f in data["fields"])
+    patch = tuple(data.get("patch") or ())
+    if not all(type(op) is dict and isinstance(op.get("path", ""), str) for op in patch):
+        raise ValueError("a patch operation is not an object with a path")
     return Change(data["vendor"], data["action"], data["key"], data["resource_id"], fields, data["body"],
-                  live=data.get("live"), fingerprint=data.get("fingerprint"), patch=tuple(data.get("patch") or ()))
+                  live=data.get("live"), fingerprint=data.get("fingerprint"), patch=patch)
 
 
 def _optional_int(value: Any) -> int | None:

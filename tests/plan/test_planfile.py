@@ -69,3 +69,14 @@ def test_numbers_out_of_range_are_a_malformed_plan_not_a_crash(tmp_path: Path) -
     path.write_text(path.read_text().replace('"unchanged": 0', '"unchanged": 1e999'))
     with pytest.raises(PlanFileError, match="malformed plan file"):
         planfile.load(path)
+
+
+@pytest.mark.parametrize("op", [None, 7, ["add"], {"op": "add", "path": ["quantity"], "value": 2}])
+def test_a_patch_operation_of_the_wrong_type_is_a_malformed_plan_not_a_crash(tmp_path: Path, op: object) -> None:
+    path = tmp_path / "plan.json"
+    planfile.save(sample(), path, provenance=MADE)
+    doc = json.loads(path.read_text())
+    doc["changes"][0]["patch"] = [op]
+    path.write_text(json.dumps(doc))
+    with pytest.raises(PlanFileError, match="malformed plan file"):
+        planfile.load(path)
