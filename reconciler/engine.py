@@ -229,10 +229,14 @@ def recover_notifications(catalog: Catalog, providers: Mapping[str, Provider] | 
     intents = journal_pending(outbox)
     if not intents:
         return None
+    unread: list[str] = []
     with ExitStack() as stack:
         if providers is None and any(i.ready is None and i.org in (None, _org(catalog))
                                      and livemode in (None, i.livemode) for i in intents):
-            providers = open_providers(catalog, stack, environ=environ, parallelism=parallelism)
+            try:
+                providers = open_providers(catalog, stack, environ=environ, parallelism=parallelism)
+            except ConfigError as exc:  # (e.g. a notify job without vendor credentials: the next apply reads back)
+                providers, unread = {}, [f"unanswered changes cannot be read back here: {exc}"]
         recovery = resolve(intents, providers or {}, {p.code: p.fields for p in catalog.products}, parallelism,
                            _org(catalog), livemode)
     reports = [deliver([e for e, live in recovery.events if live == livemode], catalog.notify, environ=environ,
@@ -244,7 +248,7 @@ def recover_notifications(catalog: Catalog, providers: Mapping[str, Provider] | 
                 + (f"; {len(recovery.dropped)} unanswered change(s) had not happened" if recovery.dropped else "")]
     return DeliveryReport(sinks=tuple(s for r in reports for s in r.sinks), outbox_path=str(outbox.path),
                           pending=outbox.pending(), messages=tuple(recovery.messages),
-                          notes=tuple(messages + recovery.elsewhere))
+                          notes=tuple(messages + recovery.elsewhere + unread))
 
 
 def require_notify_credentials(catalog: Catalog, consequence: str, *,

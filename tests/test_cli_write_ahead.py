@@ -181,3 +181,25 @@ def test_records_of_another_catalogs_org_in_the_same_directory_are_kept_not_read
     assert [json.loads(h["body"])["data"]["code"] for h in box.captures("webhook")] == ["TWO"]
     assert [i["id"] for i in json.loads(outbox.read_text())["intents"]] == [left["id"]]
     assert any(p["code"] == "OLD-00" and str(p["url"]).rstrip("/").endswith(pk) for p in box.readycloud_products(1))
+
+
+def test_notify_without_vendor_credentials_delivers_and_keeps_unanswered_changes(
+        box: Sandbox, run, write_catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The scheduled notify job holds only notification secrets: an unanswered
+    change left by a killed apply is kept for the next apply, and what is ready
+    is still delivered, with a report (not one error about READYCLOUD_TOKEN)."""
+    catalog = write_catalog(_catalog(box.url))
+    outbox = tmp_path / ".reconciler" / "outbox.json"
+    outbox.parent.mkdir()
+    ready = {"id": "ev-ready", "state": "ready", "vendor": "readycloud", "action": "update", "code": "UPD-00",
+             "resource_id": "1", "recorded_at": 1, "org": "1",
+             "event": {"id": "ev-ready", "event": "product.updated", "created": 1, "code": "UPD-00"}}
+    unanswered = {**ready, "id": "ev-unanswered", "state": "intent", "code": "UPD-01"}
+    del unanswered["event"]
+    outbox.write_text(json.dumps({"version": 2, "entries": [], "intents": [ready, unanswered]}))
+    monkeypatch.delenv("READYCLOUD_TOKEN")
+    result = run("notify", "--retry", "-c", catalog)
+    assert "Traceback" not in result.err and "Error: READYCLOUD_TOKEN" not in result.err, result.err
+    assert "cannot be read back here: READYCLOUD_TOKEN is not set" in result.out
+    assert [json.loads(h["body"])["id"] for h in box.captures("webhook")] == ["ev-ready"]
+    assert [i["id"] for i in json.loads(outbox.read_text())["intents"]] == ["ev-unanswered"]
