@@ -252,7 +252,8 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
             timeout=lock_timeout, environ=run_env.environ, command=f"reconciler apply -c {sources.label(catalog_path)}",
             started=started, on_wait=lambda message: click.echo(message, err=True)))
         recovered = engine.recover_notifications(catalog, providers, environ=run_env.environ,
-                                                 webhook_base_url=run_env.webhook_base_url, parallelism=parallelism)
+                                                 webhook_base_url=run_env.webhook_base_url, parallelism=parallelism,
+                                                 livemode=run_env.livemode)
         if recovered is not None:  # (what a killed run left in the outbox)
             click.echo("\n".join(clean(line) for line in recovered.lines()), err=True)
         if saved is not None:
@@ -391,7 +392,7 @@ def notify(catalog_path: str, sandbox: bool, retry: bool) -> None:
         report = engine.retry_notifications(catalog, environ=run_env.environ,
                                             webhook_base_url=run_env.webhook_base_url)
         recovered = engine.recover_notifications(catalog, environ=run_env.environ,
-                                                 webhook_base_url=run_env.webhook_base_url)
+                                                 webhook_base_url=run_env.webhook_base_url, livemode=run_env.livemode)
     lines = [clean(line) for line in (recovered.lines() if recovered is not None else []) + report.lines()]
     click.echo("\n".join(lines) if lines else "Nothing to deliver: the outbox is empty.")
     if not report.ok or (recovered is not None and not recovered.ok):

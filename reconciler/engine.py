@@ -209,12 +209,17 @@ def write_ahead(catalog: Catalog, plan: Plan, *, livemode: bool = True) -> Write
     if catalog.notify is None or not catalog.notify.configured:
         return None
     return WriteAhead(Outbox(default_outbox_path(catalog.path)), [c for p in phases(plan) for c in p],
-                      livemode=livemode, sensitive=hidden_fields(catalog))
+                      livemode=livemode, sensitive=hidden_fields(catalog), org=_org(catalog))
+
+
+def _org(catalog: Catalog) -> str | None:
+    """The catalog's ReadyCloud org, as write-ahead records name it."""
+    return str(catalog.readycloud.org) if catalog.readycloud is not None else None
 
 
 def recover_notifications(catalog: Catalog, providers: Mapping[str, Provider] | None = None, *,
                           environ: Mapping[str, str] = os.environ, webhook_base_url: str | None = None,
-                          parallelism: int = 8) -> DeliveryReport | None:
+                          parallelism: int = 8, livemode: bool | None = None) -> DeliveryReport | None:
     """Settle what a killed run left in the outbox (see :mod:`reconciler.sinks.journal`):
     send its ready events, read back its unanswered changes and announce
     those that happened, with the ids they were given. None: nothing was left.
@@ -224,10 +229,16 @@ def recover_notifications(catalog: Catalog, providers: Mapping[str, Provider] | 
     intents = journal_pending(outbox)
     if not intents:
         return None
+    unread: list[str] = []
     with ExitStack() as stack:
-        if providers is None and any(i.ready is None for i in intents):
-            providers = open_providers(catalog, stack, environ=environ, parallelism=parallelism)
-        recovery = resolve(intents, providers or {}, {p.code: p.fields for p in catalog.products}, parallelism)
+        if providers is None and any(i.ready is None and i.org in (None, _org(catalog))
+                                     and livemode in (None, i.livemode) for i in intents):
+            try:
+                providers = open_providers(catalog, stack, environ=environ, parallelism=parallelism)
+            except ConfigError as exc:  # (e.g. a notify job without vendor credentials: the next apply reads back)
+                providers, unread = {}, [f"unanswered changes cannot be read back here: {exc}"]
+        recovery = resolve(intents, providers or {}, {p.code: p.fields for p in catalog.products}, parallelism,
+                           _org(catalog), livemode)
     reports = [deliver([e for e, live in recovery.events if live == livemode], catalog.notify, environ=environ,
                        outbox_path=outbox.path, livemode=livemode, retry=RetryPolicy.from_env(environ),
                        webhook_base_url=webhook_base_url)
@@ -237,7 +248,7 @@ def recover_notifications(catalog: Catalog, providers: Mapping[str, Provider] | 
                 + (f"; {len(recovery.dropped)} unanswered change(s) had not happened" if recovery.dropped else "")]
     return DeliveryReport(sinks=tuple(s for r in reports for s in r.sinks), outbox_path=str(outbox.path),
                           pending=outbox.pending(), messages=tuple(recovery.messages),
-                          notes=tuple(messages))
+                          notes=tuple(messages + recovery.elsewhere + unread))
 
 
 def require_notify_credentials(catalog: Catalog, consequence: str, *,

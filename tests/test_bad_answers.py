@@ -73,3 +73,26 @@ def test_a_bad_listing_answer_is_a_clean_error(env: Sandbox, run, write_catalog,
     assert result.code == 1
     assert result.err.startswith(f"Error: {message}")
     assert "internal error" not in result.err
+
+
+@pytest.mark.parametrize("body", ["[1, 2]", '[{"propertyGuid": ["x"], "values": []}]'])
+def test_cobuilder_values_that_are_not_property_objects_are_that_products_error(  # type: ignore[no-untyped-def]
+        env: Sandbox, run, write_catalog, body: str) -> None:
+    env.seed_cobuilder(7, [])
+    env.inject({"status": 200, "body": body, "content_type": "application/json", "method": "GET",
+                "path_contains": "/products/7/", "count": None})
+    catalog = ("readycloud: {org: 1}\nproducts:\n  - code: A\n    cobuilder:\n      id: 7\n      properties:\n"
+               "        - {propertyGuid: MaterialComposition001, unitGuid: NoUnitGuid000000000001, values: [{value: x}]}\n")
+    result = run("plan", "-c", write_catalog(catalog))
+    assert "internal error" not in result.err, result.err
+    assert "Cobuilder product 7: cannot read property values: cobuilder: unexpected answer for product 7" in result.out
+
+
+@pytest.mark.parametrize("count", ['"many"', "1e999"])
+def test_a_listing_whose_count_is_not_a_number_still_plans(env: Sandbox, run, write_catalog,  # type: ignore[no-untyped-def]
+                                                           count: str) -> None:
+    env.inject({"status": 200, "content_type": "application/json", "method": "GET", "count": None,
+                "body": f'{{"count": {count}, "next": null, "results": []}}'})
+    result = run("plan", "-c", write_catalog("readycloud: {org: 1}\nproducts:\n  - {code: A, kind: goods, quantity: 5}\n"))
+    assert "internal error" not in result.err, result.err
+    assert "Plan: 1 to create" in result.out

@@ -154,3 +154,52 @@ def test_a_damaged_outbox_stops_apply_with_a_clear_error_before_any_change(
     assert result.code == 1
     assert f"Error: the outbox {outbox} is damaged" in result.err and "Traceback" not in result.err
     assert not [r for r in box.requests() if _is_write(r)]
+
+
+def test_records_of_another_catalogs_org_in_the_same_directory_are_kept_not_read_back_there(
+        box: Sandbox, run, write_catalog, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Two catalogs in one directory share its outbox: a killed apply of the
+    org-1 catalog leaves an unanswered delete; an apply of the org-2 catalog
+    must not read it back in org 2 (no such product there: a false
+    product.deleted) nor drop it; the org-1 catalog's next run settles it."""
+    org1 = write_catalog(_catalog(box.url), name="org1.yaml")
+    org2 = write_catalog("readycloud: {org: 2}\nproducts:\n  - {code: TWO, kind: goods}\nnotify:\n  webhooks:\n"
+                         f"    - url: {box.url}/hooks/org2\n      secret: ${{HOOK_SECRET}}\n", name="org2.yaml")
+    (old,) = [p for p in box.readycloud_products(1) if p["code"] == "OLD-00"]
+    pk = str(old["url"]).rstrip("/").rsplit("/", 1)[-1]
+    _fault(box, status=503, method="DELETE", count=None)  # the delete is refused: its answer is unknown
+    run("apply", "-c", org1, "--auto-approve", "--force", "--target", "OLD-00")
+    outbox = tmp_path / ".reconciler" / "outbox.json"
+    (left,) = json.loads(outbox.read_text())["intents"]
+    assert (left["code"], left["org"]) == ("OLD-00", "1")
+    httpx.delete(f"{box.url}/_sandbox/faults", timeout=10).raise_for_status()
+    box.clear_captures()
+
+    result = run("apply", "-c", org2, "--auto-approve")
+    assert result.code == 0, result.out + result.err
+    assert "went to ReadyCloud org 1, not this catalog's org 2; kept in the outbox" in result.err
+    assert [json.loads(h["body"])["data"]["code"] for h in box.captures("webhook")] == ["TWO"]
+    assert [i["id"] for i in json.loads(outbox.read_text())["intents"]] == [left["id"]]
+    assert any(p["code"] == "OLD-00" and str(p["url"]).rstrip("/").endswith(pk) for p in box.readycloud_products(1))
+
+
+def test_notify_without_vendor_credentials_delivers_and_keeps_unanswered_changes(
+        box: Sandbox, run, write_catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The scheduled notify job holds only notification secrets: an unanswered
+    change left by a killed apply is kept for the next apply, and what is ready
+    is still delivered, with a report (not one error about READYCLOUD_TOKEN)."""
+    catalog = write_catalog(_catalog(box.url))
+    outbox = tmp_path / ".reconciler" / "outbox.json"
+    outbox.parent.mkdir()
+    ready = {"id": "ev-ready", "state": "ready", "vendor": "readycloud", "action": "update", "code": "UPD-00",
+             "resource_id": "1", "recorded_at": 1, "org": "1",
+             "event": {"id": "ev-ready", "event": "product.updated", "created": 1, "code": "UPD-00"}}
+    unanswered = {**ready, "id": "ev-unanswered", "state": "intent", "code": "UPD-01"}
+    del unanswered["event"]
+    outbox.write_text(json.dumps({"version": 2, "entries": [], "intents": [ready, unanswered]}))
+    monkeypatch.delenv("READYCLOUD_TOKEN")
+    result = run("notify", "--retry", "-c", catalog)
+    assert "Traceback" not in result.err and "Error: READYCLOUD_TOKEN" not in result.err, result.err
+    assert "cannot be read back here: READYCLOUD_TOKEN is not set" in result.out
+    assert [json.loads(h["body"])["id"] for h in box.captures("webhook")] == ["ev-ready"]
+    assert [i["id"] for i in json.loads(outbox.read_text())["intents"]] == ["ev-unanswered"]

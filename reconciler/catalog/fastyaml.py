@@ -312,7 +312,9 @@ def parse_fast(text: str, stream: bool = False) -> tuple[bool, Any]:
         return False, None
     scan: list[tuple[bool, bool]] = []
     thread = None
-    if len(text) >= PARALLEL_FROM:
+    if len(text) >= PARALLEL_FROM and not ("&" in text and "*" in text):
+        # (a document that may hold aliases is never parsed before the scan sends
+        # it to the slow path: yaml-rs copies what each alias repeats, with no limit)
         thread = threading.Thread(target=lambda: scan.append(_scan(text)), name="yaml-prescan", daemon=True)
         thread.start()
     else:

@@ -21,8 +21,9 @@ from reconciler.errors import CatalogError, Location, Problem
 #: recursion limit (and yaml-rs's stack) would be reached.
 MAX_DEPTH = 100
 #: How many nodes aliases (``*name``) may add to the document in all, each
-#: alias counting the whole of what it repeats: a "billion laughs" document is
-#: an error, not an expansion that exhausts memory downstream.
+#: alias counting the whole of what it repeats (a scalar one node per KiB it
+#: holds): a "billion laughs" document, or a long value repeated, is an error,
+#: not an expansion that exhausts memory downstream.
 MAX_ALIASED_NODES = 100_000
 
 _Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -167,7 +168,7 @@ class _AliasLoader(_Loader):
             raise ComposerError(None, None, _too_deep(), event.start_mark)
         outer_peak, nodes = self._peak, self._nodes
         self._depth = self._peak = depth
-        self._nodes += 1
+        self._nodes += 1 + (len(event.value) >> 10 if not level else 0)  # (a long scalar: a node per KiB)
         node = Composer.compose_node(self, parent, index)
         if event.anchor is not None:
             self._measured[event.anchor] = (self._nodes - nodes, self._peak - depth + level)

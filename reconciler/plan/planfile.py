@@ -129,8 +129,8 @@ def _verify(path: str | os.PathLike[str], doc: Mapping[str, Any], key: str | Non
     if not isinstance(signed, dict) or "value" not in signed:
         raise PlanFileError(f"{path}: the plan is not signed, and {KEY_VARIABLE} is set: only a plan made "
                             f"by `plan --out` with the same key is applied")
-    if signed.get("algorithm") != SIGNATURE_ALGORITHM or not hmac.compare_digest(
-            str(signed["value"]), signature(doc, key)):
+    if signed.get("algorithm") != SIGNATURE_ALGORITHM or not hmac.compare_digest(  # (bytes: any text compares)
+            str(signed["value"]).encode(), signature(doc, key).encode()):
         raise PlanFileError(f"{path}: the plan's signature does not verify with {KEY_VARIABLE}: it was edited, "
                             "or signed with another key; nothing was applied")
     return True
@@ -156,7 +156,7 @@ def load(path: str | os.PathLike[str], key: str | None = None) -> SavedPlan:
         origin = doc.get("origin") or {}
         provenance = Provenance({str(k): dict(v) for k, v in (origin.get("vendors") or {}).items()},
                                 force=doc.get("force") is True, version=str(origin.get("reconciler", "unknown")))
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise PlanFileError(f"{path}: malformed plan file ({type(exc).__name__}: {exc})") from None
     if plan.checksum != doc.get("checksum"):
         raise PlanFileError(f"{path}: checksum mismatch; the plan file was edited or damaged")
@@ -179,8 +179,11 @@ def _change(data: dict[str, Any]) -> Change:
     fields = tuple(FieldChange(f["field"], f["before"], f["after"], bool(f.get("sensitive")),
                                tuple(str(d) for d in f.get("detail") or ()))
                    for f in data["fields"])
+    patch = tuple(data.get("patch") or ())
+    if not all(type(op) is dict and isinstance(op.get("path", ""), str) for op in patch):
+        raise ValueError("a patch operation is not an object with a path")
     return Change(data["vendor"], data["action"], data["key"], data["resource_id"], fields, data["body"],
-                  live=data.get("live"), fingerprint=data.get("fingerprint"), patch=tuple(data.get("patch") or ()))
+                  live=data.get("live"), fingerprint=data.get("fingerprint"), patch=patch)
 
 
 def _created_at(value: Any) -> datetime | None:

@@ -99,7 +99,9 @@ def load(path: Path, base_url: str, org: int) -> Snapshot | None:
         data = json.loads(path.read_text(encoding="utf-8"))
         if (data["version"] != VERSION or data["base_url"] != base_url.rstrip("/") or data["org"] != org
                 or not isinstance(data["watermark"], str) or not isinstance(data["products"], list)
-                or data["count"] != len(data["products"])):
+                or data["count"] != len(data["products"])
+                or not all(type(p) is dict and isinstance(p.get("code"), (str, type(None)))
+                           for p in data["products"])):
             return None
         return Snapshot(data["watermark"], data["products"], tuple(map(str, data.get("hidden", ()))))
     except (OSError, ValueError, KeyError, TypeError):

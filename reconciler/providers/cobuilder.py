@@ -161,7 +161,8 @@ class CobuilderProvider(Provider):
             return exc
         except ValueError:
             answer = None
-        if not isinstance(answer, list):
+        if not isinstance(answer, list) or not all(type(p) is dict and isinstance(p.get("propertyGuid"), str)
+                                                   for p in answer):
             return ProviderError(self.name, f"unexpected answer for product {product_id}")
         return content
 

@@ -197,7 +197,8 @@ class ReadyCloudProvider(Provider):
         pages, self._listing = self._listing or Prefetch(self.iter_pages(), responsive=True), None
         for page in pages:
             if task is None:
-                pages = max(1, -(-int(page.get("count") or 0) // rc.PAGE_SIZE))
+                count = page.get("count")  # (only sizes the progress bar: a vendor's odd count is ignored)
+                pages = max(1, -(-count // rc.PAGE_SIZE)) if type(count) is int else 1
                 task = progress.task("Reading ReadyCloud products (pages)", pages,
                                      eta_hint=self.http.eta("read", pages - 1))
             products.extend(page["results"])
@@ -349,7 +350,8 @@ class ReadyCloudProvider(Provider):
             found = self.find_created(change.key, since - CLOCK_SKEW)
             return found is not None, found
         try:
-            product = self.http.send("GET", self._item(str(change.resource_id))).json()
+            product = json_answer(self.name, self.http.send("GET", self._item(str(change.resource_id))),
+                                  f"reading back {change.key}")
         except ProviderError as exc:
             if exc.status != 404:
                 raise

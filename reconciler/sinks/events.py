@@ -49,7 +49,7 @@ class Event:
             return cls(id=str(raw["id"]), event=str(raw["event"]), created=int(raw["created"]),
                        code=str(raw["code"]), data=dict(raw.get("data") or {}),
                        changed=tuple(str(n) for n in raw.get("changed") or ()))
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:  # (1e999 reads as infinity)
             raise ConfigError(f"not a notification event ({exc})") from None
 
 

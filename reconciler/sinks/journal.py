@@ -64,9 +64,11 @@ class Intent:
     expected: Mapping[str, Any] = field(default_factory=dict)  # an update's non-sensitive after-values
     last_known: Mapping[str, Any] | None = None  # a delete's product, as planned against (no hidden field)
     ready: Event | None = None
+    org: str | None = None  # the ReadyCloud org the change went to (None: recorded before orgs were)
 
     @classmethod
-    def of(cls, change: Change, recorded_at: float, livemode: bool, sensitive: frozenset[str]) -> "Intent":
+    def of(cls, change: Change, recorded_at: float, livemode: bool, sensitive: frozenset[str],
+           org: str | None = None) -> "Intent":
         hidden = sensitive | change.sensitive_fields
         body = change.body if isinstance(change.body, Mapping) and change.action == "update" else {}
         live = change.live if change.action == "delete" and isinstance(change.live, Mapping) else None
@@ -74,14 +76,16 @@ class Intent:
                    resource_id=change.resource_id, recorded_at=recorded_at, livemode=livemode,
                    changed=tuple(f.field for f in change.fields), hidden=tuple(sorted(hidden)),
                    expected={k: v for k, v in body.items() if k not in hidden},
-                   last_known={k: v for k, v in live.items() if k not in hidden} if live is not None else None)
+                   last_known={k: v for k, v in live.items() if k not in hidden} if live is not None else None,
+                   org=org)
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "state": READY if self.ready else INTENT, "vendor": self.vendor,
                 "action": self.action, "code": self.code, "resource_id": self.resource_id,
                 "recorded_at": self.recorded_at, "livemode": self.livemode, "changed": list(self.changed),
                 "hidden": list(self.hidden), "expected": dict(self.expected), "last_known": self.last_known,
-                **({"event": self.ready.to_json()} if self.ready else {})}
+                **({"event": self.ready.to_json()} if self.ready else {}),
+                **({"org": self.org} if self.org is not None else {})}
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> "Intent":
@@ -97,12 +101,16 @@ class Intent:
             names = [raw.get("changed") or [], raw.get("hidden") or []]
             if not all(isinstance(n, list) and all(isinstance(x, str) for x in n) for n in names):
                 raise ValueError("changed/hidden are not lists of names")
+            recorded_at = float(raw["recorded_at"])
+            if not 0 <= recorded_at < 2 ** 33:  # (unix seconds a read-back can ask from; not nan/inf)
+                raise ValueError(f"recorded_at {recorded_at!r}")
             return cls(id=str(raw["id"]), vendor=str(raw["vendor"]), action=action, code=str(raw["code"]),
                        resource_id=None if resource_id is None else str(resource_id),
-                       recorded_at=float(raw["recorded_at"]), livemode=raw.get("livemode") is not False,
+                       recorded_at=recorded_at, livemode=raw.get("livemode") is not False,
                        changed=tuple(names[0]), hidden=tuple(names[1]), expected=expected, last_known=last_known,
-                       ready=Event.from_json(raw["event"]) if state == READY else None)
-        except (KeyError, TypeError, ValueError) as exc:
+                       ready=Event.from_json(raw["event"]) if state == READY else None,
+                       org=None if raw.get("org") is None else str(raw["org"]))
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise ConfigError(f"a write-ahead record is malformed ({exc})") from None
 
     def change(self, sensitive_values: Mapping[str, Any] = {}) -> Change:
@@ -136,8 +144,8 @@ class WriteAhead:
 
     def __init__(self, outbox: Outbox, changes: Sequence[Change], *, livemode: bool,
                  sensitive: Callable[[str], frozenset[str]] = lambda code: frozenset(), batch: int = 32, coalesce: float = 0.25,
-                 grow: bool = True, now: Callable[[], float] = time.time) -> None:
-        self.outbox = outbox
+                 grow: bool = True, now: Callable[[], float] = time.time, org: str | None = None) -> None:
+        self.outbox, self._org = outbox, org
         self._order = [c for c in changes if announces(c)]
         self._position = {id(c): i for i, c in enumerate(self._order)}
         self._livemode, self._sensitive = livemode, sensitive
@@ -172,7 +180,7 @@ class WriteAhead:
             batch = [change] + [c for c in self._order[max(position + 1, self._next):]
                                 if id(c) not in self._intents][:size - 1]
             intents = {id(item): Intent.of(item, recorded_at, self._livemode,
-                                           self._sensitive(item.key)) for item in batch}
+                                           self._sensitive(item.key), self._org) for item in batch}
             self._write(intents.values())  # (raises: nothing of the batch is sent)
             self._intents.update(intents)
             while self._next < len(self._order) and id(self._order[self._next]) in self._intents:
@@ -277,6 +285,7 @@ class Recovery:
     settled: list[str] = field(default_factory=list)  # ids to drop once the events were handed to delivery
     dropped: list[str] = field(default_factory=list)  # intents that did not happen
     messages: list[str] = field(default_factory=list)
+    elsewhere: list[str] = field(default_factory=list)  # notes on records of another catalog's org, kept
 
 
 def pending(outbox: Outbox) -> list[Intent]:
@@ -288,15 +297,30 @@ def pending(outbox: Outbox) -> list[Intent]:
 
 
 def resolve(intents: Sequence[Intent], providers: Mapping[str, Provider],
-            values: Mapping[str, Mapping[str, Any]] = {}, parallelism: int = 8) -> Recovery:
+            values: Mapping[str, Mapping[str, Any]] = {}, parallelism: int = 8, org: str | None = None,
+            livemode: bool | None = None) -> Recovery:
     """Settle records left by an interrupted run: ready events are sent again;
     intents are read back (in parallel) and either announced or dropped. An
     intent that cannot be read back now (vendor down, no provider) stays.
     ``values``: the catalog's fields by product code, which supply the
     sensitive after-values a read-back compares (the records hold none). An
     update with no value left to compare counts as done: a duplicate event
-    rather than a lost one."""
+    rather than a lost one. ``org``: this catalog's ReadyCloud org; records
+    of a change to another org (another catalog's, sharing the directory's
+    outbox) are kept for a run of that catalog, neither read back here nor sent;
+    so are those of a sandbox run when ``livemode`` is True, and the other way round."""
     recovery = Recovery()
+    ours = [i for i in intents if (org is None or i.org is None or i.org == org)
+            and (livemode is None or i.livemode == livemode)]
+    for intent in (i for i in intents if i not in ours):
+        if livemode is not None and intent.livemode != livemode:
+            where = "a sandbox run" if livemode else "a run against the real vendor"
+            recovery.elsewhere.append(f"the {intent.action} of {intent.code} was made by {where}; kept in the "
+                                      "outbox for such a run")
+        else:
+            recovery.elsewhere.append(f"the {intent.action} of {intent.code} went to ReadyCloud org {intent.org}, "
+                                      f"not this catalog's org {org}; kept in the outbox for a run of its catalog")
+    intents = ours
 
     def read_back(intent: Intent) -> tuple[Intent, bool, Any, str]:
         provider = providers.get(intent.vendor)

@@ -70,10 +70,13 @@ class OutboxEntry:
     def from_json(cls, raw: Any) -> "OutboxEntry":
         if not isinstance(raw, dict) or not isinstance(raw.get("sink"), str):
             raise ConfigError("an outbox entry is not a mapping with a sink")
+        try:
+            attempts, failed_at = int(raw.get("attempts") or 1), int(raw.get("failed_at") or 0)
+        except (TypeError, ValueError, OverflowError):
+            raise ConfigError("an outbox entry's attempts or failed_at is not a number") from None
         return cls(sink=raw["sink"], label=str(raw.get("label") or raw["sink"]),
                    event=Event.from_json(raw.get("event")), livemode=raw.get("livemode") is not False,
-                   attempts=int(raw.get("attempts") or 1),
-                   last_error=str(raw.get("last_error") or ""), failed_at=int(raw.get("failed_at") or 0))
+                   attempts=attempts, last_error=str(raw.get("last_error") or ""), failed_at=failed_at)
 
 
 class Outbox:

@@ -98,3 +98,20 @@ def test_the_depth_limit_is_the_same_with_or_without_a_possible_alias(alias: str
     assert load_yaml(nested(MAX_DEPTH), "c.yaml")["a"] is not None
     with pytest.raises(CatalogError, match=f"c.yaml:1: YAML limit: nested deeper than {MAX_DEPTH} levels"):
         load_yaml(nested(MAX_DEPTH + 1), "c.yaml")
+
+
+def long_value_repeated() -> str:
+    """A 200 KiB value repeated by 1,000 aliases (200 MiB once copied): few nodes, much text."""
+    return HEAD + "          - &long " + "x" * 200 * 1024 + "\n" + "".join("          - *long\n" for _ in range(1000))
+
+
+def test_a_long_value_repeated_by_aliases_counts_by_its_size(run, write_catalog) -> None:  # type: ignore[no-untyped-def]
+    result = run("validate", "-c", write_catalog(long_value_repeated()))
+    assert result.code == 1 and f"aliases expand to more than {MAX_ALIASED_NODES:,} nodes" in result.err
+
+
+def test_a_large_document_that_may_hold_aliases_never_reaches_yaml_rs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """yaml-rs copies what each alias repeats, with no limit: a catalog past
+    the size where it is parsed alongside the scan must not be given to it."""
+    monkeypatch.setattr(fastyaml, "_load", lambda _text: pytest.fail("yaml-rs was given aliases"))
+    assert fastyaml.parse_fast(long_value_repeated()) == (False, None)

@@ -30,7 +30,7 @@ def test_a_signed_plan_verifies_with_its_key_and_keeps_where_it_was_made(tmp_pat
     assert not planfile.load(path).signed  # no key set: not checked (the plan is re-derived all the same)
 
 
-@pytest.mark.parametrize("edit", ["tampered", "unsigned", "other key"])
+@pytest.mark.parametrize("edit", ["tampered", "unsigned", "other key", "non-ASCII"])
 def test_a_plan_is_refused_when_its_signature_does_not_verify(tmp_path: Path, edit: str) -> None:
     path = tmp_path / "plan.json"
     planfile.save(sample(), path, provenance=MADE, key=KEY)
@@ -40,6 +40,8 @@ def test_a_plan_is_refused_when_its_signature_does_not_verify(tmp_path: Path, ed
         doc["origin"]["vendors"]["readycloud"]["org"] = 2
     elif edit == "unsigned":
         del doc["signature"]
+    elif edit == "non-ASCII":  # (compare_digest refuses non-ASCII text: a clean refusal, not a crash)
+        doc["signature"]["value"] = "\u00e9" * 64
     else:
         key = "another"
     path.write_text(json.dumps(doc))
@@ -59,3 +61,22 @@ def test_provenance_mismatch_names_both_servers() -> None:
 def test_a_plan_that_does_not_say_where_it_was_made_is_refused() -> None:
     (message,) = Provenance({}).mismatches(MADE)
     assert message.startswith("readycloud: the plan does not record which server it was made against")
+
+
+def test_numbers_out_of_range_are_a_malformed_plan_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    planfile.save(sample(), path, provenance=MADE)
+    path.write_text(path.read_text().replace('"unchanged": 0', '"unchanged": 1e999'))
+    with pytest.raises(PlanFileError, match="malformed plan file"):
+        planfile.load(path)
+
+
+@pytest.mark.parametrize("op", [None, 7, ["add"], {"op": "add", "path": ["quantity"], "value": 2}])
+def test_a_patch_operation_of_the_wrong_type_is_a_malformed_plan_not_a_crash(tmp_path: Path, op: object) -> None:
+    path = tmp_path / "plan.json"
+    planfile.save(sample(), path, provenance=MADE)
+    doc = json.loads(path.read_text())
+    doc["changes"][0]["patch"] = [op]
+    path.write_text(json.dumps(doc))
+    with pytest.raises(PlanFileError, match="malformed plan file"):
+        planfile.load(path)

@@ -81,7 +81,15 @@ def test_refused_changes_are_dropped_unanswered_ones_kept_and_no_secret_stored(t
 
 
 @pytest.mark.parametrize("text", ['{"version": 2, "entries": [], "intents": [{"code": "X"}]}',
-                                  '{"version": 2, "entries": [], "intents": [{"id": "1", "state": "odd"}]}'])
+                                  '{"version": 2, "entries": [], "intents": [{"id": "1", "state": "odd"}]}',
+                                  # numbers out of range (1e999 reads as infinity): a clear error, not a crash
+                                  *(f'{{"version": 2, "entries": [], "intents": [{{"id": "1", "state": "intent", '
+                                    f'"vendor": "readycloud", "action": "update", "code": "X", "recorded_at": {t}}}]}}'
+                                    for t in ("1e300", "1e999", "-1", '"nan"')),
+                                  '{"version": 2, "entries": [{"sink": "s", "attempts": "many", "event": '
+                                  '{"id": "e", "event": "product.updated", "created": 1, "code": "X"}}]}',
+                                  '{"version": 2, "entries": [{"sink": "s", "event": '
+                                  '{"id": "e", "event": "product.updated", "created": 1e999, "code": "X"}}]}'])
 def test_a_damaged_outbox_is_a_clear_error_naming_it(tmp_path: Path, text: str) -> None:
     path = tmp_path / "outbox.json"
     path.write_text(text)
@@ -171,3 +179,28 @@ def test_an_outbox_that_cannot_be_written_fails_the_change_before_it_is_sent(tmp
                         on_result=journal.answered)
     (failed,) = result.failed
     assert "cannot write the outbox" in str(failed.error) and provider.seen == {}
+
+
+def test_a_read_back_answered_with_an_html_page_keeps_the_intent_with_a_message(readycloud: Any) -> None:
+    box, provider = readycloud
+    intent = Intent.of(update("UPD", _pk(box, "UPD"), quantity=1), 0.0, True, frozenset())
+    box.inject({"status": 200, "body": "<html>maintenance</html>", "count": None, "method": "GET"})
+    kept = resolve([intent], {"readycloud": provider})
+    assert kept.events == [] and kept.dropped == []
+    assert "not JSON" in kept.messages[0] and "kept in the outbox" in kept.messages[0]
+
+
+def test_records_of_a_sandbox_run_are_not_read_back_by_a_real_run_nor_the_other_way(readycloud: Any) -> None:
+    box, provider = readycloud
+    gone = _pk(box, "GONE")
+    box.delete_readycloud_product_raw(1, int(gone))  # (read back here, its delete would look done)
+    sandboxed = Intent.of(Change("readycloud", "delete", "GONE", gone, live={"code": "GONE"}), 0.0, False,
+                          frozenset(), "1")
+    real = Intent.of(Change("readycloud", "delete", "GONE", gone, live={"code": "GONE"}), 0.0, True,
+                     frozenset(), "1")
+    for intent, livemode in ((sandboxed, True), (real, False)):
+        box.clear_requests()
+        recovery = resolve([intent], {"readycloud": provider}, org="1", livemode=livemode)
+        assert (recovery.events, recovery.dropped, recovery.settled) == ([], [], [])
+        assert "kept in the outbox for such a run" in recovery.elsewhere[0] and box.requests() == []
+    assert resolve([real], {"readycloud": provider}, org="1", livemode=True).events[0][0].id == real.id

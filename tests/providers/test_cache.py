@@ -1,0 +1,24 @@
+"""The listing cache is untrusted input (a CI cache can be restored from
+elsewhere): anything unexpected means a full listing, never a crash."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.providers import cache
+
+BASE = "https://rc.example/api/v2"
+
+
+@pytest.mark.parametrize("product", [1, "GIFT-WRAP", ["x"], {"code": ["x"], "url": "/p/1/"}, {"code": {"a": 1}}])
+def test_a_cached_product_of_the_wrong_shape_means_a_full_listing(tmp_path: Path, product: Any) -> None:
+    path = cache.cache_path(tmp_path, BASE, 1)
+    cache.save(path, BASE, 1, "2026-12-01T00:00:00Z", [{"code": "A", "url": "/p/2/"}, {"code": "B", "url": "/p/3/"}])
+    assert cache.load(path, BASE, 1) is not None
+    data = json.loads(path.read_text())
+    data["products"][1] = product
+    path.write_text(json.dumps(data))
+    assert cache.load(path, BASE, 1) is None
