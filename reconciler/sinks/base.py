@@ -71,8 +71,9 @@ class Sink(ABC):
         """The request announcing ``event``, for the attempt ``attempt_id``."""
 
     def send(self, event: Event) -> httpx.Response:
-        """Deliver one event: retried with backoff on network errors, 429 and 5xx,
-        honouring ``Retry-After``; every attempt is built afresh (new
+        """Deliver one event: paced (``pacer``), retried with backoff on network
+        errors, 429 and 5xx, honouring ``Retry-After`` (or what the sink's
+        ``retry_after`` reads, e.g. Voucherify's ``X-Rate-Limit-Retry``); every attempt is built afresh (new
         ``attemptId``, new signature). Raises the :mod:`reconciler.errors` tree
         once retries are exhausted."""
         def make() -> tuple[str, bytes, Mapping[str, str]]:
