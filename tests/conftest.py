@@ -15,7 +15,7 @@ TOKEN = "rc-test-token-7f3a9c"
 
 #: Vendor pacing switched off: the sandbox has no rate limit, and ReadyCloud's
 #: default (30 requests a minute) would make every test wait.
-UNPACED = {"READYCLOUD_MAX_RPM": "0", "COBUILDER_MAX_RPM": "0"}
+UNPACED = {"READYCLOUD_MAX_RPM": "0", "COBUILDER_MAX_RPM": "0", "VOUCHERIFY_MAX_RPM": "0"}
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -28,8 +28,8 @@ from reconciler.errors import Location
 
 NOTIFY_KEYS = ("webhooks", "usercom", "voucherify")
 WEBHOOK_KEYS = ("url", "secret", "events")
-USERCOM_KEYS = ("base_url", "event_type", *nc.USERCOM_ATTRIBUTIONS, "attributes")
-VOUCHERIFY_KEYS = ("base_url", "event", "customer")
+USERCOM_KEYS = ("base_url", "event_type", *nc.USERCOM_ATTRIBUTIONS, nc.USERCOM_V1_ATTRIBUTION, "attributes")
+VOUCHERIFY_KEYS = ("base_url", "event", "customer", "max_requests_per_minute")
 Section = dict[Any, Any]  # a LocDict from the YAML loader
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 #: Product fields user.com can take as attributes (scalars; custom_fields is an object).
@@ -90,7 +90,7 @@ class WebhookSettings:
 @dataclass(frozen=True)
 class UserComSettings:
     event_type: str
-    attribution: tuple[str, int | str]  # ("user_id", 431), ("user_custom_id", "x") or ("client", 7)
+    attribution: tuple[str, int | str]  # ("user_id", 431) or ("user_custom_id", "x")
     attributes: tuple[str, ...]
     base_url: str | None = None  # None: USERCOM_BASE_URL must be set at delivery time
     location: Location | None = field(default=None, compare=False)
@@ -104,6 +104,7 @@ class VoucherifySettings:
     base_url: str = nc.VOUCHERIFY_DEFAULT_BASE_URL
     location: Location | None = field(default=None, compare=False)
     unset_env: UnsetEnv = ()
+    max_requests_per_minute: float | None = nc.VOUCHERIFY_DEFAULT_MAX_RPM  # None: unpaced
 
 
 @dataclass(frozen=True)
@@ -285,10 +286,15 @@ def _usercom(section: Section, loc: Location, check: Checker) -> UserComSettings
 
 def _attribution(section: Section, loc: Location,
                  check: Checker) -> tuple[tuple[str, int | str] | None, UnsetEnv]:
+    if nc.USERCOM_V1_ATTRIBUTION in section:
+        check.add(check.at(section, nc.USERCOM_V1_ATTRIBUTION, f"notify.usercom.{nc.USERCOM_V1_ATTRIBUTION}"),
+                  "client is user.com's API v1 attribution; reconciler speaks v2: use user_id (user.com's "
+                  "integer user id, what v1 called client) or user_custom_id (your string id)")
+        return None, ()
     given = [key for key in nc.USERCOM_ATTRIBUTIONS if key in section]
     if len(given) != 1:
         what = "none" if not given else ", ".join(given)
-        check.add(loc, f"give exactly one of user_id, user_custom_id or client (the user the "
+        check.add(loc, f"give exactly one of user_id or user_custom_id (the user the "
                        f"events are attributed to), got {what}")
         return None, ()
     key = given[0]
@@ -343,12 +349,17 @@ def _voucherify(section: Section, loc: Location, check: Checker) -> VoucherifySe
                                   ("Voucherify", nc.VOUCHERIFY_HOSTS, nc.VOUCHERIFY_BASE_URL_ENV))
         ok = base_url is not None
     event = check.required_text(section, "event", path, loc, "a custom event name defined in your Voucherify project")
+    if event is not None and len(event) > nc.VOUCHERIFY_EVENT_MAX_LENGTH:
+        check.add(check.at(section, "event", f"{path}.event"),
+                  f"event is {len(event)} characters long; Voucherify takes 1-{nc.VOUCHERIFY_EVENT_MAX_LENGTH}")
+        event = None
     ok = ok and event is not None
+    rate = check.rate(section, "max_requests_per_minute", path, nc.VOUCHERIFY_DEFAULT_MAX_RPM)
     customer = _customer(section, loc, check)
     if not ok or customer is None or base_url is None:
         return None
     return VoucherifySettings(event=str(event), customer=customer, base_url=base_url, location=loc,
-                              unset_env=unset)
+                              unset_env=unset, max_requests_per_minute=rate)
 
 
 def _customer(section: Section, loc: Location, check: Checker) -> Mapping[str, Any] | None:

@@ -2,8 +2,16 @@
 webhooks, user.com product events and Voucherify custom events.
 
 Sources: seeds ``002`` (webhook envelope), ``000`` (user.com product event),
-``003`` (Voucherify custom event) and ``shared/vendor-notes.md``. The sinks, the
-catalog validation and the sandbox's capture endpoints all import from here.
+``003`` (Voucherify custom event), ``shared/vendor-notes.md`` and the vendors'
+public pages named next to each fact below ("documented"); what we chose where
+they are silent is marked "assumed". The sinks, the catalog validation and the
+sandbox's capture endpoints all import from here.
+
+De-duplication (documented: neither user.com's apidocs v2 nor Voucherify's
+"Track custom event" offer an idempotency key): delivery is at least once, so
+every user.com ``data`` and Voucherify ``metadata`` carries the event's id
+(the webhook envelope's ``id``) as :data:`EVENT_ID_KEY` for receivers to
+de-duplicate on.
 """
 from __future__ import annotations
 
@@ -20,7 +28,18 @@ EVENT_NAMES: Final[tuple[str, ...]] = tuple(EVENT_FOR_ACTION.values())
 #: The short change kind (``created``...) that Voucherify's metadata carries.
 CHANGE_KIND: Final[dict[str, str]] = {name: name.split(".", 1)[1] for name in EVENT_NAMES}
 
-# -- outbound webhooks (seed 002; signing assumed, Stripe-style) ---------------
+#: The key under which user.com ``data`` and Voucherify ``metadata`` carry the
+#: event's id (assumed name; the need for it is documented, see above).
+EVENT_ID_KEY: Final = "event_id"
+
+# -- outbound webhooks (seed 002) -----------------------------------------------
+# Documented (vendor notes, "Checked against the vendors' public documentation"):
+# seed 002's envelope is Betterez's, which signs "{t}.{body}" with HMAC-SHA256
+# in ``x-btrz-signature: t=<unix seconds>,s=<hex>``. We keep our own header
+# name and ``v1=`` label (assumed, Stripe-style) over the same signed string,
+# so a receiver built for Betterez only reads another header and label.
+BETTEREZ_SIGNATURE_HEADER: Final = "x-btrz-signature"
+BETTEREZ_SIGNATURE_SCHEME: Final = "s"
 #: Envelope keys, in the order they are serialised.
 ENVELOPE_KEYS: Final = ("id", "attemptId", "created", "event", "livemode", "data")
 #: ``Reconciler-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">``.
@@ -29,7 +48,7 @@ SIGNATURE_SCHEME: Final = "v1"
 #: How old (in seconds) a signature timestamp may be before receivers reject it.
 SIGNATURE_TOLERANCE: Final = 300
 
-# -- user.com (seed 000, vendor notes) ----------------------------------------
+# -- user.com (seed 000; user.com apidocs v2, "Create product event") ----------
 #: No usable default: the host is ``https://<app>.user.com/api/public``.
 USERCOM_BASE_URL_ENV: Final = "USERCOM_BASE_URL"
 USERCOM_TOKEN_ENV: Final = "USERCOM_TOKEN"
@@ -40,15 +59,23 @@ USERCOM_HOSTS: Final = ("*.user.com",)
 #: The trailing slash is required.
 USERCOM_EVENT_BY_CUSTOM_ID: Final = "/products-by-id/{custom_id}/product_event/"
 USERCOM_EVENT_BY_ID: Final = "/products/{id}/product_event/"
-#: Who the event is attributed to: exactly one of these keys.
-USERCOM_ATTRIBUTIONS: Final = ("user_id", "user_custom_id", "client")
+#: Documented (apidocs v2): v2 is chosen with this Accept header.
+USERCOM_ACCEPT: Final = "*/*; version=2"
+#: Documented (apidocs v2): who the event is attributed to, exactly one of
+#: ``user_id`` (user.com's integer id) and ``user_custom_id`` (your string id).
+USERCOM_ATTRIBUTIONS: Final = ("user_id", "user_custom_id")
+#: Documented (apidocs v1): ``client`` was v1's integer id (and v1's ``user_id``
+#: a string). Refused in the catalog with a pointer to ``user_id``.
+USERCOM_V1_ATTRIBUTION: Final = "client"
+#: Assumed: what v2 does without the Accept version (we believe: v1 meaning);
+#: the sandbox answers 406 so that a client that forgets it is caught.
 USERCOM_EVENT_TYPES: Final = (
     "click", "promo click", "view", "detail", "liking", "add to observation", "reservation",
     "add", "add to cart", "remove", "checkout", "checkout option", "order", "purchase",
     "return", "refund",
 )
 
-# -- Voucherify (seed 003, vendor notes) ----------------------------------------
+# -- Voucherify (seed 003; Voucherify "Track custom event", "Limits") -------------
 VOUCHERIFY_DEFAULT_BASE_URL: Final = "https://api.voucherify.io"
 #: Hosts a catalog's ``notify.voucherify.base_url`` may name (https only): the
 #: clusters ``api``, ``us1.api``, ``as1.api`` ...
@@ -62,3 +89,24 @@ VOUCHERIFY_EVENTS_PATH: Final = "/v1/events"
 #: Customer keys the catalog may set (``source_id`` is required; the customer is
 #: created in Voucherify if it does not exist).
 VOUCHERIFY_CUSTOMER_KEYS: Final = ("source_id", "name", "email", "phone", "description", "metadata")
+#: Documented ("Track custom event"): the event name is 1-300 characters and
+#: must be defined in the project's event schema.
+VOUCHERIFY_EVENT_MAX_LENGTH: Final = 300
+#: The metadata keys every custom event carries (ours, assumed). Documented
+#: ("Track custom event"): when the event's schema allows only defined
+#: metadata, each of these must be defined in the schema in Voucherify.
+VOUCHERIFY_METADATA_KEYS: Final = (EVENT_ID_KEY, "code", "change", "changed_fields")
+#: Documented ("Limits"): 100 requests a minute on the Business plan; the limit
+#: depends on the plan.
+VOUCHERIFY_RATE_LIMIT_PER_MINUTE: Final = 100
+#: Assumed: the default pace keeps a 10% margin under that limit (arrival jitter
+#: against a window-counting server), overridable by the catalog's
+#: ``notify.voucherify.max_requests_per_minute`` and this variable (0: unpaced).
+VOUCHERIFY_DEFAULT_MAX_RPM: Final = 90.0
+VOUCHERIFY_MAX_RPM_ENV: Final = "VOUCHERIFY_MAX_RPM"
+#: Documented ("Limits"): a 429 carries these headers, not ``Retry-After``;
+#: ``X-Rate-Limit-Retry`` is the unix time from which to retry (seconds;
+#: assumed: a value above 10^11 is read as milliseconds).
+VOUCHERIFY_LIMIT_HEADER: Final = "X-Rate-Limit-Limit"
+VOUCHERIFY_REMAINING_HEADER: Final = "X-Rate-Limit-Remaining"
+VOUCHERIFY_RETRY_HEADER: Final = "X-Rate-Limit-Retry"

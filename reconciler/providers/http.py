@@ -145,9 +145,14 @@ def redirect_message(response: httpx.Response) -> str:
     return f"redirected to {str(target)[:200]!r}; redirects are not followed, credentials would go along{hint}"
 
 
-def raise_for_answer(vendor: str, response: httpx.Response) -> None:
+#: Reads how long a transient answer asks to wait (seconds), or None.
+RetryAfter = Callable[[httpx.Response], float | None]
+
+
+def raise_for_answer(vendor: str, response: httpx.Response, retry_after: RetryAfter = retry_after_seconds) -> None:
     """Map a non-2xx answer to the error tree. A 3xx is an error too: it is
-    not what the vendor's contract answers, and it is never followed."""
+    not what the vendor's contract answers, and it is never followed.
+    ``retry_after``: how the vendor says when to retry (``Retry-After`` unless given)."""
     status = response.status_code
     if status < 300:
         return
@@ -157,7 +162,7 @@ def raise_for_answer(vendor: str, response: httpx.Response) -> None:
     if status in (401, 403):
         raise AuthError(vendor, message, status)
     if status in TRANSIENT_STATUSES:
-        raise TransientError(vendor, message, status, retry_after_seconds(response))
+        raise TransientError(vendor, message, status, retry_after(response))
     raise ProviderError(vendor, message, status)
 
 
@@ -182,8 +187,10 @@ class Requester:
     """Sends requests for one vendor with retries; one per provider."""
 
     def __init__(self, vendor: str, client: httpx.Client, retry: RetryPolicy = DEFAULT_RETRY,
-                 sleep: Callable[[float], None] = time.sleep, pacers: Mapping[str, Pacer] | None = None) -> None:
+                 sleep: Callable[[float], None] = time.sleep, pacers: Mapping[str, Pacer] | None = None,
+                 retry_after: RetryAfter = retry_after_seconds) -> None:
         self.vendor = vendor
+        self.retry_after = retry_after  # a vendor's own header (Voucherify's X-Rate-Limit-Retry)
         self.client = client
         self.retry = retry
         self.sleep = sleep
@@ -244,6 +251,6 @@ class Requester:
             raise error from None
         if response.status_code in TRANSIENT_STATUSES and response.status_code != 429 and not safe:
             raise AmbiguousWriteError(self.vendor, vendor_message(response), response.status_code,
-                                      retry_after_seconds(response))
-        raise_for_answer(self.vendor, response)
+                                      self.retry_after(response))
+        raise_for_answer(self.vendor, response, self.retry_after)
         return response

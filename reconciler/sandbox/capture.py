@@ -11,6 +11,11 @@ Vendor routes:
 - ``POST /usercom/api/public/products/{id}/product_event/``
 - ``POST /voucherify/v1/events``
 
+user.com answers 406 without ``Accept: */*; version=2`` (the API version we
+speak; the real service would fall back to v1 and read ``user_id`` as a
+string). An injected 429 on Voucherify carries ``X-Rate-Limit-Retry`` (a unix
+time) and no ``Retry-After``, as Voucherify's does.
+
 Control routes:
 
 - ``GET /_sandbox/captures/{sink}`` (``webhook``, ``usercom`` or ``voucherify``)
@@ -28,7 +33,6 @@ import itertools
 import json
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +41,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from reconciler.contracts import notify as nc
+
+from .faults import throttle_headers
+from .responses import voucherify_error as _voucherify_error
 
 DEFAULT_USERCOM_TOKEN = "sandbox-usercom-token"
 DEFAULT_VOUCHERIFY_APP_ID = "sandbox-app-id"
@@ -54,11 +61,12 @@ REDACTED = "[redacted]"
 def sandbox_notify_environ(sandbox_url: str, *, usercom_token: str = DEFAULT_USERCOM_TOKEN,
                            app_id: str = DEFAULT_VOUCHERIFY_APP_ID,
                            app_token: str = DEFAULT_VOUCHERIFY_APP_TOKEN) -> dict[str, str]:
-    """Environment variables pointing user.com and Voucherify deliveries at a sandbox."""
+    """Environment variables pointing user.com and Voucherify deliveries at a
+    sandbox (Voucherify unpaced: the sandbox has no rate limit)."""
     base = sandbox_url.rstrip("/")
     return {nc.USERCOM_BASE_URL_ENV: base + USERCOM_PREFIX, nc.USERCOM_TOKEN_ENV: usercom_token,
             nc.VOUCHERIFY_BASE_URL_ENV: base + VOUCHERIFY_PREFIX, nc.VOUCHERIFY_APP_ID_ENV: app_id,
-            nc.VOUCHERIFY_APP_TOKEN_ENV: app_token}
+            nc.VOUCHERIFY_APP_TOKEN_ENV: app_token, nc.VOUCHERIFY_MAX_RPM_ENV: "0"}
 
 
 @dataclass
@@ -167,7 +175,8 @@ class _Capture:
         failure = self.store.take_failure(sink)
         if failure is None:
             return None
-        headers = {"Retry-After": f"{failure.retry_after:g}"} if failure.retry_after is not None else None
+        path = f"{VOUCHERIFY_PREFIX}{nc.VOUCHERIFY_EVENTS_PATH}" if sink == "voucherify" else ""
+        headers = throttle_headers(path, failure.status, failure.retry_after) or None
         body: dict[str, Any] = {"detail": "Injected failure: the sandbox answered an error on purpose."}
         if sink == "voucherify":
             body = _voucherify_error(failure.status, "injected_failure", "Injected failure",
@@ -207,6 +216,9 @@ class _Capture:
         scheme, _, key = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != nc.USERCOM_AUTH_SCHEME.lower() or not _same(key.strip(), self.usercom_token):
             return JSONResponse({"detail": "Invalid token."}, status_code=401)
+        if "version=2" not in request.headers.get("accept", "").replace(" ", ""):
+            return JSONResponse({"detail": f'This sandbox speaks user.com API v2 only: send "Accept: '
+                                           f'{nc.USERCOM_ACCEPT}".'}, status_code=406)
         if not isinstance(body, dict):
             return JSONResponse({"detail": "JSON parse error"}, status_code=400)
         errors: dict[str, list[str]] = {}
@@ -220,9 +232,13 @@ class _Capture:
             errors["timestamp"] = ["This field is required."]
         elif isinstance(timestamp, bool) or not isinstance(timestamp, int):
             errors["timestamp"] = ["A valid integer (unix time) is required."]
-        given = [k for k in nc.USERCOM_ATTRIBUTIONS if body.get(k) is not None]
-        if len(given) != 1:
+        given = [k for k in (*nc.USERCOM_ATTRIBUTIONS, nc.USERCOM_V1_ATTRIBUTION) if body.get(k) is not None]
+        if len(given) != 1 or given[0] not in nc.USERCOM_ATTRIBUTIONS:
             errors["non_field_errors"] = [f"Exactly one of {', '.join(nc.USERCOM_ATTRIBUTIONS)} is required."]
+        elif given[0] == "user_id" and (isinstance(body["user_id"], bool) or not isinstance(body["user_id"], int)):
+            errors["user_id"] = ["A valid integer is required (user.com's id; v2)."]
+        elif given[0] == "user_custom_id" and not isinstance(body["user_custom_id"], str):
+            errors["user_custom_id"] = ["Not a valid string."]
         if "data" in body and not isinstance(body["data"], dict):
             errors["data"] = ["Expected a dictionary of items."]
         if errors:
@@ -306,11 +322,6 @@ def _fail_problem(spec: Any) -> str | None:
                                     or retry_after < 0):
         return "retry_after must be a number >= 0"
     return None
-
-
-def _voucherify_error(status: int, key: str, message: str, details: str) -> dict[str, Any]:
-    return {"code": status, "key": key, "message": message, "details": details,
-            "request_id": f"v-{uuid.uuid4().hex[:20]}"}
 
 
 def _same(supplied: str, expected: str) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -21,7 +22,9 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .responses import vendor_error
+from reconciler.contracts import notify as nc
+
+from .responses import VOUCHERIFY_PREFIXES, vendor_error
 
 CONTROL_PREFIX = "/_sandbox"
 LOG_LIMIT = 200_000
@@ -247,7 +250,7 @@ class VendorMiddleware:
             return
         assert fault.status is not None
         entry["status"] = fault.status
-        headers = {"Retry-After": _seconds(fault.retry_after)} if fault.retry_after is not None else {}
+        headers = throttle_headers(scope["path"], fault.status, fault.retry_after)
         if fault.location is not None:
             headers["Location"] = fault.location
         self.log.append(entry)
@@ -310,6 +313,18 @@ async def _drop(send: Send) -> None:
     the client sees a network error instead of an answer."""
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", b"1000")]})
+
+
+def throttle_headers(path: str, status: int, retry_after: float | None) -> dict[str, str]:
+    """How the vendor serving ``path`` says when to retry: a Voucherify 429
+    carries ``X-Rate-Limit-Limit``, ``-Remaining`` and ``-Retry`` (the unix time
+    from which to retry, rounded up to a second), never ``Retry-After``;
+    everything else a ``Retry-After`` when one is given."""
+    if status == 429 and path.startswith(VOUCHERIFY_PREFIXES):
+        return {nc.VOUCHERIFY_LIMIT_HEADER: str(nc.VOUCHERIFY_RATE_LIMIT_PER_MINUTE),
+                nc.VOUCHERIFY_REMAINING_HEADER: "0",
+                nc.VOUCHERIFY_RETRY_HEADER: str(math.ceil(time.time() + (retry_after or 0)))}
+    return {"Retry-After": _seconds(retry_after)} if retry_after is not None else {}
 
 
 def _seconds(value: float) -> str:

@@ -1,11 +1,13 @@
 """Error bodies in each vendor's style, and reading a JSON request body.
 
 ReadyCloud answers Django REST framework style (``{"detail": ...}`` or
-``{field: [messages]}``); Cobuilder answers RFC 7807 problem details.
+``{field: [messages]}``); Cobuilder answers RFC 7807 problem details;
+Voucherify ``{code, key, message, details, request_id}``.
 """
 from __future__ import annotations
 
 import json
+import uuid
 from http import HTTPStatus
 from typing import Any
 
@@ -14,6 +16,8 @@ from starlette.responses import JSONResponse
 
 #: Path prefixes served in Cobuilder's style; everything else is ReadyCloud's.
 COBUILDER_PREFIXES = ("/products-management/", "/cobuilder-auth/")
+#: Path prefixes served in Voucherify's style (the capture endpoint).
+VOUCHERIFY_PREFIXES = ("/voucherify/",)
 
 
 class BodyError(Exception):
@@ -55,9 +59,19 @@ def problem(status: int, detail: str, instance: str, *, title: str | None = None
                         media_type="application/problem+json")
 
 
+def voucherify_error(status: int, key: str, message: str, details: str) -> dict[str, Any]:
+    """A Voucherify error body."""
+    return {"code": status, "key": key, "message": message, "details": details,
+            "request_id": f"v-{uuid.uuid4().hex[:20]}"}
+
+
 def vendor_error(path: str, status: int, detail: str,
                  headers: dict[str, str] | None = None) -> JSONResponse:
     """An error in the style of whichever vendor serves ``path``."""
     if path.startswith(COBUILDER_PREFIXES):
         return problem(status, detail, path, headers=headers)
+    if path.startswith(VOUCHERIFY_PREFIXES):
+        key = "too_many_requests" if status == 429 else "injected_failure"
+        return JSONResponse(voucherify_error(status, key, HTTPStatus(status).phrase, detail), status_code=status,
+                            headers=headers)
     return drf_error(status, detail, headers)

@@ -14,7 +14,9 @@ import httpx
 
 from reconciler import endpoints
 from reconciler.errors import ConfigError
-from reconciler.providers.http import DEFAULT_RETRY, Requester, RetryPolicy, build_client
+from reconciler.providers.http import (DEFAULT_RETRY, Requester, RetryAfter, RetryPolicy, build_client,
+                                       retry_after_seconds)
+from reconciler.providers.pacing import Pacer
 from reconciler.sinks.events import Event
 
 REDACTED = "[redacted]"
@@ -37,13 +39,15 @@ class Sink(ABC):
 
     def __init__(self, settings: Any, key: str, label: str, base_url: str, headers: Mapping[str, str], *,
                  secrets: Iterable[str] = (), transport: httpx.BaseTransport | None = None,
-                 retry: RetryPolicy = DEFAULT_RETRY, sleep: Callable[[float], None] = time.sleep) -> None:
+                 retry: RetryPolicy = DEFAULT_RETRY, sleep: Callable[[float], None] = time.sleep,
+                 pacer: Pacer | None = None, retry_after: RetryAfter = retry_after_seconds) -> None:
         self.settings = settings
         self.key = key  # stable name in the outbox; reveals nothing
         self.label = label  # how messages name the sink
         self.secrets = tuple(s for s in secrets if s)
         client = build_client(base_url, {"Content-Type": "application/json", **headers}, transport=transport)
-        self.http = Requester(self.kind or label, client, retry, sleep)
+        pacers = {"write": pacer} if pacer is not None and pacer.paced else None  # (sinks only POST)
+        self.http = Requester(self.kind or label, client, retry, sleep, pacers, retry_after)
 
     def close(self) -> None:
         self.http.client.close()
@@ -67,8 +71,9 @@ class Sink(ABC):
         """The request announcing ``event``, for the attempt ``attempt_id``."""
 
     def send(self, event: Event) -> httpx.Response:
-        """Deliver one event: retried with backoff on network errors, 429 and 5xx,
-        honouring ``Retry-After``; every attempt is built afresh (new
+        """Deliver one event: paced (``pacer``), retried with backoff on network
+        errors, 429 and 5xx, honouring ``Retry-After`` (or what the sink's
+        ``retry_after`` reads, e.g. Voucherify's ``X-Rate-Limit-Retry``); every attempt is built afresh (new
         ``attemptId``, new signature). Raises the :mod:`reconciler.errors` tree
         once retries are exhausted."""
         def make() -> tuple[str, bytes, Mapping[str, str]]:

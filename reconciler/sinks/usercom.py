@@ -1,9 +1,12 @@
 """user.com product events: ``POST /products-by-id/{code}/product_event/``.
 
 The product is addressed by our product code (user.com's ``custom_id``; an
-unknown one creates the product there). The body carries the configured
-attribution, ``event_type``, the event's unix timestamp and ``data`` holding
-the configured product attributes. Deletions send nothing.
+unknown one creates the product there). Requests speak API v2 (``Accept: */*;
+version=2``). The body carries the configured attribution (``user_id`` or
+``user_custom_id``), ``event_type``, the event's unix timestamp and ``data``
+holding the configured product attributes and the event's id as ``event_id``
+(user.com has no idempotency key: it is what a retried delivery is recognised
+by). Deletions send nothing.
 """
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ LABEL = "user.com"
 def product_event_body(settings: UserComSettings, event: Event) -> dict[str, Any]:
     key, value = settings.attribution
     data = {name: event.data[name] for name in settings.attributes if name in event.data}
+    data[nc.EVENT_ID_KEY] = event.id
     return {key: value, "event_type": settings.event_type, "timestamp": event.created, "data": data}
 
 
@@ -41,7 +45,7 @@ class UserComSink(Sink):
         base_url = base_url_from(environ, nc.USERCOM_BASE_URL_ENV, settings.base_url, LABEL, nc.USERCOM_HOSTS,
                                  f"notify.{KEY}.base_url")
         token = require_env(environ, nc.USERCOM_TOKEN_ENV, "the user.com API key")
-        headers = {"Authorization": f"{nc.USERCOM_AUTH_SCHEME} {token}"}
+        headers = {"Authorization": f"{nc.USERCOM_AUTH_SCHEME} {token}", "Accept": nc.USERCOM_ACCEPT}
         super().__init__(settings, KEY, LABEL, base_url, headers, secrets=[token], transport=transport,
                          retry=retry, sleep=sleep)
         self.base_url = base_url

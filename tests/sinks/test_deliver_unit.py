@@ -18,7 +18,8 @@ SECRET = "whsec-unit-deliver-77"
 USERCOM_TOKEN = "uc-token-unit-0123456789"
 APP_TOKEN = "vf-app-token-unit-9876"
 TRUSTED = {"RECONCILER_TRUSTED_HOSTS": "acme.user.test,api.voucherify.test"}  # (the catalog-given base URLs)
-ENV = {"USERCOM_TOKEN": USERCOM_TOKEN, "VOUCHERIFY_APP_ID": "app-id", "VOUCHERIFY_APP_TOKEN": APP_TOKEN, **TRUSTED}
+ENV = {"USERCOM_TOKEN": USERCOM_TOKEN, "VOUCHERIFY_APP_ID": "app-id", "VOUCHERIFY_APP_TOKEN": APP_TOKEN,
+       "VOUCHERIFY_MAX_RPM": "0", **TRUSTED}  # (Voucherify's pacing: test_voucherify_is_paced_by_default)
 FAST = RetryPolicy(attempts=3, backoff_initial=0.001, backoff_max=0.002)
 
 HOOK = WebhookSettings(url="https://hooks.test/catalog", secret=Secret(SECRET))
@@ -64,14 +65,15 @@ def test_requests_each_sink_makes(tmp_path: Path) -> None:
     (uc,) = by_host["acme.user.test"]  # deletions send nothing to user.com
     assert uc.url.raw_path == b"/api/public/products-by-id/A%20B%2F1/product_event/"
     assert uc.headers["Authorization"] == f"Token {USERCOM_TOKEN}"
+    assert uc.headers["Accept"] == "*/*; version=2"  # user.com apidocs v2
     assert json.loads(uc.content) == {"user_id": 431, "event_type": "view", "timestamp": 1700000000,
-                                      "data": {"description": "A B/1 desc"}}
+                                      "data": {"description": "A B/1 desc", "event_id": events[0].id}}
     vf = by_host["api.voucherify.test"]
     assert [r.url.path for r in vf] == ["/v1/events", "/v1/events"]
     assert vf[0].headers["X-App-Id"] == "app-id" and vf[0].headers["X-App-Token"] == APP_TOKEN
     assert json.loads(vf[1].content) == {"event": "catalog-product-changed", "customer": {"source_id": "bot"},
-                                         "metadata": {"code": "GONE", "change": "deleted", "changed_fields": [
-                                             "description"]}}
+                                         "metadata": {"event_id": events[1].id, "code": "GONE", "change": "deleted",
+                                                      "changed_fields": ["description"]}}
 
 
 def test_retry_after_is_honoured_and_attempt_ids_change(tmp_path: Path) -> None:

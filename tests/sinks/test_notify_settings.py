@@ -97,7 +97,7 @@ def test_every_problem_is_reported_with_its_line(catalog_file, monkeypatch) -> N
     assert "SINKS_UNSET_SECRET" not in text  # needed by apply and notify only (tests/test_cli_secrets.py)
     assert ":11: notify.webhooks[1].event: unknown key 'event' (did you mean 'events'?)" in text
     assert ":12: notify.webhooks[2]: missing required key 'url'" in text
-    assert ":13: notify.usercom: give exactly one of user_id, user_custom_id or client" in text
+    assert ":13: notify.usercom: give exactly one of user_id or user_custom_id" in text
     assert ":17: notify.usercom.attributes[0]: 'descripton' is not a ReadyCloud product field user.com can " \
            "take (did you mean 'description'?)" in text
     assert ":17: notify.usercom.attributes[1]: 'custom_fields' is not a ReadyCloud product field user.com " \
@@ -109,7 +109,7 @@ def test_every_problem_is_reported_with_its_line(catalog_file, monkeypatch) -> N
 def test_usercom_needs_an_attribution_and_attributes(catalog_file) -> None:  # type: ignore[no-untyped-def]
     path = catalog_file(HEAD + "notify:\n  usercom: {event_type: view}\n")
     text = "\n".join(problems(path))
-    assert ":4: notify.usercom: give exactly one of user_id, user_custom_id or client" in text and "got none" in text
+    assert ":4: notify.usercom: give exactly one of user_id or user_custom_id" in text and "got none" in text
     assert ":4: notify.usercom: missing required key 'attributes'" in text
 
 
@@ -122,3 +122,34 @@ def test_user_id_must_be_a_positive_integer(catalog_file) -> None:  # type: igno
 def test_empty_notify_section_is_allowed(catalog_file) -> None:  # type: ignore[no-untyped-def]
     notify = load_catalog(catalog_file(HEAD + "notify:\n")).notify
     assert notify == NotifySettings() and not notify.configured
+
+
+def test_voucherify_event_name_is_at_most_300_characters(catalog_file) -> None:  # type: ignore[no-untyped-def]
+    path = catalog_file(HEAD + "notify:\n  voucherify:\n    customer: {source_id: bot}\n    event: " + "e" * 301 + "\n")
+    assert problems(path) == [f"{path}:6: notify.voucherify.event: event is 301 characters long; "
+                              "Voucherify takes 1-300"]
+    longest = load_catalog(catalog_file(HEAD + "notify:\n  voucherify:\n    customer: {source_id: bot}\n"
+                                               "    event: " + "e" * 300 + "\n")).notify
+    assert longest.voucherify is not None and len(longest.voucherify.event) == 300
+
+
+def test_voucherify_pace_defaults_under_the_documented_limit(catalog_file) -> None:  # type: ignore[no-untyped-def]
+    section = HEAD + "notify:\n  voucherify:\n    event: e\n    customer: {source_id: bot}\n"
+    default = load_catalog(catalog_file(section)).notify.voucherify
+    assert default is not None
+    assert default.max_requests_per_minute == nc.VOUCHERIFY_DEFAULT_MAX_RPM < nc.VOUCHERIFY_RATE_LIMIT_PER_MINUTE
+    own = load_catalog(catalog_file(section + "    max_requests_per_minute: 500\n")).notify.voucherify
+    assert own is not None and own.max_requests_per_minute == 500
+    off = load_catalog(catalog_file(section + "    max_requests_per_minute: 0\n")).notify.voucherify
+    assert off is not None and off.max_requests_per_minute is None
+    path = catalog_file(section + "    max_requests_per_minute: -1\n")
+    assert problems(path) == [f"{path}:7: notify.voucherify.max_requests_per_minute: "
+                              "max_requests_per_minute must not be negative"]
+
+
+def test_usercom_v1_client_is_refused_pointing_to_user_id(catalog_file) -> None:  # type: ignore[no-untyped-def]
+    path = catalog_file(HEAD + "notify:\n  usercom:\n    event_type: view\n    client: 431\n"
+                               "    attributes: [description]\n")
+    (problem,) = problems(path)
+    assert problem.startswith(f"{path}:6: notify.usercom.client: client is user.com's API v1 attribution")
+    assert "use user_id" in problem

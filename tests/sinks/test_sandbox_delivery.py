@@ -118,7 +118,9 @@ def test_one_signed_event_per_applied_change_and_nothing_on_plan(
     assert sorted(c["custom_id"] for c in usercom) == ["NEW", "UPD"]  # no deletions, no unchanged
     upd = next(c["json"] for c in usercom if c["custom_id"] == "UPD")
     assert upd == {"user_id": 431, "event_type": "view", "timestamp": by_event["product.updated"]["created"],
-                   "data": {"description": "Mug", "unit_price": "12.50 EUR", "kind": "goods"}}
+                   "data": {"description": "Mug", "unit_price": "12.50 EUR", "kind": "goods",
+                            "event_id": by_event["product.updated"]["id"]}}  # the webhook envelope's id
+    assert all(c["headers"]["accept"] == "*/*; version=2" for c in usercom)
     assert all(c["path"].endswith("/product_event/") and c["status"] == 201 for c in usercom)
 
     metadata = sorted((c["json"]["metadata"]["code"], c["json"]["metadata"]["change"],
@@ -126,6 +128,9 @@ def test_one_signed_event_per_applied_change_and_nothing_on_plan(
     assert metadata[0] == ("DEL", "deleted", ())
     assert metadata[1][:2] == ("NEW", "created") and "description" in metadata[1][2]
     assert metadata[2] == ("UPD", "updated", ("unit_price",))
+    ids = {c["json"]["metadata"]["code"]: c["json"]["metadata"]["event_id"] for c in box.captures("voucherify")}
+    assert ids == {"DEL": by_event["product.deleted"]["id"], "NEW": by_event["product.created"]["id"],
+                   "UPD": by_event["product.updated"]["id"]}
     assert all(c["json"]["event"] == "catalog-product-changed" and c["json"]["customer"] == {
         "source_id": "catalog-bot"} for c in box.captures("voucherify"))
 
@@ -200,9 +205,13 @@ def test_sink_down_during_apply_then_retry_delivers_each_event_once(
 
 def test_capture_endpoints_enforce_the_vendor_contracts(box: Box) -> None:
     usercom = f"{box.url}/usercom/api/public/products-by-id/MUG/product_event/"
-    auth = {"Authorization": f"Token {DEFAULT_USERCOM_TOKEN}"}
+    auth = {"Authorization": f"Token {DEFAULT_USERCOM_TOKEN}", "Accept": "*/*; version=2"}
     good = {"user_id": 431, "event_type": "view", "timestamp": 1700000000, "data": {"a": 1}}
     assert isinstance(httpx.post(usercom, json=good, headers=auth).json()["id"], int)
+    v1 = httpx.post(usercom, json=good, headers={**auth, "Accept": "application/json"})  # no version: v1
+    assert v1.status_code == 406 and "version=2" in v1.json()["detail"]
+    for v1_body in ({**good, "user_id": "431"}, {"client": 431, **{k: good[k] for k in good if k != "user_id"}}):
+        assert httpx.post(usercom, json=v1_body, headers=auth).status_code == 400  # v1 attributions
     assert httpx.post(usercom.rstrip("/"), json=good, headers=auth).status_code == 404  # trailing slash
     assert httpx.post(usercom, json=good).status_code == 401
     assert httpx.post(usercom, json=good, headers={"Authorization": "Token wrong"}).status_code == 401
