@@ -18,15 +18,14 @@ from reconciler.catalog.load import load_catalog
 from reconciler.catalog.model import Catalog, ReadyCloudSettings
 from reconciler.errors import ConfigError
 from reconciler.gcpause import paused_gc
-from reconciler.plan import Plan, Prediff, build_plan, planfile
+from reconciler.plan import Plan, build_plan, planfile
 from reconciler.plan.rederive import Rederived, rederive
 from reconciler.plan.select import ALL, Selection
 from reconciler.progress import NULL, Progress
 from reconciler.providers.base import Provider
-from reconciler.providers.cobuilder import CobuilderProvider
-from reconciler.providers.http import RetryPolicy
-from reconciler.providers.cache import Secrets
-from reconciler.providers.readycloud import ReadyCloudProvider
+from reconciler.http import RetryPolicy
+from reconciler import vendors
+from reconciler.vendors.readycloud import ReadyCloud
 from reconciler.workers import in_background
 from reconciler.sinks import (DeliveryReport, build_events, default_outbox_path, deliver, missing_credentials,
                              retry_outbox)
@@ -42,31 +41,28 @@ def cache_dir(catalog_path: str) -> Path:
 
 
 def _open_readycloud(settings: ReadyCloudSettings, catalog_path: str, environ: Mapping[str, str],
-                     transport: httpx.BaseTransport | None, parallelism: int, incremental: bool) -> ReadyCloudProvider:
-    provider = ReadyCloudProvider.from_settings(settings, environ, transport=transport, parallelism=parallelism,
-                                                retry=RetryPolicy.from_env(environ))
-    provider.cache_dir, provider.incremental = cache_dir(catalog_path), incremental
-    return provider
+                     transport: httpx.BaseTransport | None, parallelism: int, incremental: bool) -> Provider:
+    vendor = vendors.get("readycloud")
+    assert isinstance(vendor, ReadyCloud)
+    return vendor.provider(settings, environ, transport, parallelism, incremental, cache_dir(catalog_path))
 
 
 def open_providers(catalog: Catalog, stack: ExitStack, *, environ: Mapping[str, str] = os.environ,
                    transport: httpx.BaseTransport | None = None, parallelism: int = 8,
-                   incremental: bool = False, readycloud: ReadyCloudProvider | None = None) -> dict[str, Provider]:
-    """One provider per vendor the catalog configures; closed with ``stack``.
-    ``incremental``: ReadyCloud refreshes from a local cache of its last
-    listing plus what changed since (a full listing whenever in doubt).
-    ``readycloud``: one already open for this catalog (see :func:`load_and_open`)."""
+                   incremental: bool = False, opened: Mapping[str, Provider] | None = None) -> dict[str, Provider]:
+    """One provider per registered vendor the catalog needs read; closed with ``stack``.
+    ``incremental``: a vendor that can refreshes from a local cache of its
+    last reading plus what changed since (a full one whenever in doubt).
+    ``opened``: providers already open for this catalog (see :func:`load_and_open`)."""
     providers: dict[str, Provider] = {}
-    retry = RetryPolicy.from_env(environ)
-    if catalog.readycloud is not None:
-        readycloud = readycloud if readycloud is not None else stack.enter_context(
-            _open_readycloud(catalog.readycloud, catalog.path, environ, transport, parallelism, incremental))
-        readycloud.secrets = Secrets(catalog)  # (kept as digests in its cache)
-        providers["readycloud"] = readycloud
-    cobuilder_ids = [p.cobuilder.id for p in catalog.products if p.cobuilder is not None]
-    if catalog.cobuilder is not None and cobuilder_ids:
-        providers["cobuilder"] = stack.enter_context(CobuilderProvider.from_settings(
-            catalog.cobuilder, cobuilder_ids, environ, transport=transport, parallelism=parallelism, retry=retry))
+    for vendor in vendors.registered():
+        provider = (opened or {}).get(vendor.name)
+        if provider is None:
+            provider = vendor.open(catalog, stack, environ=environ, transport=transport, parallelism=parallelism,
+                                   incremental=incremental, cache_dir=cache_dir(catalog.path))
+        if provider is not None:
+            vendor.bind(provider, catalog)
+            providers[vendor.name] = provider
     return providers
 
 
@@ -86,19 +82,19 @@ def load_and_open(catalog_path: str, stack: ExitStack, *, environ: Mapping[str, 
     that to matter (:data:`EARLY_LISTING_FROM`): a smaller one is validated
     before any request. An invalid catalog stops the listing, which has only
     read."""
-    early: list[tuple[ReadyCloudSettings, Future[ReadyCloudProvider | None]]] = []
+    early: list[tuple[ReadyCloudSettings, Future[Provider | None]]] = []
     try:
         large = os.path.getsize(catalog_path) >= EARLY_LISTING_FROM
     except OSError:
         large = False  # (load_catalog says what is wrong with the path)
 
-    def open_early(settings: ReadyCloudSettings) -> ReadyCloudProvider | None:
+    def open_early(settings: ReadyCloudSettings) -> Provider | None:
         try:
             provider = _open_readycloud(settings, catalog_path, environ, transport, parallelism, incremental)
         except ConfigError:
             return None  # missing credentials are reported after the catalog's own problems
         if large and not incremental:  # (incremental: a short listing of what changed, nothing to gain)
-            provider.start_listing()
+            provider.start_listing()  # type: ignore[attr-defined]
         return provider
 
     def start(settings: ReadyCloudSettings) -> None:
@@ -123,66 +119,69 @@ def load_and_open(catalog_path: str, stack: ExitStack, *, environ: Mapping[str, 
         else:  # read ahead from the catalog's first lines, which the whole catalog says otherwise
             provider.close()
     return catalog, open_providers(catalog, stack, environ=environ, transport=transport, parallelism=parallelism,
-                                   incremental=incremental, readycloud=readycloud)
+                                   incremental=incremental, opened={"readycloud": readycloud} if readycloud else {})
 
 
 def refresh_and_plan(catalog: Catalog, providers: Mapping[str, Provider],
                      selection: Selection = ALL, progress: Progress = NULL,
                      phases: dict[str, float] | None = None,
-                     cobuilder_selected: Callable[[str], bool] | None = None) -> Plan:
-    """Read the live state of every provider and diff it against the catalog
-    (ReadyCloud products as their pages arrive, overlapping the listing)."""
-    prediff = Prediff(catalog, selection)
+                     only: Mapping[str, Callable[[str], bool]] | None = None) -> Plan:
+    """Read the live state of every provider and diff it against the catalog.
+    ``only``: per vendor, the products whose live state was read, if not all selected."""
     live: dict[str, Any] = {}
     started = time.perf_counter()
-    for name, provider in providers.items():
-        if name == "readycloud":  # one big listing of plain data (Cobuilder's many reads leave cyclic garbage)
-            with paused_gc():
-                live[name] = provider.refresh(progress, prediff.observe)
-        else:
-            live[name] = provider.refresh(progress)
+    for vendor in vendors.registered():
+        provider = providers.get(vendor.name)
+        if provider is not None:
+            live[vendor.name] = vendor.refresh(provider, catalog, selection, progress)
     refreshed = time.perf_counter()
     with paused_gc():
-        plan = build_plan(catalog, live.get("readycloud"), live.get("cobuilder"), selection, prediff,
-                          cobuilder_selected)
+        plan = build_plan(catalog, live, selection, only)
     if phases is not None:  # seconds per phase, for the benchmark
-        phases.update(refresh=refreshed - started, prediff=prediff.seconds, diff=time.perf_counter() - refreshed)
+        overlapped = sum(float(getattr(state, "overlapped", 0.0)) for state in live.values())
+        phases.update(refresh=refreshed - started, prediff=overlapped, diff=time.perf_counter() - refreshed)
     return plan
 
 
 def provenance(providers: Mapping[str, Provider], force: bool = False) -> planfile.Provenance:
-    """Where this run talks to (each vendor's server, the ReadyCloud org), as a plan records it."""
-    vendors: dict[str, dict[str, Any]] = {}
-    for name, provider in providers.items():
-        if isinstance(provider, ReadyCloudProvider):
-            vendors[name] = {"base_url": provider.base_url, "org": provider.org}
-        elif isinstance(provider, CobuilderProvider):
-            vendors[name] = {"base_url": str(provider.http.client.base_url).rstrip("/")}
-    return planfile.Provenance(vendors, force=force)
+    """Where this run talks to (each vendor's server, and account), as a plan records it."""
+    found: dict[str, dict[str, Any]] = {}
+    for vendor in vendors.registered():
+        provider = providers.get(vendor.name)
+        if provider is not None:
+            found[vendor.name] = vendor.provenance(provider)
+    return planfile.Provenance(found, force=force)
 
 
 def rederive_saved(saved: planfile.SavedPlan, catalog: Catalog, providers: Mapping[str, Provider],
                    progress: Progress = NULL, here: planfile.Provenance | None = None) -> Rederived:
     """What applying ``saved`` means now, decided from the catalog and the live
     state alone (:mod:`reconciler.plan.rederive`): refused if it was made
-    against another server or org or with another catalog. ReadyCloud is
-    listed as ``plan`` lists it; Cobuilder values are read only for the
-    products the saved plan touches (their ids from the catalog). ``here``:
-    where this run is (default: :func:`provenance` of ``providers``)."""
+    against another server or org or with another catalog. Each vendor reads
+    what ``plan`` reads, less for a vendor that can narrow its reading to the
+    products the saved plan touches. ``here``: where this run is (default:
+    :func:`provenance` of ``providers``)."""
     if saved.plan.catalog_digest != catalog.digest:
         raise planfile.PlanFileError(f"{catalog.path} changed since the plan was made; run plan again")
     elsewhere = saved.provenance.mismatches(here or provenance(providers))
     if elsewhere:
         raise planfile.PlanFileError("the plan was made against another server or org; nothing was applied:\n"
                                      + "\n".join(f"  {m}" for m in elsewhere))
-    codes = {c.key for c in saved.plan.changes if c.vendor == "cobuilder"}
-    wanted = (lambda code: code in codes and saved.selection(code))  # noqa: E731
-    cobuilder = providers.get("cobuilder")
-    if isinstance(cobuilder, CobuilderProvider):
-        cobuilder.product_ids = tuple(sorted({p.cobuilder.id for p in catalog.products
-                                              if p.cobuilder is not None and wanted(p.code)}))
-    fresh = refresh_and_plan(catalog, providers, saved.selection, progress, cobuilder_selected=wanted)
+    only: dict[str, Callable[[str], bool]] = {}
+    for vendor in vendors.registered():
+        provider = providers.get(vendor.name)
+        if provider is None or not vendor.narrowed():
+            continue
+        codes = {c.key for c in saved.plan.changes if c.vendor == vendor.name}
+        wanted = functools.partial(_wanted, frozenset(codes), saved.selection)
+        vendor.narrow(provider, catalog, wanted)
+        only[vendor.name] = wanted
+    fresh = refresh_and_plan(catalog, providers, saved.selection, progress, only=only)
     return rederive(saved.plan, fresh, catalog, saved.selection)
+
+
+def _wanted(codes: frozenset[str], selection: Selection, code: str) -> bool:
+    return code in codes and selection(code)
 
 
 def announce(catalog: Catalog, result: ApplyResult, *, environ: Mapping[str, str] = os.environ,

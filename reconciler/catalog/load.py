@@ -13,13 +13,13 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 from reconciler.catalog.check import Checker, did_you_mean, quote_number, substitute_env
-from reconciler.catalog import cobuilder as cobuilder_catalog
+from reconciler.vendors.cobuilder import catalog as cobuilder_catalog
 from reconciler.catalog.notify import parse_notify
 from reconciler.catalog.policy import parse_policy
 from reconciler.catalog.model import Catalog, ProductSpec, ReadyCloudSettings, frozen
 from reconciler.catalog import fastyaml
 from reconciler.catalog.yamlload import LineFinder, LocDict, LocList, load_yaml
-from reconciler.contracts import readycloud as rc
+from reconciler.vendors.readycloud import contract as rc
 from reconciler.errors import CatalogError, Location, Problem
 from reconciler.gcpause import paused_gc
 from reconciler import endpoints, values

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from reconciler.catalog.cobuilder import CobuilderProductSpec, CobuilderSettings
+from reconciler.vendors.cobuilder.catalog import CobuilderProductSpec, CobuilderSettings
 from reconciler.catalog.policy import Policy
 from reconciler.catalog.yamlload import LineFinder
 from reconciler.errors import Location

@@ -23,7 +23,7 @@ from reconciler import endpoints
 from reconciler.catalog.check import Checker, did_you_mean, substitute_env
 from reconciler.catalog.model import frozen
 from reconciler.contracts import notify as nc
-from reconciler.contracts.readycloud import WRITABLE_FIELDS
+from reconciler.vendors.readycloud.contract import WRITABLE_FIELDS
 from reconciler.errors import Location
 
 NOTIFY_KEYS = ("webhooks", "usercom", "voucherify")

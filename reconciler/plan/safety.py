@@ -6,14 +6,14 @@ apply refuses it without ``--force``.
 from __future__ import annotations
 
 from reconciler.catalog.policy import Policy
-from reconciler.plan.model import Change
+from reconciler.plan.model import Change, is_property_change
 
 
 def violations(policy: Policy, changes: tuple[Change, ...], managed_live: int) -> tuple[str, ...]:
-    """What the ReadyCloud product changes cross, with by how much."""
+    """What the product changes cross, with by how much."""
     if managed_live < max(policy.min_existing, 1):
         return ()
-    deletes = sum(1 for c in changes if c.vendor == "readycloud" and c.action == "delete")
+    deletes = sum(1 for c in changes if c.action == "delete" and not is_property_change(c))
     updated = {c.key for c in changes if c.action == "update"}
     found = []
     for what, count, limit, key in (("delete", deletes, policy.max_delete_percent, "max_delete_percent"),

@@ -5,7 +5,7 @@ import json
 import re
 from typing import Any
 
-from reconciler.plan.model import Change, FieldChange, PROPERTY_VENDORS
+from reconciler.plan.model import Change, FieldChange, is_property_change
 
 SENSITIVE = "(sensitive)"
 SYMBOL = {"create": "+", "update": "~", "delete": "-"}
@@ -49,9 +49,12 @@ def after(f: FieldChange) -> Any:
 
 
 def title(change: Change) -> str:
+    from reconciler.vendors import get
+    vendor = get(change.vendor)
+    titled = vendor.title(change) if vendor is not None else None
+    if titled is not None:
+        return titled
     key = clean(change.key)
-    if change.vendor == "cobuilder":
-        return f"property values of {key} (Cobuilder product {clean(change.resource_id)})"
     ident = f", id {clean(change.resource_id)}" if change.resource_id else ""
     return f"product {key} ({change.vendor}{ident})"
 
@@ -70,11 +73,17 @@ def counts_line(counts: dict[str, int]) -> str:
             f"{counts['delete']} to delete, {counts['unchanged']} unchanged")
 
 
+def properties_label() -> str:
+    """What property values are called in counts: after the vendors that set them."""
+    from reconciler.vendors import registered
+    return " / ".join(v.label for v in registered() if v.properties) + " properties"
+
+
 def properties_line(counts: dict[str, int]) -> str | None:
-    """Cobuilder properties, counted apart from products (None: the plan has no Cobuilder values)."""
+    """Property values, counted apart from products (None: the plan has none)."""
     if "properties_unchanged" not in counts:
         return None
-    return (f"Cobuilder properties: {counts['properties_create']} to add, {counts['properties_update']} to change, "
+    return (f"{properties_label()}: {counts['properties_create']} to add, {counts['properties_update']} to change, "
             f"{counts['properties_delete']} to delete, {counts['properties_unchanged']} unchanged")
 
 
@@ -84,6 +93,6 @@ DELETED_SHOWN = ("code", "description", "unit_price")
 
 def deleted_fields(change: Change) -> list[tuple[str, Any]]:
     """For a product delete, the fields that say what is deleted (from the live product)."""
-    if change.action != "delete" or change.vendor in PROPERTY_VENDORS or not isinstance(change.live, dict):
+    if change.action != "delete" or is_property_change(change) or not isinstance(change.live, dict):
         return []
     return [(name, change.live[name]) for name in DELETED_SHOWN if change.live.get(name) not in (None, "")]

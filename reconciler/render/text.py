@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from reconciler.apply import ApplyResult, ChangeResult
-from reconciler.plan.model import PROPERTY_VENDORS, Change, Plan, product_action
+from reconciler.plan.model import Change, Plan, is_property_change, product_action
 from reconciler.render.common import (SYMBOL, after, before, clean, counts_line, deleted_fields, grouped,
                                       properties_line, show, title)
 
@@ -21,11 +21,11 @@ def render_plan(plan: Plan) -> str:
     if plan.changes:
         lines.append("reconciler will perform the following actions:\n")
     for key, changes in grouped(plan.changes):
-        if changes[0].vendor in PROPERTY_VENDORS:  # (the product itself is not created or deleted first)
+        if is_property_change(changes[0]):  # (the product itself is not created or deleted first)
             action = product_action(changes)
             lines.append(click.style(f"  {SYMBOL[action]} product {clean(key)}", fg=_COLOUR[action], bold=True))
         for change in changes:
-            indent = "    " if change.vendor in PROPERTY_VENDORS else "  "
+            indent = "    " if is_property_change(change) else "  "
             lines.extend(_change_lines(change, indent))
     for note in plan.notes:
         lines.append(click.style(f"  note: {clean(note)}", dim=True))

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from reconciler.contracts.readycloud import PAGE_SIZE
+from reconciler.vendors.readycloud.contract import PAGE_SIZE
 
 from .readycloud_model import normalise, parse_datetime, represent
 from .responses import BodyError, drf_error, read_json

@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping
 import httpx
 import uvicorn
 
-from reconciler.contracts.readycloud import WRITABLE_FIELDS
+from reconciler.vendors.readycloud.contract import WRITABLE_FIELDS
 
 from .app import DEFAULT_TOKEN, SandboxState, build_app
 from .cobuilder import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, PREFIX as COBUILDER_PREFIX, TOKEN_PATH

@@ -35,7 +35,7 @@ from reconciler.errors import AuthError, ConfigError, ProviderError, ReconcilerE
 from reconciler.plan.model import Change, FieldChange
 from reconciler.progress import NULL, Progress
 from reconciler.providers.base import Provider
-from reconciler.sinks.events import VENDOR, Event, event_for
+from reconciler.sinks.events import Event, announced, event_for
 from reconciler.sinks.outbox import Outbox
 from reconciler.workers import bounded_map
 
@@ -44,7 +44,7 @@ INTENT, READY = "intent", "ready"
 
 def announces(change: Change) -> bool:
     """Whether applying ``change`` produces an event (see :func:`event_for`)."""
-    return change.vendor == VENDOR and change.action in nc.EVENT_FOR_ACTION
+    return announced(change)
 
 
 @dataclass(frozen=True)

@@ -2,32 +2,18 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 import jsonpatch
 from deepdiff import DeepDiff
 
 from reconciler.catalog.model import Catalog, ProductSpec
-from reconciler.contracts import readycloud as rc
-from reconciler.plan.model import SENSITIVE, Change, FieldChange, PlanIssue, fingerprint
+from reconciler.vendors.readycloud import contract as rc
+from reconciler.plan.model import SENSITIVE, Change, FieldChange, PlanIssue, VendorPlan, fingerprint
 from reconciler.plan.normalize import NORMALISED, equal_normalised, normalise_field
 
 VENDOR = "readycloud"
 LiveIndex = Mapping[str, list[dict[str, Any]]]
-
-
-@dataclass
-class VendorPlan:
-    """What one vendor contributes to a plan."""
-
-    changes: list[Change] = field(default_factory=list)
-    unchanged: int = 0
-    unmanaged: int = 0
-    managed_live: int = 0
-    errors: list[PlanIssue] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    context: dict[str, Any] = field(default_factory=dict)
 
 
 def changed_fields(live: Mapping[str, Any], spec: ProductSpec) -> list[str]:

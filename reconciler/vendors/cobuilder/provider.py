@@ -9,16 +9,16 @@ from typing import Any, Callable, Generator, Iterable, Iterator, Mapping, Sequen
 import httpx
 
 from reconciler import endpoints
-from reconciler.catalog.cobuilder import CobuilderSettings
-from reconciler.contracts import cobuilder as cb
+from reconciler.vendors.cobuilder.catalog import CobuilderSettings
+from reconciler.vendors.cobuilder import contract as cb
 from reconciler.errors import AuthError, ConfigError, ProviderError, TransientError
-from reconciler.plan.cobuilder import normalise_values
+from reconciler.vendors.cobuilder.planner import normalise_values
 from reconciler.plan.model import Change
 from reconciler.providers.base import Provider
-from reconciler.providers.pacing import Limits
+from reconciler.pacing import Limits
 from reconciler.progress import NULL, Progress
 from reconciler.workers import bounded_map
-from reconciler.providers.http import (DEFAULT_RETRY, DEFAULT_TIMEOUT, AmbiguousWriteError, Requester, RetryPolicy,
+from reconciler.http import (DEFAULT_RETRY, DEFAULT_TIMEOUT, AmbiguousWriteError, Requester, RetryPolicy,
                                        build_client, raise_for_answer)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from reconciler.catalog.check import Checker, substitute_env
 from reconciler import endpoints
-from reconciler.contracts import cobuilder as cb
+from reconciler.vendors.cobuilder import contract as cb
 from reconciler.errors import Location
 
 

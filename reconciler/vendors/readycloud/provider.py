@@ -12,15 +12,15 @@ import httpx
 
 from reconciler import endpoints
 from reconciler.catalog.model import ReadyCloudSettings
-from reconciler.contracts import readycloud as rc
+from reconciler.vendors.readycloud import contract as rc
 from reconciler.errors import ConfigError, ProviderError
 from reconciler.plan.model import Change
 from reconciler.plan.normalize import equal_normalised
 from reconciler.progress import NULL, Progress
 from reconciler.providers import cache
 from reconciler.providers.base import Provider
-from reconciler.providers.pacing import Limits
-from reconciler.providers.http import (AmbiguousWriteError, Requester, RetryPolicy, DEFAULT_RETRY, build_client,
+from reconciler.pacing import Limits
+from reconciler.http import (AmbiguousWriteError, Requester, RetryPolicy, DEFAULT_RETRY, build_client,
                                        json_answer)
 from reconciler.values import format_datetime, parse_datetime
 from reconciler.workers import Prefetch

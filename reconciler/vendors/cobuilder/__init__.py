@@ -1,0 +1,71 @@
+"""Cobuilder property values: the catalog's ``cobuilder`` section and each
+product's ``cobuilder:`` entry. Modules: :mod:`.contract`, :mod:`.catalog`
+(parse and validate), :mod:`.provider` (values read per product, one write
+per change), :mod:`.planner` (values compared as multisets)."""
+from __future__ import annotations
+
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+from reconciler.vendors.base import Vendor
+
+if TYPE_CHECKING:
+    import httpx
+
+    from reconciler.catalog.model import Catalog
+    from reconciler.plan.model import Change, VendorPlan
+    from reconciler.plan.select import Selection
+    from reconciler.providers.base import Provider
+
+
+class Cobuilder(Vendor):
+    name = "cobuilder"
+    label = "Cobuilder"
+    sections = ("cobuilder",)
+    properties = True
+
+    def configured(self, catalog: Catalog) -> bool:
+        return any(p.cobuilder for p in catalog.products)
+
+    def open(self, catalog: Catalog, stack: ExitStack, *, environ: Mapping[str, str],
+             transport: httpx.BaseTransport | None, parallelism: int, incremental: bool,
+             cache_dir: Any) -> Provider | None:
+        from reconciler.http import RetryPolicy
+        from reconciler.vendors.cobuilder.provider import CobuilderProvider
+        ids = [p.cobuilder.id for p in catalog.products if p.cobuilder is not None]
+        if catalog.cobuilder is None or not ids:
+            return None
+        return stack.enter_context(CobuilderProvider.from_settings(
+            catalog.cobuilder, ids, environ, transport=transport, parallelism=parallelism,
+            retry=RetryPolicy.from_env(environ)))
+
+    def plan(self, catalog: Catalog, live: Any, selection: Selection,
+             selected: Callable[[str], bool] | None = None) -> VendorPlan:
+        from reconciler.vendors.cobuilder.planner import plan_cobuilder
+        return plan_cobuilder(catalog, live or {}, selected or selection)
+
+    def provenance(self, provider: Provider) -> dict[str, Any]:
+        return {"base_url": str(provider.http.client.base_url).rstrip("/")}  # type: ignore[attr-defined]
+
+    def narrow(self, provider: Provider, catalog: Catalog, wanted: Callable[[str], bool]) -> None:
+        provider.product_ids = tuple(sorted({p.cobuilder.id for p in catalog.products  # type: ignore[attr-defined]
+                                             if p.cobuilder is not None and wanted(p.code)}))
+
+    def narrowed(self) -> bool:
+        return True
+
+    def title(self, change: Change) -> str | None:
+        from reconciler.render.common import clean
+        return f"property values of {clean(change.key)} (Cobuilder product {clean(change.resource_id)})"
+
+    def saved_body(self, change: Change, hidden: frozenset[str]) -> Any:
+        from reconciler.plan.model import SENSITIVE_KEY
+        body = change.body
+        if isinstance(body, dict) and hidden:
+            body = {**body, "properties": [
+                {**p, "values": {SENSITIVE_KEY: p.get("propertyGuid")}} if p.get("propertyGuid") in hidden else p
+                for p in body.get("properties", [])]}
+        return body
+
+
+VENDOR = Cobuilder()

@@ -1,0 +1,92 @@
+"""ReadyCloud products: the catalog's ``readycloud`` section and each
+product's own fields. Modules: :mod:`.contract` (the API as documented),
+:mod:`.provider` (listing, incremental refresh, one write per change),
+:mod:`.planner` (creates, updates, deletes by code)."""
+from __future__ import annotations
+
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+from reconciler.vendors.base import Vendor
+
+if TYPE_CHECKING:
+    import httpx
+
+    from reconciler.apply import ChangeResult
+    from reconciler.catalog.model import Catalog
+    from reconciler.plan.model import Plan, VendorPlan
+    from reconciler.plan.select import Selection
+    from reconciler.progress import Progress
+    from reconciler.providers.base import Provider
+
+
+@dataclass(frozen=True)
+class Listed:
+    """The live listing and the comparisons made while it was read."""
+
+    index: Any
+    compared: Any  # reconciler.vendors.readycloud.planner.Prediff
+
+    @property
+    def overlapped(self) -> float:
+        return float(self.compared.seconds)
+
+
+class ReadyCloud(Vendor):
+    name = "readycloud"
+    label = "ReadyCloud"
+    sections = ("readycloud",)
+    announces = True
+    keeps_deleted = True
+
+    def configured(self, catalog: Catalog) -> bool:
+        return catalog.readycloud is not None
+
+    def open(self, catalog: Catalog, stack: ExitStack, *, environ: Mapping[str, str],
+             transport: httpx.BaseTransport | None, parallelism: int, incremental: bool,
+             cache_dir: Any) -> Provider | None:
+        if catalog.readycloud is None:
+            return None
+        return stack.enter_context(self.provider(catalog.readycloud, environ, transport, parallelism,
+                                                 incremental, cache_dir))
+
+    def provider(self, settings: Any, environ: Mapping[str, str], transport: httpx.BaseTransport | None,
+                 parallelism: int, incremental: bool, cache_dir: Path) -> Provider:
+        """A provider for these settings, not yet bound to a catalog's secrets."""
+        from reconciler.http import RetryPolicy
+        from reconciler.vendors.readycloud.provider import ReadyCloudProvider
+        provider = ReadyCloudProvider.from_settings(settings, environ, transport=transport, parallelism=parallelism,
+                                                    retry=RetryPolicy.from_env(environ))
+        provider.cache_dir, provider.incremental = cache_dir, incremental
+        return provider
+
+    def bind(self, provider: Provider, catalog: Catalog) -> None:
+        from reconciler.providers.cache import Secrets
+        provider.secrets = Secrets(catalog)  # type: ignore[attr-defined]  # (kept as digests in its cache)
+
+    def refresh(self, provider: Provider, catalog: Catalog, selection: Selection, progress: Progress) -> Any:
+        from reconciler.gcpause import paused_gc
+        from reconciler.vendors.readycloud.planner import Prediff
+        compared = Prediff(catalog, selection)
+        with paused_gc():  # one big listing of plain data
+            return Listed(provider.refresh(progress, compared.observe), compared)
+
+    def plan(self, catalog: Catalog, live: Any, selection: Selection,
+             selected: Callable[[str], bool] | None = None) -> VendorPlan:
+        from reconciler.vendors.readycloud.planner import plan_readycloud
+        compared = None
+        if isinstance(live, Listed):
+            live, compared = live.index, live.compared
+        return plan_readycloud(catalog, {} if live is None else live, selected or selection, compared)
+
+    def provenance(self, provider: Provider) -> dict[str, Any]:
+        return {"base_url": provider.base_url, "org": provider.org}  # type: ignore[attr-defined]
+
+    def appeared(self, plan: Plan, provider: Provider) -> tuple[ChangeResult, ...]:
+        from reconciler.vendors.readycloud.precreate import appeared
+        return appeared(plan, provider)
+
+
+VENDOR = ReadyCloud()
