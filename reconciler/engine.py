@@ -15,7 +15,8 @@ import httpx
 from reconciler import precreate
 from reconciler.apply import ApplyResult, ChangeResult, apply_plan, phases
 from reconciler.catalog.load import load_catalog
-from reconciler.catalog.model import Catalog, ReadyCloudSettings
+from reconciler.catalog.model import Catalog
+from reconciler.vendors.readycloud.catalog import ReadyCloudSettings
 from reconciler.errors import ConfigError
 from reconciler.gcpause import paused_gc
 from reconciler.plan import Plan, build_plan, planfile

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     import httpx
 
     from reconciler.apply import ChangeResult
-    from reconciler.catalog.model import Catalog
+    from reconciler.catalog.check import Checker
+    from reconciler.catalog.model import Catalog, ProductSpec
+    from reconciler.errors import Location
     from reconciler.plan.model import Change, Plan, VendorPlan
     from reconciler.plan.select import Selection
     from reconciler.progress import Progress
@@ -37,12 +39,28 @@ class Vendor:
     label: str = ""
     #: top-level catalog keys this vendor owns
     sections: tuple[str, ...] = ()
+    #: the key of its own entry inside a product (None: it has none)
+    product_key: str | None = None
     #: its changes set a product's property values (counted apart from products)
     properties: bool = False
     #: its succeeded changes are announced to notification sinks as product events
     announces: bool = False
     #: a delete's saved form keeps the live object it deletes (its ``before``)
     keeps_deleted: bool = False
+
+    def parse_settings(self, data: Mapping[str, Any], check: Checker) -> Any:
+        """Its settings from the catalog's top level ``data`` (problems to
+        ``check``), read before the products; None: not configured (yet)."""
+        return None
+
+    def parse_product(self, section: Any, path: str, location: Location, check: Checker) -> Any:
+        """A product's own entry for this vendor (under :attr:`product_key`), validated."""
+        return section
+
+    def finish_settings(self, settings: Any, data: Mapping[str, Any], products: tuple[ProductSpec, ...],
+                        check: Checker) -> Any:
+        """Its settings once the products are known (rules across products, defaults they imply)."""
+        return settings
 
     def configured(self, catalog: Catalog) -> bool:
         """Whether ``catalog`` asks this vendor for anything (it is then planned)."""

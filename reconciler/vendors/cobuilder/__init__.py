@@ -12,7 +12,9 @@ from reconciler.vendors.base import Vendor
 if TYPE_CHECKING:
     import httpx
 
-    from reconciler.catalog.model import Catalog
+    from reconciler.catalog.check import Checker
+    from reconciler.catalog.model import Catalog, ProductSpec
+    from reconciler.errors import Location
     from reconciler.plan.model import Change, VendorPlan
     from reconciler.plan.select import Selection
     from reconciler.providers.base import Provider
@@ -22,7 +24,20 @@ class Cobuilder(Vendor):
     name = "cobuilder"
     label = "Cobuilder"
     sections = ("cobuilder",)
+    product_key = "cobuilder"
     properties = True
+
+    def parse_product(self, section: Any, path: str, location: Location, check: Checker) -> Any:
+        from reconciler.vendors.cobuilder.catalog import parse_product
+        return parse_product(section, path, location, check)
+
+    def finish_settings(self, settings: Any, data: Mapping[str, Any], products: tuple[ProductSpec, ...],
+                        check: Checker) -> Any:
+        from reconciler.vendors.cobuilder.catalog import _unique_cobuilder_ids, parse_settings
+        if "cobuilder" in data or any(p.cobuilder for p in products):
+            settings = parse_settings(data.get("cobuilder"), check.at(data, "cobuilder", "cobuilder"), check)
+        _unique_cobuilder_ids(products, check)
+        return settings
 
     def configured(self, catalog: Catalog) -> bool:
         return any(p.cobuilder for p in catalog.products)

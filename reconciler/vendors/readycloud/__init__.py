@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     import httpx
 
     from reconciler.apply import ChangeResult
-    from reconciler.catalog.model import Catalog
+    from reconciler.catalog.check import Checker
+    from reconciler.catalog.model import Catalog, ProductSpec
     from reconciler.plan.model import Plan, VendorPlan
     from reconciler.plan.select import Selection
     from reconciler.progress import Progress
@@ -40,6 +41,17 @@ class ReadyCloud(Vendor):
     sections = ("readycloud",)
     announces = True
     keeps_deleted = True
+
+    def parse_settings(self, data: Mapping[str, Any], check: Checker) -> Any:
+        from reconciler.vendors.readycloud.catalog import _readycloud
+        return _readycloud(data, check)  # type: ignore[arg-type]
+
+    def finish_settings(self, settings: Any, data: Mapping[str, Any], products: tuple[ProductSpec, ...],
+                        check: Checker) -> Any:
+        from reconciler.vendors.readycloud.catalog import _readycloud_section_needed
+        if settings is None and "readycloud" not in data:
+            _readycloud_section_needed(products, check)
+        return settings
 
     def configured(self, catalog: Catalog) -> bool:
         return catalog.readycloud is not None

@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 import httpx
 
 from reconciler import endpoints
-from reconciler.catalog.model import ReadyCloudSettings
+from reconciler.vendors.readycloud.catalog import ReadyCloudSettings
 from reconciler.vendors.readycloud import contract as rc
 from reconciler.errors import ConfigError, ProviderError
 from reconciler.plan.model import Change
