@@ -19,10 +19,6 @@ LEFT = {
     "catalog/notify.py": "user.com fields are ReadyCloud product fields",
     "cli.py": "sandbox environment variables, --incremental help",
     "engine.py": "the early listing (load_and_open)",
-    "plan/normalize.py": "ReadyCloud's field normalisation",
-    "plan/rederive.py": "ReadyCloud and Cobuilder checks of a saved change",
-    "providers/cache.py": "the ReadyCloud listing cache",
-    "render/text.py": "the pre-create note",
 }
 
 

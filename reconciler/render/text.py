@@ -80,9 +80,12 @@ def render_apply_summary(result: ApplyResult) -> str:
     lines = [click.style(summary, fg="green" if result.ok else "red", bold=True)]
     for r in result.failed + result.skipped:
         lines.append(f"  {r.status}: {r.change.action} {clean(r.change.key)}: {clean(r.error)}")
-    appeared = sum(r.benign for r in result.skipped)
-    if appeared:
-        lines.append(click.style(f"Note: {appeared} product(s) to create appeared in ReadyCloud since the plan "
+    benign = [r for r in result.skipped if r.benign]
+    if benign:
+        from reconciler.vendors import get
+        where = " and ".join(dict.fromkeys((v.label if (v := get(r.change.vendor)) else r.change.vendor)
+                                           for r in benign))
+        lines.append(click.style(f"Note: {len(benign)} product(s) to create appeared in {where} since the plan "
                                  "(another apply, or someone else, created them) and were not created again; "
                                  "run plan to check them against the catalog.", fg="yellow"))
     return "\n".join(lines)

@@ -98,6 +98,25 @@ class Vendor:
         """Whether :meth:`narrow` applies: re-derivation then plans only the saved plan's products."""
         return False
 
+    def not_asked_for(self, change: Change, spec: ProductSpec | None, catalog: Catalog) -> str | None:
+        """Why the catalog does not ask for a saved ``change`` (None: it does;
+        the saved change must still equal the one a fresh plan makes)."""
+        return None
+
+    def units(self, change: Change) -> frozenset[str]:
+        """The parts of a resource a change is to, when it is to parts (a
+        resource's properties, say); a saved and a fresh change match on them."""
+        return frozenset()
+
+    def saved_title(self, change: Change) -> str:
+        """How re-derivation names a saved change in its messages."""
+        return f"{change.key} ({self.name} id {change.resource_id})" if change.resource_id else change.key
+
+    def moved_on(self, saved: Change, now: list[Change]) -> str | None:
+        """The message for a saved change whose resource now needs other
+        kinds of change (``now``); None: the generic one."""
+        return None
+
     def title(self, change: Change) -> str | None:
         """How a change is titled in a rendered plan (None: as a product change)."""
         return None

@@ -69,6 +69,17 @@ class Cobuilder(Vendor):
     def narrowed(self) -> bool:
         return True
 
+    def not_asked_for(self, change: Change, spec: ProductSpec | None, catalog: Catalog) -> str | None:
+        from reconciler.vendors.cobuilder.rederive import _cobuilder
+        return _cobuilder(change, spec)
+
+    def units(self, change: Change) -> frozenset[str]:
+        return frozenset(f.field.split(".")[0] for f in change.fields)
+
+    def saved_title(self, change: Change) -> str:
+        guids = ", ".join(sorted(self.units(change)))
+        return f"{change.key} (Cobuilder {change.resource_id}, {change.action} of {guids})"
+
     def title(self, change: Change) -> str | None:
         from reconciler.render.common import clean
         return f"property values of {clean(change.key)} (Cobuilder product {clean(change.resource_id)})"

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from reconciler.apply import ChangeResult
     from reconciler.catalog.check import Checker
     from reconciler.catalog.model import Catalog, ProductSpec
-    from reconciler.plan.model import Plan, VendorPlan
+    from reconciler.plan.model import Change, Plan, VendorPlan
     from reconciler.plan.select import Selection
     from reconciler.progress import Progress
     from reconciler.providers.base import Provider
@@ -75,7 +75,7 @@ class ReadyCloud(Vendor):
         return provider
 
     def bind(self, provider: Provider, catalog: Catalog) -> None:
-        from reconciler.providers.cache import Secrets
+        from reconciler.vendors.readycloud.cache import Secrets
         provider.secrets = Secrets(catalog)  # type: ignore[attr-defined]  # (kept as digests in its cache)
 
     def refresh(self, provider: Provider, catalog: Catalog, selection: Selection, progress: Progress) -> Any:
@@ -95,6 +95,20 @@ class ReadyCloud(Vendor):
 
     def provenance(self, provider: Provider) -> dict[str, Any]:
         return {"base_url": provider.base_url, "org": provider.org}  # type: ignore[attr-defined]
+
+    def not_asked_for(self, change: Change, spec: ProductSpec | None, catalog: Catalog) -> str | None:
+        from reconciler.vendors.readycloud.rederive import _readycloud
+        return _readycloud(change, spec, catalog)
+
+    def moved_on(self, saved: Change, now: list[Change]) -> str | None:
+        actions = {c.action for c in now}
+        if actions == {"create"}:
+            return f"{self.saved_title(saved)} was deleted since the plan"
+        if saved.action == "create":
+            ids = ", ".join(str(c.resource_id) for c in now)
+            return (f"{saved.key} was created in ReadyCloud since the plan (id {ids}) and differs from the catalog; "
+                    "the plan would create a duplicate")
+        return None
 
     def appeared(self, plan: Plan, provider: Provider) -> tuple[ChangeResult, ...]:
         from reconciler.vendors.readycloud.precreate import appeared

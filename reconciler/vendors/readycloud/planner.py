@@ -10,7 +10,7 @@ from deepdiff import DeepDiff
 from reconciler.catalog.model import Catalog, ProductSpec
 from reconciler.vendors.readycloud import contract as rc
 from reconciler.plan.model import SENSITIVE, Change, FieldChange, PlanIssue, VendorPlan, fingerprint
-from reconciler.plan.normalize import NORMALISED, equal_normalised, normalise_field
+from reconciler.vendors.readycloud.normalize import NORMALISED, equal_normalised, normalise_field
 
 VENDOR = "readycloud"
 LiveIndex = Mapping[str, list[dict[str, Any]]]

@@ -15,9 +15,9 @@ from reconciler.vendors.readycloud.catalog import ReadyCloudSettings
 from reconciler.vendors.readycloud import contract as rc
 from reconciler.errors import ConfigError, ProviderError
 from reconciler.plan.model import Change
-from reconciler.plan.normalize import equal_normalised
+from reconciler.vendors.readycloud.normalize import equal_normalised
 from reconciler.progress import NULL, Progress
-from reconciler.providers import cache
+from reconciler.vendors.readycloud import cache
 from reconciler.providers.base import Provider
 from reconciler.pacing import Limits
 from reconciler.http import (AmbiguousWriteError, Requester, RetryPolicy, DEFAULT_RETRY, build_client,
