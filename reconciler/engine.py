@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import os
 import time
-from concurrent.futures import Future
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -14,9 +13,8 @@ import httpx
 
 from reconciler import precreate
 from reconciler.apply import ApplyResult, ChangeResult, apply_plan, phases
-from reconciler.catalog.load import load_catalog
+from reconciler.catalog.load import build, read_catalog, vendor_settings
 from reconciler.catalog.model import Catalog
-from reconciler.vendors.readycloud.catalog import ReadyCloudSettings
 from reconciler.errors import ConfigError
 from reconciler.gcpause import paused_gc
 from reconciler.plan import Plan, build_plan, planfile
@@ -26,7 +24,6 @@ from reconciler.progress import NULL, Progress
 from reconciler.providers.base import Provider
 from reconciler.http import RetryPolicy
 from reconciler import vendors
-from reconciler.vendors.readycloud import ReadyCloud
 from reconciler.workers import in_background
 from reconciler.sinks import (DeliveryReport, build_events, default_outbox_path, deliver, missing_credentials,
                              retry_outbox)
@@ -39,13 +36,6 @@ from reconciler.sinks.outbox import Outbox
 def cache_dir(catalog_path: str) -> Path:
     """Where incremental refresh keeps the last listing: ``.reconciler/cache`` next to the catalog."""
     return Path(catalog_path).resolve().parent / ".reconciler" / "cache"
-
-
-def _open_readycloud(settings: ReadyCloudSettings, catalog_path: str, environ: Mapping[str, str],
-                     transport: httpx.BaseTransport | None, parallelism: int, incremental: bool) -> Provider:
-    vendor = vendors.get("readycloud")
-    assert isinstance(vendor, ReadyCloud)
-    return vendor.provider(settings, environ, transport, parallelism, incremental, cache_dir(catalog_path))
 
 
 def open_providers(catalog: Catalog, stack: ExitStack, *, environ: Mapping[str, str] = os.environ,
@@ -68,59 +58,55 @@ def open_providers(catalog: Catalog, stack: ExitStack, *, environ: Mapping[str, 
 
 
 #: Catalog size (bytes) from which its products' validation overlaps the
-#: ReadyCloud listing (1 MiB, about 5,000 products: a load of 0.1 s or more).
+#: vendors' reading (1 MiB, about 5,000 products: a load of 0.1 s or more).
 EARLY_LISTING_FROM = 1 << 20
 
 
 def load_and_open(catalog_path: str, stack: ExitStack, *, environ: Mapping[str, str] = os.environ,
                   transport: httpx.BaseTransport | None = None, parallelism: int = 8,
                   incremental: bool = False) -> tuple[Catalog, dict[str, Provider]]:
-    """:func:`load_catalog` and :func:`open_providers`, with the ReadyCloud
-    client made (in a thread) as soon as the catalog's ``readycloud`` section
-    is read, and its full listing begun then: the pages arrive while the
-    products are being validated (the listing is most of a plan's time; the
-    load most of the rest). The listing only for a catalog large enough for
-    that to matter (:data:`EARLY_LISTING_FROM`): a smaller one is validated
-    before any request. An invalid catalog stops the listing, which has only
-    read."""
-    early: list[tuple[ReadyCloudSettings, Future[Provider | None]]] = []
+    """Load the catalog and open its providers, in stages: parse the file;
+    start each vendor whose settings it declares (in a thread: making an HTTP
+    client loads the TLS certificates), which for a catalog large enough for
+    it to matter (:data:`EARLY_LISTING_FROM`) begins reading live state; then
+    validate the products meanwhile. A smaller catalog is validated before
+    any request. An invalid catalog stops what was started, which has only read."""
+    source = read_catalog(catalog_path)
+    read = len(source.text) >= EARLY_LISTING_FROM
+    declared = vendor_settings(source, environ)
+    started = {}
+    for vendor in vendors.registered():
+        if vendor.name in declared:
+            settings = declared[vendor.name]
+            started[vendor.name] = (settings, in_background(functools.partial(
+                _start, vendor, settings, catalog_path, environ, transport, parallelism, incremental, read),
+                f"{vendor.name}-open"))
     try:
-        large = os.path.getsize(catalog_path) >= EARLY_LISTING_FROM
-    except OSError:
-        large = False  # (load_catalog says what is wrong with the path)
-
-    def open_early(settings: ReadyCloudSettings) -> Provider | None:
-        try:
-            provider = _open_readycloud(settings, catalog_path, environ, transport, parallelism, incremental)
-        except ConfigError:
-            return None  # missing credentials are reported after the catalog's own problems
-        if large and not incremental:  # (incremental: a short listing of what changed, nothing to gain)
-            provider.start_listing()  # type: ignore[attr-defined]
-        return provider
-
-    def start(settings: ReadyCloudSettings) -> None:
-        # In a thread: making an HTTP client loads the TLS certificates, tens
-        # of milliseconds, for a small catalog as long as its whole load.
-        early.append((settings, in_background(functools.partial(open_early, settings), "readycloud-open")))
-
-    try:
-        catalog = load_catalog(catalog_path, environ, on_readycloud=start)
+        catalog = build(source, environ)
     except BaseException:
-        for _, opening in early:
+        for _, opening in started.values():
             if opening.exception() is None and (provider := opening.result()) is not None:
                 provider.close()
         raise
-    readycloud = None
-    for settings, opening in early:
+    del source
+    opened = {}
+    for name, (settings, opening) in started.items():
         provider = opening.result()
-        if provider is None:
-            continue
-        if settings == catalog.readycloud:
-            readycloud = stack.enter_context(provider)
-        else:  # read ahead from the catalog's first lines, which the whole catalog says otherwise
+        if provider is not None and settings == catalog.settings.get(name):
+            opened[name] = stack.enter_context(provider)
+        elif provider is not None:
             provider.close()
     return catalog, open_providers(catalog, stack, environ=environ, transport=transport, parallelism=parallelism,
-                                   incremental=incremental, opened={"readycloud": readycloud} if readycloud else {})
+                                   incremental=incremental, opened=opened)
+
+
+def _start(vendor: vendors.Vendor, settings: Any, catalog_path: str, environ: Mapping[str, str],
+           transport: httpx.BaseTransport | None, parallelism: int, incremental: bool, read: bool) -> Provider | None:
+    try:
+        return vendor.start(settings, environ=environ, transport=transport, parallelism=parallelism,
+                            incremental=incremental, cache_dir=cache_dir(catalog_path), read=read)
+    except ConfigError:
+        return None  # missing credentials are reported after the catalog's own problems
 
 
 def refresh_and_plan(catalog: Catalog, providers: Mapping[str, Provider],

@@ -14,11 +14,10 @@ ROOT = Path(reconciler.__file__).parent
 VENDOR_NAME = re.compile(r"readycloud|cobuilder", re.IGNORECASE)
 #: core modules that still name a vendor, each with what is left to move behind the seam
 LEFT = {
-    "catalog/load.py": "a product's own fields are ReadyCloud's; the early listing's settings",
+    "catalog/load.py": "a product's own fields are ReadyCloud's (validated here, not in the vendor package)",
     "catalog/model.py": "shorthands catalog.readycloud / .cobuilder / ProductSpec.manages_readycloud",
     "catalog/notify.py": "user.com fields are ReadyCloud product fields",
     "cli.py": "sandbox environment variables, --incremental help",
-    "engine.py": "the early listing (load_and_open)",
 }
 
 

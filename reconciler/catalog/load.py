@@ -8,9 +8,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from reconciler.catalog.check import Checker, did_you_mean, quote_number, substitute_env
 from reconciler.catalog.notify import parse_notify
@@ -22,14 +23,12 @@ from reconciler.vendors.readycloud import contract as rc
 from reconciler.errors import CatalogError, Location, Problem
 from reconciler.gcpause import paused_gc
 from reconciler import values
-from reconciler.vendors import Vendor, get, registered
+from reconciler.vendors import Vendor, registered
 
 #: top-level keys of the catalog itself (each vendor adds its sections, before these)
 TOP_LEVEL_KEYS = ("products", "policy", "notify", "sensitive")
 PRODUCT_META_KEYS = ("absent", "sensitive")
 PRODUCT_KEYS = frozenset(rc.WRITABLE_FIELDS) | frozenset(PRODUCT_META_KEYS)
-#: the vendor whose settings ``on_readycloud`` is given
-EARLY_VENDOR = "readycloud"
 _CUSTOM_FIELD_KEYS = frozenset(("value", "type"))
 _NONE: frozenset[str] = frozenset()
 _NO_SECTIONS: Mapping[str, Any] = MappingProxyType({})
@@ -98,17 +97,22 @@ _TYPE_CHECKS: dict[str, tuple[tuple[type, ...], str]] = {
 }
 
 
-def load_catalog(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None,
-                 on_readycloud: Callable[[Any], None] | None = None) -> Catalog:
-    """Read, parse and validate a catalog file; ``${VAR}``s come from ``environ``
-    (default: the process environment). Raises :class:`CatalogError`.
+@dataclass(frozen=True)
+class Source:
+    """A catalog file read and parsed: the first stage of loading (then
+    :func:`vendor_settings`, then :func:`build`)."""
 
-    ``on_readycloud`` is called (once) with the ``readycloud`` settings as soon
-    as they are known, before the products are parsed and validated: the
-    engine starts the live listing then, to overlap it with the rest of the
-    load. Settings declared before ``products:`` are read from those lines
-    alone, ahead of the whole parse: a guess, which the caller compares with
-    the loaded catalog's. The catalog may still turn out invalid after it."""
+    filename: str
+    digest: str
+    text: str
+    #: the fast parse's document (plain dicts and lists, products streamed), if it took the file
+    data: Any = None
+    fast: bool = False
+
+
+def read_catalog(path: str | os.PathLike[str]) -> Source:
+    """Read and parse a catalog file (the fast parser; :func:`build` falls
+    back to the located one for messages). Raises :class:`CatalogError`."""
     filename = str(path)
     try:
         raw = Path(path).read_bytes()
@@ -118,63 +122,45 @@ def load_catalog(path: str | os.PathLike[str], environ: Mapping[str, str] | None
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise CatalogError([Problem(Location(filename), f"not UTF-8 text ({exc.reason})")]) from None
-    digest = hashlib.sha256(raw).hexdigest()
-    with paused_gc():
-        return _parse_and_build(text, filename, digest, environ, _once(on_readycloud))
-
-
-def _once(callback: Callable[[Any], None] | None) -> Callable[[Any], None] | None:
-    """``callback`` called at most once (the fast path may give way to the located one)."""
-    if callback is None:
-        return None
-    called: list[bool] = []
-
-    def once(settings: Any) -> None:
-        if not called:
-            called.append(True)
-            callback(settings)
-    return once
-
-
-def _parse_and_build(text: str, filename: str, digest: str, environ: Mapping[str, str] | None,
-                     on_readycloud: Callable[[Any], None] | None) -> Catalog:
-    if on_readycloud is not None:
-        _settings_ahead(text, filename, environ, on_readycloud)
     parsed, data = fastyaml.parse_fast(text, stream=True)
-    if parsed:  # the fast path: no line numbers, found later only if a message needs one
-        try:
-            # (the text itself is not kept: it is read again if a message needs a line)
-            lines = LineFinder(filename, functools.partial(_text_if_unchanged, filename, digest))
-            return build_catalog(data, filename, digest, environ, lines, consume=True, on_readycloud=on_readycloud)
-        except (CatalogError, fastyaml.Declined):
-            pass  # validate again below, on the located parse, so every problem has its line
-    data = load_yaml(text, filename)
-    return build_catalog(data, filename, digest, environ, LineFinder(filename, located=data),
-                         on_readycloud=on_readycloud)
+    return Source(filename, hashlib.sha256(raw).hexdigest(), text, data if parsed else None, parsed)
 
 
-_HEAD_MAX = 16 * 1024
+def vendor_settings(source: Source, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Each vendor's settings as the parsed document declares them, before
+    its products are validated (so that reading live state can begin); a
+    vendor whose settings have a problem is left out (:func:`build` reports it)."""
+    if not source.fast or not isinstance(source.data, dict):
+        return {}
+    found = {}
+    for vendor in registered():
+        check = Checker(source.filename, environ)
+        settings = vendor.parse_settings(source.data, check)
+        if settings is not None and not check.problems:
+            found[vendor.name] = settings
+    return found
 
 
-def _settings_ahead(text: str, filename: str, environ: Mapping[str, str] | None,
-                    on_readycloud: Callable[[Any], None]) -> None:
-    """``on_readycloud`` with the ``readycloud`` settings of the lines before
-    the top-level ``products:`` key, parsed on their own (a few lines: well
-    under a millisecond, where a large catalog's whole parse takes tens)."""
-    head = fastyaml.head(text)
-    if head is None or "readycloud" not in head or len(head) > _HEAD_MAX:
-        return  # (a long head: PyYAML would take longer than the whole fast parse)
-    try:
-        data = load_yaml(head, filename)
-    except CatalogError:
-        return  # (the whole parse says what is wrong)
-    if not isinstance(data, dict):
-        return
-    check = Checker(filename, environ)
-    vendor = get(EARLY_VENDOR)
-    settings = vendor.parse_settings(data, check) if vendor is not None else None
-    if settings is not None and not check.problems:
-        on_readycloud(settings)
+def build(source: Source, environ: Mapping[str, str] | None = None) -> Catalog:
+    """Validate a parsed catalog into a :class:`Catalog`; ``${VAR}``s come from
+    ``environ`` (default: the process environment). Raises :class:`CatalogError`."""
+    filename, digest = source.filename, source.digest
+    with paused_gc():
+        if source.fast:  # the fast path: no line numbers, found later only if a message needs one
+            try:
+                # (the text itself is not kept: it is read again if a message needs a line)
+                lines = LineFinder(filename, functools.partial(_text_if_unchanged, filename, digest))
+                return build_catalog(source.data, filename, digest, environ, lines, consume=True)
+            except (CatalogError, fastyaml.Declined):
+                pass  # validate again below, on the located parse, so every problem has its line
+        data = load_yaml(source.text, filename)
+        return build_catalog(data, filename, digest, environ, LineFinder(filename, located=data))
+
+
+def load_catalog(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> Catalog:
+    """Read, parse and validate a catalog file; ``${VAR}``s come from ``environ``
+    (default: the process environment). Raises :class:`CatalogError`."""
+    return build(read_catalog(path), environ)
 
 
 def _text_if_unchanged(filename: str, digest: str) -> str | None:
@@ -187,8 +173,7 @@ def _text_if_unchanged(filename: str, digest: str) -> str | None:
 
 
 def build_catalog(data: Any, filename: str, digest: str, environ: Mapping[str, str] | None = None,
-                  lines: LineFinder | None = None, consume: bool = False,
-                  on_readycloud: Callable[[Any], None] | None = None) -> Catalog:
+                  lines: LineFinder | None = None, consume: bool = False) -> Catalog:
     """Validate parsed YAML into a :class:`Catalog`. ``consume``: drop each
     product entry from ``data`` once it is built, so that the parsed document
     and the catalog are not both held in full (a large catalog's peak memory)."""
@@ -200,9 +185,6 @@ def build_catalog(data: Any, filename: str, digest: str, environ: Mapping[str, s
     vendors = registered()
     check.unknown_keys(data, (*(s for v in vendors for s in v.sections), *TOP_LEVEL_KEYS), "")
     settings = {vendor.name: vendor.parse_settings(data, check) for vendor in vendors}
-    early = settings.get(EARLY_VENDOR)
-    if early is not None and not check.problems and on_readycloud is not None:
-        on_readycloud(early)
     sensitive = _catalog_sensitive(data, check)
     products = _products(data, check, consume, sensitive, vendors)
     for vendor in vendors:

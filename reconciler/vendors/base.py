@@ -73,6 +73,14 @@ class Vendor:
         None when the catalog needs nothing read from it."""
         return None
 
+    def start(self, settings: Any, *, environ: Mapping[str, str], transport: httpx.BaseTransport | None,
+              parallelism: int, incremental: bool, cache_dir: Any, read: bool) -> Provider | None:
+        """A provider made from this vendor's settings alone, before the
+        catalog's products are validated (None: it needs the products);
+        ``read``: begin reading its live state in the background. The caller
+        closes it if the catalog turns out invalid."""
+        return None
+
     def bind(self, provider: Provider, catalog: Catalog) -> None:
         """Tell ``provider`` (opened here or ahead of the catalog) what of ``catalog`` it needs."""
 

@@ -64,6 +64,13 @@ class ReadyCloud(Vendor):
         return stack.enter_context(self.provider(catalog.readycloud, environ, transport, parallelism,
                                                  incremental, cache_dir))
 
+    def start(self, settings: Any, *, environ: Mapping[str, str], transport: httpx.BaseTransport | None,
+              parallelism: int, incremental: bool, cache_dir: Any, read: bool) -> Provider | None:
+        provider = self.provider(settings, environ, transport, parallelism, incremental, cache_dir)
+        if read and not incremental:  # (incremental: a short listing of what changed, nothing to gain)
+            provider.start_listing()  # type: ignore[attr-defined]
+        return provider
+
     def provider(self, settings: Any, environ: Mapping[str, str], transport: httpx.BaseTransport | None,
                  parallelism: int, incremental: bool, cache_dir: Path) -> Provider:
         """A provider for these settings, not yet bound to a catalog's secrets."""
