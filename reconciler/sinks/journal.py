@@ -250,8 +250,8 @@ class _Journaled(Provider):
     def __init__(self, inner: Provider, journal: WriteAhead) -> None:
         self.inner, self.journal, self.name = inner, journal, inner.name
 
-    def refresh(self, progress: Progress = NULL, observe: Any = None) -> Any:
-        return self.inner.refresh(progress, observe)
+    def refresh(self, progress: Progress = NULL) -> Any:
+        return self.inner.refresh(progress)
 
     def execute(self, change: Change) -> Any:
         self.journal.before(change)

@@ -75,10 +75,10 @@ def test_prune_never_deletes_a_product_declared_only_for_cobuilder() -> None:
 
 
 def test_comparing_pages_as_they_arrive_gives_the_same_plan() -> None:
-    """Prediff settles unchanged products while the listing is read; whatever
+    """Pages compared as they are read settle unchanged products ahead; whatever
     it saw (duplicates, tombstones, other selections), the plan is the same."""
     from reconciler.vendors.readycloud import Listed
-    from reconciler.vendors.readycloud.planner import Prediff
+    from reconciler.vendors.readycloud.planner import PageComparison
     from reconciler.plan.select import ALL, Selection
 
     c = catalog("policy: {prune: true, scope: ['*'], max_delete_percent: 100}\nproducts:\n"
@@ -91,9 +91,9 @@ def test_comparing_pages_as_they_arrive_gives_the_same_plan() -> None:
     for product in (p for page in pages for p in page):
         index.setdefault(str(product["code"]), []).append(product)
     for selection in (ALL, Selection(("A", "B", "D")), Selection((), ("A",))):
-        prediff = Prediff(c, selection)
+        prediff = PageComparison(c, selection)
         for page in pages:
-            prediff.observe(page)
+            prediff.add(page)
         with_prediff = build_plan(c, {"readycloud": Listed(index, prediff)}, selection)
         without = build_plan(c, {"readycloud": index}, selection)
         assert with_prediff == without

@@ -38,7 +38,7 @@ class Recording(Provider):
         self.seen: dict[str, set[str]] = {}
         self.lock = threading.Lock()
 
-    def refresh(self, progress: Any = None, observe: Any = None) -> Any:
+    def refresh(self, progress: Any = None) -> Any:
         return {}
 
     def execute(self, change: Change) -> Any:

@@ -31,7 +31,7 @@ class FakeProvider(Provider):
         self.base_url = f"memory://{shop}"
         self.writes: list[tuple[str, str]] = []
 
-    def refresh(self, progress: Progress = NULL, observe: Any = None) -> dict[str, int]:
+    def refresh(self, progress: Progress = NULL) -> dict[str, int]:
         return dict(SHOPS.setdefault(self.shop, {}))
 
     def execute(self, change: Change) -> Any:

@@ -165,8 +165,7 @@ class CobuilderProvider(Provider):
             return ProviderError(self.name, f"unexpected answer for product {product_id}")
         return content
 
-    def refresh(self, progress: Progress = NULL,
-                observe: Callable[[Sequence[Any]], None] | None = None) -> Answers:
+    def refresh(self, progress: Progress = NULL) -> Answers:
         """Every declared product's values, read concurrently with a bound."""
         task = progress.task("Reading Cobuilder property values", len(self.product_ids),
                              eta_hint=self.http.eta("read", len(self.product_ids)))

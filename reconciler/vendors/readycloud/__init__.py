@@ -28,7 +28,7 @@ class Listed:
     """The live listing and the comparisons made while it was read."""
 
     index: Any
-    compared: Any  # reconciler.vendors.readycloud.planner.Prediff
+    compared: Any  # reconciler.vendors.readycloud.planner.PageComparison
 
     @property
     def overlapped(self) -> float:
@@ -86,11 +86,17 @@ class ReadyCloud(Vendor):
         provider.secrets = Secrets(catalog)  # type: ignore[attr-defined]  # (kept as digests in its cache)
 
     def refresh(self, provider: Provider, catalog: Catalog, selection: Selection, progress: Progress) -> Any:
+        """The listing, each page compared with the catalog as it arrives."""
         from reconciler.gcpause import paused_gc
-        from reconciler.vendors.readycloud.planner import Prediff
-        compared = Prediff(catalog, selection)
+        from reconciler.vendors.readycloud.planner import PageComparison
+        compared = PageComparison(catalog, selection)
+        reading = provider.read(progress)  # type: ignore[attr-defined]
         with paused_gc():  # one big listing of plain data
-            return Listed(provider.refresh(progress, compared.observe), compared)
+            while True:
+                try:
+                    compared.add(next(reading))
+                except StopIteration as done:
+                    return Listed(done.value, compared)
 
     def plan(self, catalog: Catalog, live: Any, selection: Selection,
              selected: Callable[[str], bool] | None = None) -> VendorPlan:
