@@ -16,7 +16,6 @@ from reconciler.apply import ApplyResult, ChangeResult, apply_plan, phases
 from reconciler.catalog.load import build, read_catalog, vendor_settings
 from reconciler.catalog.model import Catalog
 from reconciler.errors import ConfigError
-from reconciler.gcpause import paused_gc
 from reconciler.plan import Plan, build_plan, planfile
 from reconciler.plan.rederive import Rederived, rederive
 from reconciler.plan.select import ALL, Selection
@@ -122,8 +121,7 @@ def refresh_and_plan(catalog: Catalog, providers: Mapping[str, Provider],
         if provider is not None:
             live[vendor.name] = vendor.refresh(provider, catalog, selection, progress)
     refreshed = time.perf_counter()
-    with paused_gc():
-        plan = build_plan(catalog, live, selection, only)
+    plan = build_plan(catalog, live, selection, only)
     if phases is not None:  # seconds per phase, for the benchmark
         overlapped = sum(float(getattr(state, "overlapped", 0.0)) for state in live.values())
         phases.update(refresh=refreshed - started, prediff=overlapped, diff=time.perf_counter() - refreshed)

@@ -21,7 +21,6 @@ from reconciler.catalog import fastyaml
 from reconciler.catalog.yamlload import LineFinder, LocDict, LocList, load_yaml
 from reconciler.vendors.readycloud import contract as rc
 from reconciler.errors import CatalogError, Location, Problem
-from reconciler.gcpause import paused_gc
 from reconciler import values
 from reconciler.vendors import Vendor, registered
 
@@ -145,16 +144,15 @@ def build(source: Source, environ: Mapping[str, str] | None = None) -> Catalog:
     """Validate a parsed catalog into a :class:`Catalog`; ``${VAR}``s come from
     ``environ`` (default: the process environment). Raises :class:`CatalogError`."""
     filename, digest = source.filename, source.digest
-    with paused_gc():
-        if source.fast:  # the fast path: no line numbers, found later only if a message needs one
-            try:
-                # (the text itself is not kept: it is read again if a message needs a line)
-                lines = LineFinder(filename, functools.partial(_text_if_unchanged, filename, digest))
-                return build_catalog(source.data, filename, digest, environ, lines, consume=True)
-            except (CatalogError, fastyaml.Declined):
-                pass  # validate again below, on the located parse, so every problem has its line
-        data = load_yaml(source.text, filename)
-        return build_catalog(data, filename, digest, environ, LineFinder(filename, located=data))
+    if source.fast:  # the fast path: no line numbers, found later only if a message needs one
+        try:
+            # (the text itself is not kept: it is read again if a message needs a line)
+            lines = LineFinder(filename, functools.partial(_text_if_unchanged, filename, digest))
+            return build_catalog(source.data, filename, digest, environ, lines, consume=True)
+        except (CatalogError, fastyaml.Declined):
+            pass  # validate again below, on the located parse, so every problem has its line
+    data = load_yaml(source.text, filename)
+    return build_catalog(data, filename, digest, environ, LineFinder(filename, located=data))
 
 
 def load_catalog(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> Catalog:

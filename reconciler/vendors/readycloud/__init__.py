@@ -87,16 +87,14 @@ class ReadyCloud(Vendor):
 
     def refresh(self, provider: Provider, catalog: Catalog, selection: Selection, progress: Progress) -> Any:
         """The listing, each page compared with the catalog as it arrives."""
-        from reconciler.gcpause import paused_gc
         from reconciler.vendors.readycloud.planner import PageComparison
         compared = PageComparison(catalog, selection)
         reading = provider.read(progress)  # type: ignore[attr-defined]
-        with paused_gc():  # one big listing of plain data
-            while True:
-                try:
-                    compared.add(next(reading))
-                except StopIteration as done:
-                    return Listed(done.value, compared)
+        while True:
+            try:
+                compared.add(next(reading))
+            except StopIteration as done:
+                return Listed(done.value, compared)
 
     def plan(self, catalog: Catalog, live: Any, selection: Selection,
              selected: Callable[[str], bool] | None = None) -> VendorPlan:
