@@ -17,7 +17,7 @@ from reconciler import engine
 from reconciler import lock as apply_lock
 from reconciler.catalog.load import load_catalog
 from reconciler.catalog.model import Catalog
-from reconciler.errors import ApplyError, CatalogError, ReconcilerError
+from reconciler.errors import CatalogError, ReconcilerError
 from reconciler.plan import Plan, planfile
 from reconciler.plan.select import Selection
 from reconciler.render import json as render_json
@@ -408,9 +408,6 @@ def main(argv: list[str] | None = None) -> int:
                    err=True)
         for problem in problems:
             click.echo(f"  {clean(problem)}", err=True)
-        return EXIT_ERROR
-    except ApplyError as exc:
-        click.echo(f"Error: {clean(exc, lines=True)}", err=True)
         return EXIT_ERROR
     except ReconcilerError as exc:
         click.echo(f"Error: {clean(exc, lines=True)}", err=True)

@@ -103,7 +103,7 @@ class Checker:
         return ok
 
 
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def substitute_env(value: str, location: Location, checker: Checker) -> tuple[str, bool]:
@@ -119,7 +119,7 @@ def substitute_env(value: str, location: Location, checker: Checker) -> tuple[st
             return ""
         return checker.environ[name]
 
-    result = _VAR.sub(repl, value)
+    result = ENV_VAR.sub(repl, value)
     for name in missing:
         checker.add(location, f"environment variable {name} is not set")
     return result, True

@@ -14,13 +14,12 @@ unresolved; ``apply`` and ``notify`` refuse to start while any is missing
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from reconciler import endpoints
-from reconciler.catalog.check import Checker, did_you_mean, substitute_env
+from reconciler.catalog.check import ENV_VAR, Checker, did_you_mean, substitute_env
 from reconciler.catalog.model import frozen
 from reconciler.contracts import notify as nc
 from reconciler.vendors.readycloud.contract import WRITABLE_FIELDS
@@ -31,7 +30,6 @@ WEBHOOK_KEYS = ("url", "secret", "events")
 USERCOM_KEYS = ("base_url", "event_type", *nc.USERCOM_ATTRIBUTIONS, "attributes")
 VOUCHERIFY_KEYS = ("base_url", "event", "customer")
 Section = dict[Any, Any]  # a LocDict from the YAML loader
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 #: Product fields user.com can take as attributes (scalars; custom_fields is an object).
 USERCOM_ATTRIBUTE_FIELDS = tuple(name for name, kind in WRITABLE_FIELDS.items() if kind != "object")
 
@@ -148,7 +146,7 @@ def _optional_section(section: Section, key: str, parse: Any, check: Checker) ->
 
 def _unset(value: str, path: str, check: Checker) -> UnsetEnv:
     """The ``${VAR}``s of ``value`` that the environment does not set, each with ``path``."""
-    return tuple((name, path) for name in dict.fromkeys(_VAR.findall(value)) if name not in check.environ)
+    return tuple((name, path) for name in dict.fromkeys(ENV_VAR.findall(value)) if name not in check.environ)
 
 
 def _url(container: Section, key: str, path: str, check: Checker,
@@ -219,7 +217,7 @@ def _secret(entry: Section, path: str, check: Checker) -> tuple[Secret | None, t
     """The secret (None if not usable), the variables it comes from, and those not set."""
     loc = check.at(entry, "secret", f"{path}.secret")
     value = entry["secret"]
-    names = tuple(_VAR.findall(value)) if isinstance(value, str) else ()
+    names = tuple(ENV_VAR.findall(value)) if isinstance(value, str) else ()
     if not names:
         # Never echo the value: it may be a secret typed into the file.
         check.add(loc, "secret must come from the environment, like ${WEBHOOK_SECRET}; "

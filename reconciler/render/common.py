@@ -5,9 +5,8 @@ import json
 import re
 from typing import Any
 
-from reconciler.plan.model import Change, FieldChange, is_property_change
+from reconciler.plan.model import SENSITIVE, Change, FieldChange, is_property_change
 
-SENSITIVE = "(sensitive)"
 SYMBOL = {"create": "+", "update": "~", "delete": "-"}
 VERB = {"create": "create", "update": "update", "delete": "delete"}
 

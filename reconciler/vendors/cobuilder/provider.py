@@ -78,7 +78,7 @@ class ClientCredentialsAuth(httpx.Auth):
             yield request
 
 
-class Answers(Mapping[int, "list[dict[str, Any]] | ProviderError"]):
+class ValuesByProduct(Mapping[int, "list[dict[str, Any]] | ProviderError"]):
     """Each product's property values as the server sent them (its JSON
     bytes), decoded when asked for: a plan of 100,000 products reads each
     answer once, and the decoded objects of all of them would take three
@@ -165,7 +165,7 @@ class CobuilderProvider(Provider):
             return ProviderError(self.name, f"unexpected answer for product {product_id}")
         return content
 
-    def refresh(self, progress: Progress = NULL) -> Answers:
+    def refresh(self, progress: Progress = NULL) -> ValuesByProduct:
         """Every declared product's values, read concurrently with a bound."""
         task = progress.task("Reading Cobuilder property values", len(self.product_ids),
                              eta_hint=self.http.eta("read", len(self.product_ids)))
@@ -177,7 +177,7 @@ class CobuilderProvider(Provider):
                 task.advance()
 
         try:
-            return Answers(dict(zip(self.product_ids, bounded_map(read, self.product_ids, self.parallelism,
+            return ValuesByProduct(dict(zip(self.product_ids, bounded_map(read, self.product_ids, self.parallelism,
                                                                   "cobuilder"))))
         finally:
             task.close()

@@ -13,7 +13,8 @@ from reconciler.plan.model import SENSITIVE, Change, FieldChange, PlanIssue, Ven
 from reconciler.vendors.readycloud.normalize import NORMALISED, equal_normalised, normalise_field
 
 VENDOR = "readycloud"
-LiveIndex = Mapping[str, list[dict[str, Any]]]
+#: live products by code (a list: codes are not unique), as the provider's LiveIndex holds them
+LiveProducts = Mapping[str, list[dict[str, Any]]]
 
 
 def changed_fields(live: Mapping[str, Any], spec: ProductSpec) -> list[str]:
@@ -104,7 +105,7 @@ class PageComparison:
                 and self._specs.get(spec.code) is spec)
 
 
-def plan_readycloud(catalog: Catalog, live: LiveIndex, selected: Callable[[str], bool],
+def plan_readycloud(catalog: Catalog, live: LiveProducts, selected: Callable[[str], bool],
                     compared: PageComparison | None = None) -> VendorPlan:
     """The plan's ReadyCloud part. ``compared``: the live products' comparisons
     made while they were read (for this selection); made here if not."""
@@ -172,7 +173,7 @@ def plan_readycloud(catalog: Catalog, live: LiveIndex, selected: Callable[[str],
     return result
 
 
-def _context(live: LiveIndex) -> dict[str, Any]:
+def _context(live: LiveProducts) -> dict[str, Any]:
     """What a saved plan needs to check its freshness cheaply: the count, the
     listing's watermark (None: the check lists everything), and the products
     already stamped at or after it (to tell new products from known ones)."""
