@@ -16,8 +16,6 @@ VENDOR_NAME = re.compile(r"readycloud|cobuilder", re.IGNORECASE)
 LEFT = {
     "catalog/load.py": "a product's own fields are ReadyCloud's (validated here, not in the vendor package)",
     "catalog/model.py": "shorthands catalog.readycloud / .cobuilder / ProductSpec.manages_readycloud",
-    "catalog/notify.py": "user.com fields are ReadyCloud product fields",
-    "cli.py": "sandbox environment variables, --incremental help",
 }
 
 

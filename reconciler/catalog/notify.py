@@ -22,7 +22,7 @@ from reconciler import endpoints
 from reconciler.catalog.check import ENV_VAR, Checker, did_you_mean, substitute_env
 from reconciler.catalog.model import frozen
 from reconciler.contracts import notify as nc
-from reconciler.vendors.readycloud.contract import WRITABLE_FIELDS
+from reconciler.vendors import registered
 from reconciler.errors import Location
 
 NOTIFY_KEYS = ("webhooks", "usercom", "voucherify")
@@ -31,7 +31,6 @@ USERCOM_KEYS = ("base_url", "event_type", *nc.USERCOM_ATTRIBUTIONS, "attributes"
 VOUCHERIFY_KEYS = ("base_url", "event", "customer")
 Section = dict[Any, Any]  # a LocDict from the YAML loader
 #: Product fields user.com can take as attributes (scalars; custom_fields is an object).
-USERCOM_ATTRIBUTE_FIELDS = tuple(name for name, kind in WRITABLE_FIELDS.items() if kind != "object")
 
 
 class Secret:
@@ -320,13 +319,18 @@ def _attributes(section: Section, loc: Location, check: Checker) -> tuple[str, .
         check.add(list_loc, "attributes must be a list of product field names")
         return None
     ok = True
+    # (the fields of the products announced: those of the vendors whose changes are events)
+    announced = [v for v in registered() if v.announces]
+    fields = {name: kind for v in announced for name, kind in v.product_fields.items()}
+    attributes = tuple(name for name, kind in fields.items() if kind != "object")
+    whose = " / ".join(v.label for v in announced)
     for index, name in enumerate(value):
-        if name not in USERCOM_ATTRIBUTE_FIELDS:
+        if name not in attributes:
             ok = False
-            hint = (" (an object; user.com attributes are single values)" if name in WRITABLE_FIELDS
-                    else did_you_mean(str(name), USERCOM_ATTRIBUTE_FIELDS))
+            hint = (" (an object; user.com attributes are single values)" if name in fields
+                    else did_you_mean(str(name), attributes))
             check.add(check.at(value, index, f"notify.usercom.attributes[{index}]"),
-                      f"{name!r} is not a ReadyCloud product field user.com can take{hint}")
+                      f"{name!r} is not a {whose} product field user.com can take{hint}")
     return tuple(dict.fromkeys(value)) if ok else None
 
 

@@ -41,6 +41,8 @@ class Vendor:
     sections: tuple[str, ...] = ()
     #: the key of its own entry inside a product (None: it has none)
     product_key: str | None = None
+    #: the product fields it manages, name -> kind (what an announced product's event carries)
+    product_fields: Mapping[str, str] = {}
     #: its changes set a product's property values (counted apart from products)
     properties: bool = False
     #: its succeeded changes are announced to notification sinks as product events
@@ -142,6 +144,11 @@ class Vendor:
         results (checked right before applying; default: none checked)."""
         return ()
 
-    def sandbox_routes(self, store: Any) -> list[Any]:
-        """The sandbox simulator's routes for this vendor (none by default)."""
-        return []
+    #: where the sandbox serves this vendor's simulator (None: it has none)
+    sandbox_path: str | None = None
+
+    def sandbox_environ(self, box: Any) -> dict[str, str | None]:
+        """The environment pointing this vendor at a running sandbox ``box``
+        (``reconciler.sandbox.Sandbox``): its URLs and credentials, unpaced;
+        None unsets a variable."""
+        return {}

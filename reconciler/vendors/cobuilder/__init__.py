@@ -26,6 +26,14 @@ class Cobuilder(Vendor):
     sections = ("cobuilder",)
     product_key = "cobuilder"
     properties = True
+    sandbox_path = "/products-management/api/v3"
+
+    def sandbox_environ(self, box: Any) -> dict[str, str | None]:
+        from reconciler.sandbox import DEFAULT_COBUILDER_CLIENT_ID, DEFAULT_COBUILDER_CLIENT_SECRET
+        return {"COBUILDER_BASE_URL": box.cobuilder_base_url, "COBUILDER_TOKEN_URL": box.cobuilder_token_url,
+                "COBUILDER_CLIENT_ID": DEFAULT_COBUILDER_CLIENT_ID,
+                "COBUILDER_CLIENT_SECRET": DEFAULT_COBUILDER_CLIENT_SECRET, "COBUILDER_TOKEN": None,
+                "COBUILDER_MAX_RPM": "0"}  # (the sandbox has no rate limit)
 
     def parse_product(self, section: Any, path: str, location: Location, check: Checker) -> Any:
         from reconciler.vendors.cobuilder.catalog import parse_product

@@ -41,6 +41,17 @@ class ReadyCloud(Vendor):
     sections = ("readycloud",)
     announces = True
     keeps_deleted = True
+    sandbox_path = "/api/v2"
+
+    @property
+    def product_fields(self) -> Mapping[str, str]:  # type: ignore[override]
+        from reconciler.vendors.readycloud.contract import WRITABLE_FIELDS
+        return WRITABLE_FIELDS
+
+    def sandbox_environ(self, box: Any) -> dict[str, str | None]:
+        from reconciler.sandbox import DEFAULT_TOKEN
+        return {"READYCLOUD_BASE_URL": box.readycloud_base_url, "READYCLOUD_TOKEN": DEFAULT_TOKEN,
+                "READYCLOUD_MAX_RPM": "0"}  # (the sandbox has no rate limit)
 
     def parse_settings(self, data: Mapping[str, Any], check: Checker) -> Any:
         from reconciler.vendors.readycloud.catalog import _readycloud
