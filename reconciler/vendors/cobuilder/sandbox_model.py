@@ -20,7 +20,7 @@ from reconciler.vendors.cobuilder.contract import (
     VALUE_STRING_KEYS,
 )
 
-from .store import PropertyRow, PropertyWrite, Store
+from reconciler.sandbox.store import PropertyRow, PropertyWrite, Store
 
 
 class SchemaError(ValueError):

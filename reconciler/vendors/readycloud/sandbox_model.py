@@ -19,7 +19,7 @@ from reconciler.vendors.readycloud.contract import (
     WRITABLE_FIELDS,
 )
 
-from .store import ProductRow
+from reconciler.sandbox.store import ProductRow
 
 #: Field errors, Django REST framework style.
 FieldErrors = dict[str, list[str]]
