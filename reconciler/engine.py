@@ -12,7 +12,7 @@ from typing import Any, Callable, Mapping
 import httpx
 
 from reconciler import precreate
-from reconciler.apply import ApplyResult, ChangeResult, apply_plan, phases
+from reconciler.apply import ApplyResult, ChangeResult, apply_plan
 from reconciler.catalog.load import build, read_catalog, vendor_settings
 from reconciler.catalog.model import Catalog
 from reconciler.errors import ConfigError
@@ -21,15 +21,12 @@ from reconciler.plan.rederive import Rederived, rederive
 from reconciler.plan.select import ALL, Selection
 from reconciler.progress import NULL, Progress
 from reconciler.providers.base import Provider
-from reconciler.http import RetryPolicy
 from reconciler import vendors
 from reconciler.workers import in_background
-from reconciler.sinks import (DeliveryReport, build_events, default_outbox_path, deliver, missing_credentials,
-                             retry_outbox)
-from reconciler.sinks.events import hidden_fields
-from reconciler.sinks.journal import WriteAhead, resolve
-from reconciler.sinks.journal import pending as journal_pending
-from reconciler.sinks.outbox import Outbox
+from reconciler.sinks.journal import WriteAhead
+# (the notification steps, where callers of the engine have found them)
+from reconciler.notifications import (announce, recover_notifications, require_notify_credentials,  # noqa: F401
+                                      retry_notifications, write_ahead)
 
 
 def cache_dir(catalog_path: str) -> Path:
@@ -167,79 +164,6 @@ def rederive_saved(saved: planfile.SavedPlan, catalog: Catalog, providers: Mappi
 
 def _wanted(codes: frozenset[str], selection: Selection, code: str) -> bool:
     return code in codes and selection(code)
-
-
-def announce(catalog: Catalog, result: ApplyResult, *, environ: Mapping[str, str] = os.environ,
-             livemode: bool = True, webhook_base_url: str | None = None,
-             journal: WriteAhead | None = None) -> DeliveryReport | None:
-    """Tell the catalog's notification sinks what the apply did (None: no sinks).
-    Never raises for a sink's failure: the report says it, and undelivered
-    events wait in the outbox for :func:`retry_notifications`. ``journal``:
-    the apply's write-ahead records (their event ids; settled once delivered)."""
-    if catalog.notify is None or not catalog.notify.configured:
-        return None
-    events = journal.events(result.results) if journal is not None else build_events(result, catalog=catalog)
-    report = deliver(events, catalog.notify, environ=environ,
-                     outbox_path=default_outbox_path(catalog.path), livemode=livemode,
-                     retry=RetryPolicy.from_env(environ), webhook_base_url=webhook_base_url)
-    if journal is not None:
-        journal.settle()
-    return report
-
-
-def write_ahead(catalog: Catalog, plan: Plan, *, livemode: bool = True) -> WriteAhead | None:
-    """The write-ahead records for applying ``plan`` (None: the catalog has no
-    notification sinks, nothing to announce)."""
-    if catalog.notify is None or not catalog.notify.configured:
-        return None
-    return WriteAhead(Outbox(default_outbox_path(catalog.path)), [c for p in phases(plan) for c in p],
-                      livemode=livemode, sensitive=hidden_fields(catalog))
-
-
-def recover_notifications(catalog: Catalog, providers: Mapping[str, Provider] | None = None, *,
-                          environ: Mapping[str, str] = os.environ, webhook_base_url: str | None = None,
-                          parallelism: int = 8) -> DeliveryReport | None:
-    """Settle what a killed run left in the outbox (see :mod:`reconciler.sinks.journal`):
-    send its ready events, read back its unanswered changes and announce
-    those that happened, with the ids they were given. None: nothing was left.
-    ``providers`` None: opened here if a read-back is needed.
-    :class:`ConfigError` if the outbox is damaged."""
-    outbox = Outbox(default_outbox_path(catalog.path))
-    intents = journal_pending(outbox)
-    if not intents:
-        return None
-    with ExitStack() as stack:
-        if providers is None and any(i.ready is None for i in intents):
-            providers = open_providers(catalog, stack, environ=environ, parallelism=parallelism)
-        recovery = resolve(intents, providers or {}, {p.code: p.fields for p in catalog.products}, parallelism)
-    reports = [deliver([e for e, live in recovery.events if live == livemode], catalog.notify, environ=environ,
-                       outbox_path=outbox.path, livemode=livemode, retry=RetryPolicy.from_env(environ),
-                       webhook_base_url=webhook_base_url)
-               for livemode in (True, False) if any(live == livemode for _, live in recovery.events)]
-    outbox.record(drop=recovery.settled + recovery.dropped)
-    messages = [f"recovered {len(recovery.events)} notification(s) of an interrupted run"
-                + (f"; {len(recovery.dropped)} unanswered change(s) had not happened" if recovery.dropped else "")]
-    return DeliveryReport(sinks=tuple(s for r in reports for s in r.sinks), outbox_path=str(outbox.path),
-                          pending=outbox.pending(), messages=tuple(recovery.messages),
-                          notes=tuple(messages))
-
-
-def require_notify_credentials(catalog: Catalog, consequence: str, *,
-                               environ: Mapping[str, str] = os.environ) -> None:
-    """Raise :class:`ConfigError` naming every environment variable the
-    catalog's notification targets need and do not have (``validate`` and
-    ``plan`` need none of them; ``apply`` and ``notify`` call this first)."""
-    missing = missing_credentials(catalog.notify, environ)
-    if missing:
-        raise ConfigError("the notify section needs environment variables that are not set: "
-                          f"{', '.join(missing)}; {consequence}")
-
-
-def retry_notifications(catalog: Catalog, *, environ: Mapping[str, str] = os.environ,
-                        webhook_base_url: str | None = None) -> DeliveryReport:
-    """Deliver what the outbox kept, with the original event ids."""
-    return retry_outbox(catalog.notify, environ=environ, outbox_path=default_outbox_path(catalog.path),
-                        retry=RetryPolicy.from_env(environ), webhook_base_url=webhook_base_url)
 
 
 def apply(plan: Plan, providers: Mapping[str, Provider], *, parallelism: int = 8,
