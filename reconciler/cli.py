@@ -16,7 +16,7 @@ import click
 from reconciler import lock as apply_lock
 from reconciler.catalog import sources
 from reconciler.catalog.load import load_catalog
-from reconciler.errors import ApplyError, CatalogError, ReconcilerError
+from reconciler.errors import CatalogError, ReconcilerError
 from reconciler.render.common import clean
 
 # The engine (httpx, the vendors' clients, the sinks), the renderers and the
@@ -43,7 +43,7 @@ format_option = click.option("--format", "fmt", type=click.Choice(["text", "mark
 
 refresh_option = click.option("--refresh", type=click.Choice(["full", "incremental"]), default="full",
                               show_default=True,
-                              help="incremental: list only what changed in ReadyCloud since the last listing, "
+                              help="incremental: list only what changed since the last listing, "
                                    "kept in .reconciler/cache (a full listing whenever in doubt).")
 
 
@@ -116,20 +116,21 @@ def _environment(sandbox: bool) -> Iterator[RunEnv]:
     if not sandbox:
         yield RunEnv(os.environ)
         return
-    from reconciler.sandbox import (DEFAULT_COBUILDER_CLIENT_ID, DEFAULT_COBUILDER_CLIENT_SECRET, DEFAULT_TOKEN,
-                                    Sandbox)
+    from reconciler import vendors
+    from reconciler.sandbox import DEFAULT_TOKEN, Sandbox
     from reconciler.sandbox.capture import sandbox_notify_environ
 
     SANDBOX_STATE.parent.mkdir(parents=True, exist_ok=True)
     with Sandbox(SANDBOX_STATE, token=DEFAULT_TOKEN) as box:
         box.load_seed()  # the demo seed shipped with the package, into an empty state
         env = {**SANDBOX_DEFAULTS, **os.environ}
-        env.update(READYCLOUD_BASE_URL=box.readycloud_base_url, READYCLOUD_TOKEN=DEFAULT_TOKEN,
-                   COBUILDER_BASE_URL=box.cobuilder_base_url, COBUILDER_TOKEN_URL=box.cobuilder_token_url,
-                   COBUILDER_CLIENT_ID=DEFAULT_COBUILDER_CLIENT_ID,
-                   COBUILDER_CLIENT_SECRET=DEFAULT_COBUILDER_CLIENT_SECRET, **sandbox_notify_environ(box.url))
-        env.pop("COBUILDER_TOKEN", None)
-        env.update(READYCLOUD_MAX_RPM="0", COBUILDER_MAX_RPM="0")  # the sandbox has no rate limit
+        for vendor in vendors.registered():
+            for name, value in vendor.sandbox_environ(box).items():
+                if value is None:
+                    env.pop(name, None)
+                else:
+                    env[name] = value
+        env.update(sandbox_notify_environ(box.url))
         yield RunEnv(env, livemode=False, webhook_base_url=f"{box.url}/hooks", box=box)
 
 
@@ -446,8 +447,9 @@ def sandbox_serve(host: str, port: int, state: str, token: str | None, seed: str
         except ValueError as exc:
             raise click.BadParameter(f"not JSON: {exc}", param_hint="--fault") from None
     Path(state).parent.mkdir(parents=True, exist_ok=True)
-    click.echo(f"sandbox on http://{host}:{port} (ReadyCloud at /api/v2, Cobuilder at "
-               f"/products-management/api/v3), state in {state}"
+    from reconciler import vendors
+    mounted = ", ".join(f"{v.label} at {v.sandbox_path}" for v in vendors.registered() if v.sandbox_path)
+    click.echo(f"sandbox on http://{host}:{port} ({mounted}), state in {state}"
                + (f", {len(faults)} fault(s) active" if faults else ""), err=True)
     try:
         serve(host=host, port=port, state_path=state, token=token or DEFAULT_TOKEN, seed_path=seed, faults=faults)
@@ -475,9 +477,6 @@ def main(argv: list[str] | None = None) -> int:
                    err=True)
         for problem in problems:
             click.echo(f"  {clean(problem)}", err=True)
-        return EXIT_ERROR
-    except ApplyError as exc:
-        click.echo(f"Error: {clean(exc, lines=True)}", err=True)
         return EXIT_ERROR
     except ReconcilerError as exc:
         click.echo(f"Error: {clean(exc, lines=True)}", err=True)

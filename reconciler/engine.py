@@ -5,35 +5,29 @@ from __future__ import annotations
 import functools
 import os
 import time
-from concurrent.futures import Future
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import httpx
 
 from reconciler import precreate
-from reconciler.apply import ApplyResult, ChangeResult, apply_plan, phases
-from reconciler.catalog.load import load_catalog
-from reconciler.catalog.model import Catalog, ReadyCloudSettings
+from reconciler.apply import ApplyResult, ChangeResult, apply_plan
+from reconciler.catalog import sources
+from reconciler.catalog.load import build, load_catalog, read_catalog, vendor_settings
+from reconciler.catalog.model import Catalog
 from reconciler.errors import ConfigError
-from reconciler.gcpause import paused_gc
-from reconciler.plan import Plan, Prediff, build_plan, planfile
+from reconciler.plan import Plan, build_plan, planfile
 from reconciler.plan.rederive import Rederived, rederive
 from reconciler.plan.select import ALL, Selection
 from reconciler.progress import NULL, Progress
 from reconciler.providers.base import Provider
-from reconciler.providers.cobuilder import CobuilderProvider
-from reconciler.providers.http import RetryPolicy
-from reconciler.providers.cache import Secrets
-from reconciler.providers.readycloud import ReadyCloudProvider
+from reconciler import vendors
 from reconciler.workers import in_background
-from reconciler.sinks import (DeliveryReport, build_events, default_outbox_path, deliver, missing_credentials,
-                             retry_outbox)
-from reconciler.sinks.events import hidden_fields
-from reconciler.sinks.journal import WriteAhead, resolve
-from reconciler.sinks.journal import pending as journal_pending
-from reconciler.sinks.outbox import Outbox
+from reconciler.sinks.journal import WriteAhead
+# (the notification steps, where callers of the engine have found them)
+from reconciler.notifications import (announce, recover_notifications, require_notify_credentials,  # noqa: F401
+                                      retry_notifications, write_ahead)
 
 
 def cache_dir(catalog_path: str) -> Path:
@@ -41,232 +35,142 @@ def cache_dir(catalog_path: str) -> Path:
     return Path(catalog_path).resolve().parent / ".reconciler" / "cache"
 
 
-def _open_readycloud(settings: ReadyCloudSettings, catalog_path: str, environ: Mapping[str, str],
-                     transport: httpx.BaseTransport | None, parallelism: int, incremental: bool) -> ReadyCloudProvider:
-    provider = ReadyCloudProvider.from_settings(settings, environ, transport=transport, parallelism=parallelism,
-                                                retry=RetryPolicy.from_env(environ))
-    provider.cache_dir, provider.incremental = cache_dir(catalog_path), incremental
-    return provider
-
-
 def open_providers(catalog: Catalog, stack: ExitStack, *, environ: Mapping[str, str] = os.environ,
                    transport: httpx.BaseTransport | None = None, parallelism: int = 8,
-                   incremental: bool = False, readycloud: ReadyCloudProvider | None = None) -> dict[str, Provider]:
-    """One provider per vendor the catalog configures; closed with ``stack``.
-    ``incremental``: ReadyCloud refreshes from a local cache of its last
-    listing plus what changed since (a full listing whenever in doubt).
-    ``readycloud``: one already open for this catalog (see :func:`load_and_open`)."""
+                   incremental: bool = False, opened: Mapping[str, Provider] | None = None) -> dict[str, Provider]:
+    """One provider per registered vendor the catalog needs read; closed with ``stack``.
+    ``incremental``: a vendor that can refreshes from a local cache of its
+    last reading plus what changed since (a full one whenever in doubt).
+    ``opened``: providers already open for this catalog (see :func:`load_and_open`)."""
     providers: dict[str, Provider] = {}
-    retry = RetryPolicy.from_env(environ)
-    if catalog.readycloud is not None:
-        readycloud = readycloud if readycloud is not None else stack.enter_context(
-            _open_readycloud(catalog.readycloud, catalog.path, environ, transport, parallelism, incremental))
-        readycloud.secrets = Secrets(catalog)  # (kept as digests in its cache)
-        providers["readycloud"] = readycloud
-    cobuilder_ids = [p.cobuilder.id for p in catalog.products if p.cobuilder is not None]
-    if catalog.cobuilder is not None and cobuilder_ids:
-        providers["cobuilder"] = stack.enter_context(CobuilderProvider.from_settings(
-            catalog.cobuilder, cobuilder_ids, environ, transport=transport, parallelism=parallelism, retry=retry))
+    for vendor in vendors.registered():
+        provider = (opened or {}).get(vendor.name)
+        if provider is None:
+            provider = vendor.open(catalog, stack, environ=environ, transport=transport, parallelism=parallelism,
+                                   incremental=incremental, cache_dir=cache_dir(catalog.path))
+        if provider is not None:
+            vendor.bind(provider, catalog)
+            providers[vendor.name] = provider
     return providers
 
 
 #: Catalog size (bytes) from which its products' validation overlaps the
-#: ReadyCloud listing (1 MiB, about 5,000 products: a load of 0.1 s or more).
+#: vendors' reading (1 MiB, about 5,000 products: a load of 0.1 s or more).
 EARLY_LISTING_FROM = 1 << 20
 
 
-def load_and_open(catalog_path: str, stack: ExitStack, *, environ: Mapping[str, str] = os.environ,
+def load_and_open(catalog_path: str | Sequence[str], stack: ExitStack, *, environ: Mapping[str, str] = os.environ,
                   transport: httpx.BaseTransport | None = None, parallelism: int = 8,
                   incremental: bool = False) -> tuple[Catalog, dict[str, Provider]]:
-    """:func:`load_catalog` and :func:`open_providers`, with the ReadyCloud
-    client made (in a thread) as soon as the catalog's ``readycloud`` section
-    is read, and its full listing begun then: the pages arrive while the
-    products are being validated (the listing is most of a plan's time; the
-    load most of the rest). The listing only for a catalog large enough for
-    that to matter (:data:`EARLY_LISTING_FROM`): a smaller one is validated
-    before any request. An invalid catalog stops the listing, which has only
-    read."""
-    early: list[tuple[ReadyCloudSettings, Future[ReadyCloudProvider | None]]] = []
+    """Load the catalog and open its providers, in stages: parse the file;
+    start each vendor whose settings it declares (in a thread: making an HTTP
+    client loads the TLS certificates), which for a catalog large enough for
+    it to matter (:data:`EARLY_LISTING_FROM`) begins reading live state; then
+    validate the products meanwhile. A smaller catalog is validated before
+    any request. An invalid catalog stops what was started, which has only
+    read. A catalog of several files or a directory is loaded first, then opened."""
+    if sources.is_multi(catalog_path):
+        catalog = load_catalog(catalog_path, environ)
+        return catalog, open_providers(catalog, stack, environ=environ, transport=transport,
+                                       parallelism=parallelism, incremental=incremental)
+    catalog_path = sources.arguments(catalog_path)[0]
+    source = read_catalog(catalog_path)
+    read = len(source.text) >= EARLY_LISTING_FROM
+    declared = vendor_settings(source, environ)
+    started = {}
+    for vendor in vendors.registered():
+        if vendor.name in declared:
+            settings = declared[vendor.name]
+            started[vendor.name] = (settings, in_background(functools.partial(
+                _start, vendor, settings, catalog_path, environ, transport, parallelism, incremental, read),
+                f"{vendor.name}-open"))
     try:
-        large = os.path.getsize(catalog_path) >= EARLY_LISTING_FROM
-    except (OSError, TypeError):  # (TypeError: several -c, loaded without an early listing)
-        large = False  # (load_catalog says what is wrong with the path)
-
-    def open_early(settings: ReadyCloudSettings) -> ReadyCloudProvider | None:
-        try:
-            provider = _open_readycloud(settings, catalog_path, environ, transport, parallelism, incremental)
-        except ConfigError:
-            return None  # missing credentials are reported after the catalog's own problems
-        if large and not incremental:  # (incremental: a short listing of what changed, nothing to gain)
-            provider.start_listing()
-        return provider
-
-    def start(settings: ReadyCloudSettings) -> None:
-        # In a thread: making an HTTP client loads the TLS certificates, tens
-        # of milliseconds, for a small catalog as long as its whole load.
-        early.append((settings, in_background(functools.partial(open_early, settings), "readycloud-open")))
-
-    try:
-        catalog = load_catalog(catalog_path, environ, on_readycloud=start)
+        catalog = build(source, environ)
     except BaseException:
-        for _, opening in early:
+        for _, opening in started.values():
             if opening.exception() is None and (provider := opening.result()) is not None:
                 provider.close()
         raise
-    readycloud = None
-    for settings, opening in early:
+    del source
+    opened = {}
+    for name, (settings, opening) in started.items():
         provider = opening.result()
-        if provider is None:
-            continue
-        if settings == catalog.readycloud:
-            readycloud = stack.enter_context(provider)
-        else:  # read ahead from the catalog's first lines, which the whole catalog says otherwise
+        if provider is not None and settings == catalog.settings.get(name):
+            opened[name] = stack.enter_context(provider)
+        elif provider is not None:
             provider.close()
     return catalog, open_providers(catalog, stack, environ=environ, transport=transport, parallelism=parallelism,
-                                   incremental=incremental, readycloud=readycloud)
+                                   incremental=incremental, opened=opened)
+
+
+def _start(vendor: vendors.Vendor, settings: Any, catalog_path: str, environ: Mapping[str, str],
+           transport: httpx.BaseTransport | None, parallelism: int, incremental: bool, read: bool) -> Provider | None:
+    try:
+        return vendor.start(settings, environ=environ, transport=transport, parallelism=parallelism,
+                            incremental=incremental, cache_dir=cache_dir(catalog_path), read=read)
+    except ConfigError:
+        return None  # missing credentials are reported after the catalog's own problems
 
 
 def refresh_and_plan(catalog: Catalog, providers: Mapping[str, Provider],
                      selection: Selection = ALL, progress: Progress = NULL,
                      phases: dict[str, float] | None = None,
-                     cobuilder_selected: Callable[[str], bool] | None = None) -> Plan:
-    """Read the live state of every provider and diff it against the catalog
-    (ReadyCloud products as their pages arrive, overlapping the listing)."""
-    prediff = Prediff(catalog, selection)
+                     only: Mapping[str, Callable[[str], bool]] | None = None) -> Plan:
+    """Read the live state of every provider and diff it against the catalog.
+    ``only``: per vendor, the products whose live state was read, if not all selected."""
     live: dict[str, Any] = {}
     started = time.perf_counter()
-    for name, provider in providers.items():
-        if name == "readycloud":  # one big listing of plain data (Cobuilder's many reads leave cyclic garbage)
-            with paused_gc():
-                live[name] = provider.refresh(progress, prediff.observe)
-        else:
-            live[name] = provider.refresh(progress)
+    for vendor in vendors.registered():
+        provider = providers.get(vendor.name)
+        if provider is not None:
+            live[vendor.name] = vendor.refresh(provider, catalog, selection, progress)
     refreshed = time.perf_counter()
-    with paused_gc():
-        plan = build_plan(catalog, live.get("readycloud"), live.get("cobuilder"), selection, prediff,
-                          cobuilder_selected)
+    plan = build_plan(catalog, live, selection, only)
     if phases is not None:  # seconds per phase, for the benchmark
-        phases.update(refresh=refreshed - started, prediff=prediff.seconds, diff=time.perf_counter() - refreshed)
+        overlapped = sum(float(getattr(state, "overlapped", 0.0)) for state in live.values())
+        phases.update(refresh=refreshed - started, prediff=overlapped, diff=time.perf_counter() - refreshed)
     return plan
 
 
 def provenance(providers: Mapping[str, Provider], force: bool = False) -> planfile.Provenance:
-    """Where this run talks to (each vendor's server, the ReadyCloud org), as a plan records it."""
-    vendors: dict[str, dict[str, Any]] = {}
-    for name, provider in providers.items():
-        if isinstance(provider, ReadyCloudProvider):
-            vendors[name] = {"base_url": provider.base_url, "org": provider.org}
-        elif isinstance(provider, CobuilderProvider):
-            vendors[name] = {"base_url": str(provider.http.client.base_url).rstrip("/")}
-    return planfile.Provenance(vendors, force=force)
+    """Where this run talks to (each vendor's server, and account), as a plan records it."""
+    found: dict[str, dict[str, Any]] = {}
+    for vendor in vendors.registered():
+        provider = providers.get(vendor.name)
+        if provider is not None:
+            found[vendor.name] = vendor.provenance(provider)
+    return planfile.Provenance(found, force=force)
 
 
 def rederive_saved(saved: planfile.SavedPlan, catalog: Catalog, providers: Mapping[str, Provider],
                    progress: Progress = NULL, here: planfile.Provenance | None = None) -> Rederived:
     """What applying ``saved`` means now, decided from the catalog and the live
     state alone (:mod:`reconciler.plan.rederive`): refused if it was made
-    against another server or org or with another catalog. ReadyCloud is
-    listed as ``plan`` lists it; Cobuilder values are read only for the
-    products the saved plan touches (their ids from the catalog). ``here``:
-    where this run is (default: :func:`provenance` of ``providers``)."""
+    against another server or org or with another catalog. Each vendor reads
+    what ``plan`` reads, less for a vendor that can narrow its reading to the
+    products the saved plan touches. ``here``: where this run is (default:
+    :func:`provenance` of ``providers``)."""
     if saved.plan.catalog_digest != catalog.digest:
         raise planfile.PlanFileError(f"{catalog.path} changed since the plan was made; run plan again")
     elsewhere = saved.provenance.mismatches(here or provenance(providers))
     if elsewhere:
         raise planfile.PlanFileError("the plan was made against another server or org; nothing was applied:\n"
                                      + "\n".join(f"  {m}" for m in elsewhere))
-    codes = {c.key for c in saved.plan.changes if c.vendor == "cobuilder"}
-    wanted = (lambda code: code in codes and saved.selection(code))  # noqa: E731
-    cobuilder = providers.get("cobuilder")
-    if isinstance(cobuilder, CobuilderProvider):
-        cobuilder.product_ids = tuple(sorted({p.cobuilder.id for p in catalog.products
-                                              if p.cobuilder is not None and wanted(p.code)}))
-    fresh = refresh_and_plan(catalog, providers, saved.selection, progress, cobuilder_selected=wanted)
+    only: dict[str, Callable[[str], bool]] = {}
+    for vendor in vendors.registered():
+        provider = providers.get(vendor.name)
+        if provider is None or not vendor.narrowed():
+            continue
+        codes = {c.key for c in saved.plan.changes if c.vendor == vendor.name}
+        wanted = functools.partial(_wanted, frozenset(codes), saved.selection)
+        vendor.narrow(provider, catalog, wanted)
+        only[vendor.name] = wanted
+    fresh = refresh_and_plan(catalog, providers, saved.selection, progress, only=only)
     return rederive(saved.plan, fresh, catalog, saved.selection)
 
 
-def announce(catalog: Catalog, result: ApplyResult, *, environ: Mapping[str, str] = os.environ,
-             livemode: bool = True, webhook_base_url: str | None = None,
-             journal: WriteAhead | None = None) -> DeliveryReport | None:
-    """Tell the catalog's notification sinks what the apply did (None: no sinks).
-    Never raises for a sink's failure: the report says it, and undelivered
-    events wait in the outbox for :func:`retry_notifications`. ``journal``:
-    the apply's write-ahead records (their event ids; settled once delivered)."""
-    if catalog.notify is None or not catalog.notify.configured:
-        return None
-    events = journal.events(result.results) if journal is not None else build_events(result, catalog=catalog)
-    report = deliver(events, catalog.notify, environ=environ,
-                     outbox_path=default_outbox_path(catalog.path), livemode=livemode,
-                     retry=RetryPolicy.from_env(environ), webhook_base_url=webhook_base_url)
-    if journal is not None:
-        journal.settle()
-    return report
-
-
-def write_ahead(catalog: Catalog, plan: Plan, *, livemode: bool = True) -> WriteAhead | None:
-    """The write-ahead records for applying ``plan`` (None: the catalog has no
-    notification sinks, nothing to announce)."""
-    if catalog.notify is None or not catalog.notify.configured:
-        return None
-    return WriteAhead(Outbox(default_outbox_path(catalog.path)), [c for p in phases(plan) for c in p],
-                      livemode=livemode, sensitive=hidden_fields(catalog), org=_org(catalog))
-
-
-def _org(catalog: Catalog) -> str | None:
-    """The catalog's ReadyCloud org, as write-ahead records name it."""
-    return str(catalog.readycloud.org) if catalog.readycloud is not None else None
-
-
-def recover_notifications(catalog: Catalog, providers: Mapping[str, Provider] | None = None, *,
-                          environ: Mapping[str, str] = os.environ, webhook_base_url: str | None = None,
-                          parallelism: int = 8, livemode: bool | None = None) -> DeliveryReport | None:
-    """Settle what a killed run left in the outbox (see :mod:`reconciler.sinks.journal`):
-    send its ready events, read back its unanswered changes and announce
-    those that happened, with the ids they were given. None: nothing was left.
-    ``providers`` None: opened here if a read-back is needed.
-    :class:`ConfigError` if the outbox is damaged."""
-    outbox = Outbox(default_outbox_path(catalog.path))
-    intents = journal_pending(outbox)
-    if not intents:
-        return None
-    unread: list[str] = []
-    with ExitStack() as stack:
-        if providers is None and any(i.ready is None and i.org in (None, _org(catalog))
-                                     and livemode in (None, i.livemode) for i in intents):
-            try:
-                providers = open_providers(catalog, stack, environ=environ, parallelism=parallelism)
-            except ConfigError as exc:  # (e.g. a notify job without vendor credentials: the next apply reads back)
-                providers, unread = {}, [f"unanswered changes cannot be read back here: {exc}"]
-        recovery = resolve(intents, providers or {}, {p.code: p.fields for p in catalog.products}, parallelism,
-                           _org(catalog), livemode)
-    reports = [deliver([e for e, live in recovery.events if live == livemode], catalog.notify, environ=environ,
-                       outbox_path=outbox.path, livemode=livemode, retry=RetryPolicy.from_env(environ),
-                       webhook_base_url=webhook_base_url)
-               for livemode in (True, False) if any(live == livemode for _, live in recovery.events)]
-    outbox.record(drop=recovery.settled + recovery.dropped)
-    messages = [f"recovered {len(recovery.events)} notification(s) of an interrupted run"
-                + (f"; {len(recovery.dropped)} unanswered change(s) had not happened" if recovery.dropped else "")]
-    return DeliveryReport(sinks=tuple(s for r in reports for s in r.sinks), outbox_path=str(outbox.path),
-                          pending=outbox.pending(), messages=tuple(recovery.messages),
-                          notes=tuple(messages + recovery.elsewhere + unread))
-
-
-def require_notify_credentials(catalog: Catalog, consequence: str, *,
-                               environ: Mapping[str, str] = os.environ) -> None:
-    """Raise :class:`ConfigError` naming every environment variable the
-    catalog's notification targets need and do not have (``validate`` and
-    ``plan`` need none of them; ``apply`` and ``notify`` call this first)."""
-    missing = missing_credentials(catalog.notify, environ)
-    if missing:
-        raise ConfigError("the notify section needs environment variables that are not set: "
-                          f"{', '.join(missing)}; {consequence}")
-
-
-def retry_notifications(catalog: Catalog, *, environ: Mapping[str, str] = os.environ,
-                        webhook_base_url: str | None = None) -> DeliveryReport:
-    """Deliver what the outbox kept, with the original event ids."""
-    return retry_outbox(catalog.notify, environ=environ, outbox_path=default_outbox_path(catalog.path),
-                        retry=RetryPolicy.from_env(environ), webhook_base_url=webhook_base_url)
+def _wanted(codes: frozenset[str], selection: Selection, code: str) -> bool:
+    return code in codes and selection(code)
 
 
 def apply(plan: Plan, providers: Mapping[str, Provider], *, parallelism: int = 8,

@@ -71,17 +71,6 @@ class TransientError(ProviderError):
         self.retry_after = retry_after
 
 
-class LiveStateError(ReconcilerError):
-    """The live state is ambiguous (e.g. two live products share a code)."""
-
-
 class SafetyError(ReconcilerError):
     """A plan crossed a safety rule and may not be applied."""
 
-
-class ApplyError(ReconcilerError):
-    """An apply finished with failed changes. ``result`` holds what happened."""
-
-    def __init__(self, message: str, result: object) -> None:
-        self.result = result
-        super().__init__(message)

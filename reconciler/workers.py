@@ -4,10 +4,8 @@ producer (a listing's pages, a catalog's chunks) with the work on its items."""
 from __future__ import annotations
 
 import queue
-import sys
 import threading
 from collections import deque
-from contextlib import contextmanager, nullcontext
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable, Generic, Iterable, Iterator, TypeVar
 
@@ -51,37 +49,6 @@ def in_background(fn: Callable[[], R], name: str) -> "Future[R]":
     return future
 
 
-#: The interpreter's thread switch interval while a background reader of the
-#: network runs (Python's default is 5 ms; see :func:`responsive_switching`).
-RESPONSIVE_SWITCH_INTERVAL = 0.0005
-_switching = threading.Lock()
-_switching_users = 0  # how many are inside responsive_switching
-_switching_saved = 0.0  # the interval to restore when the last one leaves
-
-
-@contextmanager
-def responsive_switching() -> Iterator[None]:
-    """Inside, the interpreter offers the GIL to another thread every 0.5 ms
-    instead of every 5 ms. A thread reading pages from the network needs the
-    GIL for a moment after each answer arrives; with the default it can wait
-    up to 5 ms for it each time while the main thread validates a catalog or
-    compares products, and the listing, the longest part of a plan, stalls.
-    Nestable and thread-safe: the interval is restored when the last user leaves."""
-    global _switching_users, _switching_saved
-    with _switching:
-        if not _switching_users:
-            _switching_saved = sys.getswitchinterval()
-            sys.setswitchinterval(min(RESPONSIVE_SWITCH_INTERVAL, _switching_saved))
-        _switching_users += 1
-    try:
-        yield
-    finally:
-        with _switching:
-            _switching_users -= 1
-            if not _switching_users:
-                sys.setswitchinterval(_switching_saved)
-
-
 _END = object()
 
 
@@ -89,15 +56,12 @@ class Prefetch(Generic[T]):
     """Iterates ``items`` in a background thread from the moment it is made,
     up to ``depth`` ahead of the consumer (0: no limit). An exception in the
     producer is raised to the consumer; :meth:`close`, or a consumer that
-    stops early, stops the producer at its next item. ``responsive``: the
-    producer waits on I/O (see :func:`responsive_switching`, in force while
-    it runs)."""
+    stops early, stops the producer at its next item."""
 
-    def __init__(self, items: Iterable[T], depth: int = 2, name: str = "prefetch", responsive: bool = False) -> None:
+    def __init__(self, items: Iterable[T], depth: int = 2, name: str = "prefetch") -> None:
         self._buffer: queue.Queue[tuple[bool, object]] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._items = items
-        self._responsive = responsive
         self._thread = threading.Thread(target=self._produce, name=name, daemon=True)
         self._thread.start()
 
@@ -111,14 +75,13 @@ class Prefetch(Generic[T]):
         return False
 
     def _produce(self) -> None:
-        with responsive_switching() if self._responsive else nullcontext():
-            try:
-                for item in self._items:
-                    if not self._put((True, item)):
-                        return
-                self._put((True, _END))
-            except BaseException as exc:  # noqa: BLE001 - handed to the consumer, who raises it
-                self._put((False, exc))
+        try:
+            for item in self._items:
+                if not self._put((True, item)):
+                    return
+            self._put((True, _END))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, who raises it
+            self._put((False, exc))
 
     def __iter__(self) -> Iterator[T]:
         try:

@@ -153,7 +153,7 @@ def test_client_credentials_token_and_expiry(env: Sandbox, run, write_catalog, m
 
 
 def test_token_expiring_mid_run_is_refreshed_once(env: Sandbox) -> None:
-    from reconciler.providers.cobuilder import ClientCredentialsAuth, CobuilderProvider
+    from reconciler.vendors.cobuilder.provider import ClientCredentialsAuth, CobuilderProvider
     from reconciler.sandbox import DEFAULT_COBUILDER_CLIENT_ID, DEFAULT_COBUILDER_CLIENT_SECRET
     seed(env)
     auth = ClientCredentialsAuth(env.cobuilder_token_url, DEFAULT_COBUILDER_CLIENT_ID,
@@ -183,7 +183,7 @@ def test_wrong_credentials_are_a_clear_error_without_secrets(env: Sandbox, run, 
 def test_problem_details_shown_with_product_and_property() -> None:
     from reconciler.errors import ProviderError
     from reconciler.plan.model import Change, FieldChange
-    from reconciler.providers.cobuilder import CobuilderProvider
+    from reconciler.vendors.cobuilder.provider import CobuilderProvider
 
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(409, json={"type": "about:blank", "title": "Conflict", "status": 409,
@@ -215,7 +215,7 @@ def test_unreachable_token_endpoint_is_one_clear_error(env: Sandbox, run, write_
 
 def test_token_endpoint_answering_no_token_is_an_auth_error() -> None:
     from reconciler.errors import AuthError
-    from reconciler.providers.cobuilder import ClientCredentialsAuth, CobuilderProvider
+    from reconciler.vendors.cobuilder.provider import ClientCredentialsAuth, CobuilderProvider
 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/token":
@@ -262,7 +262,7 @@ def test_plan_parallelism_bounds_the_cobuilder_refresh(env: Sandbox, run, write_
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     import threading
 
-    from reconciler.providers.cobuilder import CobuilderProvider
+    from reconciler.vendors.cobuilder.provider import CobuilderProvider
 
     ids = range(400, 406)
     for i in ids:

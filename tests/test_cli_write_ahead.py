@@ -171,13 +171,13 @@ def test_records_of_another_catalogs_org_in_the_same_directory_are_kept_not_read
     run("apply", "-c", org1, "--auto-approve", "--force", "--target", "OLD-00")
     outbox = tmp_path / ".reconciler" / "outbox.json"
     (left,) = json.loads(outbox.read_text())["intents"]
-    assert (left["code"], left["org"]) == ("OLD-00", "1")
+    assert (left["code"], left["org"]) == ("OLD-00", "ReadyCloud org 1")
     httpx.delete(f"{box.url}/_sandbox/faults", timeout=10).raise_for_status()
     box.clear_captures()
 
     result = run("apply", "-c", org2, "--auto-approve")
     assert result.code == 0, result.out + result.err
-    assert "went to ReadyCloud org 1, not this catalog's org 2; kept in the outbox" in result.err
+    assert "was made in ReadyCloud org 1, not in this catalog's ReadyCloud org 2; kept in the outbox" in result.err
     assert [json.loads(h["body"])["data"]["code"] for h in box.captures("webhook")] == ["TWO"]
     assert [i["id"] for i in json.loads(outbox.read_text())["intents"]] == [left["id"]]
     assert any(p["code"] == "OLD-00" and str(p["url"]).rstrip("/").endswith(pk) for p in box.readycloud_products(1))
@@ -192,7 +192,7 @@ def test_notify_without_vendor_credentials_delivers_and_keeps_unanswered_changes
     outbox = tmp_path / ".reconciler" / "outbox.json"
     outbox.parent.mkdir()
     ready = {"id": "ev-ready", "state": "ready", "vendor": "readycloud", "action": "update", "code": "UPD-00",
-             "resource_id": "1", "recorded_at": 1, "org": "1",
+             "resource_id": "1", "recorded_at": 1, "org": "ReadyCloud org 1",
              "event": {"id": "ev-ready", "event": "product.updated", "created": 1, "code": "UPD-00"}}
     unanswered = {**ready, "id": "ev-unanswered", "state": "intent", "code": "UPD-01"}
     del unanswered["event"]

@@ -81,20 +81,3 @@ def test_missing_credentials_are_reported_after_the_catalog_problems(seeded: San
     result = run("plan", "-c", write_catalog(catalog_text(5)))
     assert result.code != 0 and "READYCLOUD_TOKEN is not set" in result.err
     assert seeded.requests() == []
-
-
-def test_settings_read_ahead_that_the_whole_catalog_contradicts_are_not_used(  # type: ignore[no-untyped-def]
-        seeded: Sandbox, run, write_catalog, monkeypatch) -> None:
-    from reconciler.catalog import fastyaml
-    monkeypatch.setattr(engine, "EARLY_LISTING_FROM", 0)
-    # (a head that parses alone into other settings than in the whole document)
-    monkeypatch.setattr(fastyaml, "head", lambda text: "readycloud: {org: 2}\n")
-    catalog = write_catalog(catalog_text(360))
-    result = run("plan", "-c", catalog, "--format", "json")
-    assert result.code == 0, result.err
-    assert json.loads(result.out)["counts"]["update"] == 50
-    time.sleep(0.3)  # (anything the early listing of org 2 still had in flight)
-    listed = {r["path"] for r in seeded.requests()}
-    assert "/api/v2/orgs/1/products/" in listed  # the catalog's org, listed in full
-    assert [r["query"].get("offset") for r in seeded.requests() if r["path"] == "/api/v2/orgs/1/products/"] \
-        == [None, "100", "200", "300"]

@@ -125,7 +125,7 @@ def test_two_applies_started_together_never_duplicate_a_product(env: Sandbox, tm
 
 
 def test_a_sandbox_started_per_command_is_keyed_by_its_state_file(tmp_path: Path) -> None:
-    from reconciler.providers.readycloud import ReadyCloudProvider
+    from reconciler.vendors.readycloud.provider import ReadyCloudProvider
     with ReadyCloudProvider(1, "http://127.0.0.1:41234/api/v2/", "t") as provider:
         assert lock.targets({"readycloud": provider}) == [Target("readycloud", "http://127.0.0.1:41234/api/v2", "1")]
         state = tmp_path / "sandbox.sqlite3"

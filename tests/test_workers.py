@@ -34,42 +34,6 @@ def test_an_exception_stops_the_rest() -> None:
         list(bounded_map(work, range(100_000), 2, "t"))
 
 
-def test_responsive_switching_lowers_the_interval_while_any_user_is_inside() -> None:
-    import sys
-
-    from reconciler.workers import RESPONSIVE_SWITCH_INTERVAL, responsive_switching
-    default = sys.getswitchinterval()
-    assert default > RESPONSIVE_SWITCH_INTERVAL
-    with responsive_switching():
-        assert sys.getswitchinterval() == RESPONSIVE_SWITCH_INTERVAL
-        with responsive_switching():
-            assert sys.getswitchinterval() == RESPONSIVE_SWITCH_INTERVAL
-        assert sys.getswitchinterval() == RESPONSIVE_SWITCH_INTERVAL  # the outer user is still inside
-    assert sys.getswitchinterval() == default
-
-
-def test_a_responsive_prefetch_switches_quickly_only_while_it_produces() -> None:
-    import sys
-    import threading
-
-    from reconciler.workers import RESPONSIVE_SWITCH_INTERVAL, Prefetch
-    default = sys.getswitchinterval()
-    seen: list[float] = []
-    release = threading.Event()
-
-    def pages():  # type: ignore[no-untyped-def]
-        seen.append(sys.getswitchinterval())
-        yield 1
-        release.wait(5)
-        yield 2
-
-    items = iter(Prefetch(pages(), depth=0, responsive=True))
-    assert next(items) == 1 and seen == [RESPONSIVE_SWITCH_INTERVAL]
-    release.set()
-    assert list(items) == [2]
-    assert sys.getswitchinterval() == default
-
-
 def test_in_background_hands_over_the_result_or_the_exception() -> None:
     from reconciler.workers import in_background
     names: list[str] = []

@@ -118,7 +118,8 @@ class Checker:
         return ok
 
 
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+#: ``${VAR}``, or ``${VAR:-default}`` (group 2: the default)
+ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 def substitute_env(value: str, location: Location, checker: Checker) -> tuple[str, bool]:
@@ -141,7 +142,7 @@ def substitute_env(value: str, location: Location, checker: Checker) -> tuple[st
             return ""
         return checker.environ[name]
 
-    result = _VAR.sub(repl, value)
+    result = ENV_VAR.sub(repl, value)
     for name in missing:
         checker.add(location, f"environment variable {name} is not set")
-    return result, bool(hidden) or "${" in value and not _VAR.search(value)
+    return result, bool(hidden) or "${" in value and not ENV_VAR.search(value)

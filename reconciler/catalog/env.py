@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Mapping
 
 from reconciler.catalog.check import Checker, substitute_env
 from reconciler.errors import Location
@@ -22,10 +22,9 @@ _FLOAT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _WHAT = {"int": "an integer", "number": "a number", "bool": "true or false"}
 
-#: Settings that are not strings, by section: a whole ``${VAR}`` there is read as this type.
+#: The catalog's own settings that are not strings, by section: a whole
+#: ``${VAR}`` there is read as this type (each vendor adds its own: ``Vendor.typed_settings``).
 TYPED_SETTINGS: dict[str, dict[str, str]] = {
-    "readycloud": {"org": "int", "max_reads_per_minute": "number", "max_writes_per_minute": "number"},
-    "cobuilder": {"max_reads_per_minute": "number", "max_writes_per_minute": "number"},
     "policy": {"prune": "bool", "max_delete_percent": "number", "max_update_percent": "number",
                "min_existing": "int"},
 }
@@ -54,9 +53,10 @@ def typed(value: str, kind: str, location: Location, check: Checker) -> tuple[An
     return value, from_env
 
 
-def type_settings(data: dict, check: Checker) -> None:  # type: ignore[type-arg]
-    """Give each whole ``${VAR}`` of :data:`TYPED_SETTINGS` its type, in place."""
-    for section, fields in TYPED_SETTINGS.items():
+def type_settings(data: dict, check: Checker,  # type: ignore[type-arg]
+                  typed_settings: Mapping[str, Mapping[str, str]] = TYPED_SETTINGS) -> None:
+    """Give each whole ``${VAR}`` of ``typed_settings`` (section -> field -> kind) its type, in place."""
+    for section, fields in typed_settings.items():
         mapping = data.get(section)
         if not isinstance(mapping, dict):
             continue

@@ -8,28 +8,30 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from reconciler.catalog.check import Checker, did_you_mean, quote_number, substitute_env
-from reconciler.catalog import cobuilder as cobuilder_catalog
 from reconciler.catalog import env as catalog_env
 from reconciler.catalog.notify import parse_notify
 from reconciler.catalog.policy import parse_policy
-from reconciler.catalog.model import Catalog, ProductSpec, ReadyCloudSettings, frozen
+from reconciler.catalog.model import Catalog, ProductSpec, frozen
 from reconciler.catalog import fastyaml
 from reconciler.catalog.yamlload import LineFinder, LocDict, LocList, load_yaml
-from reconciler.contracts import readycloud as rc
+from reconciler.vendors.readycloud import contract as rc
 from reconciler.errors import CatalogError, Location, Problem
-from reconciler.gcpause import paused_gc
-from reconciler import endpoints, values
+from reconciler import values
+from reconciler.vendors import Vendor, registered
 
-TOP_LEVEL_KEYS = ("readycloud", "cobuilder", "products", "policy", "notify", "sensitive", "plain_env")
-PRODUCT_META_KEYS = ("absent", "sensitive", "cobuilder")
+#: top-level keys of the catalog itself (each vendor adds its sections, before these; ``x-`` keys are free)
+TOP_LEVEL_KEYS = ("products", "policy", "notify", "sensitive", "plain_env")
+PRODUCT_META_KEYS = ("absent", "sensitive")
 PRODUCT_KEYS = frozenset(rc.WRITABLE_FIELDS) | frozenset(PRODUCT_META_KEYS)
 _CUSTOM_FIELD_KEYS = frozenset(("value", "type"))
 _NONE: frozenset[str] = frozenset()
+_NO_SECTIONS: Mapping[str, Any] = MappingProxyType({})
 _FIELD_KEYS = {name: name for name in rc.WRITABLE_FIELDS}
 _KINDS: dict[str, str] = dict(rc.WRITABLE_FIELDS)
 _PLAIN: dict[str, type] = {"str": str, "int": int, "bool": bool}
@@ -95,22 +97,23 @@ _TYPE_CHECKS: dict[str, tuple[tuple[type, ...], str]] = {
 }
 
 
-def load_catalog(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], environ: Mapping[str, str] | None = None,
-                 on_readycloud: Callable[[ReadyCloudSettings], None] | None = None) -> Catalog:
-    """Read, parse and validate a catalog file; ``${VAR}``s come from ``environ``
-    (default: the process environment). Raises :class:`CatalogError`.
+@dataclass(frozen=True)
+class Source:
+    """A catalog file read and parsed: the first stage of loading (then
+    :func:`vendor_settings`, then :func:`build`)."""
 
-    ``on_readycloud`` is called (once) with the ``readycloud`` settings as soon
-    as they are known, before the products are parsed and validated: the
-    engine starts the live listing then, to overlap it with the rest of the
-    load. Settings declared before ``products:`` are read from those lines
-    alone, ahead of the whole parse: a guess, which the caller compares with
-    the loaded catalog's. The catalog may still turn out invalid after it."""
-    from reconciler.catalog import sources  # (several files, or a directory)
-    if sources.is_multi(path):
-        with paused_gc():
-            return sources.load(path, environ)
-    filename = str(sources.arguments(path)[0])
+    filename: str
+    digest: str
+    text: str
+    #: the fast parse's document (plain dicts and lists, products streamed), if it took the file
+    data: Any = None
+    fast: bool = False
+
+
+def read_catalog(path: str | os.PathLike[str]) -> Source:
+    """Read and parse a catalog file (the fast parser; :func:`build` falls
+    back to the located one for messages). Raises :class:`CatalogError`."""
+    filename = str(path)
     try:
         raw = Path(filename).read_bytes()
     except OSError as exc:
@@ -119,64 +122,61 @@ def load_catalog(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise CatalogError([Problem(Location(filename), f"not UTF-8 text ({exc.reason})")]) from None
-    digest = hashlib.sha256(raw).hexdigest()
-    with paused_gc():
-        return _parse_and_build(text, filename, digest, environ, _once(on_readycloud))
-
-
-def _once(callback: Callable[[ReadyCloudSettings], None] | None) -> Callable[[ReadyCloudSettings], None] | None:
-    """``callback`` called at most once (the fast path may give way to the located one)."""
-    if callback is None:
-        return None
-    called: list[bool] = []
-
-    def once(settings: ReadyCloudSettings) -> None:
-        if not called:
-            called.append(True)
-            callback(settings)
-    return once
-
-
-def _parse_and_build(text: str, filename: str, digest: str, environ: Mapping[str, str] | None,
-                     on_readycloud: Callable[[ReadyCloudSettings], None] | None) -> Catalog:
-    if on_readycloud is not None:
-        _settings_ahead(text, filename, environ, on_readycloud)
     parsed, data = fastyaml.parse_fast(text, stream=True)
-    if parsed:  # the fast path: no line numbers, found later only if a message needs one
+    return Source(filename, hashlib.sha256(raw).hexdigest(), text, data if parsed else None, parsed)
+
+
+def vendor_settings(source: Source, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Each vendor's settings as the parsed document declares them, before
+    its products are validated (so that reading live state can begin); a
+    vendor whose settings have a problem is left out (:func:`build` reports it)."""
+    if not source.fast or not isinstance(source.data, dict):
+        return {}
+    found = {}
+    vendors = registered()
+    for vendor in vendors:
+        check = Checker(source.filename, environ)
+        _settle_env(source.data, check, vendors)
+        settings = vendor.parse_settings(source.data, check)
+        if settings is not None and not check.problems:
+            found[vendor.name] = settings
+    return found
+
+
+def build(source: Source, environ: Mapping[str, str] | None = None) -> Catalog:
+    """Validate a parsed catalog into a :class:`Catalog`; ``${VAR}``s come from
+    ``environ`` (default: the process environment). Raises :class:`CatalogError`."""
+    filename, digest = source.filename, source.digest
+    if source.fast:  # the fast path: no line numbers, found later only if a message needs one
         try:
             # (the text itself is not kept: it is read again if a message needs a line)
             lines = LineFinder(filename, functools.partial(_text_if_unchanged, filename, digest))
-            return build_catalog(data, filename, digest, environ, lines, consume=True, on_readycloud=on_readycloud)
+            return build_catalog(source.data, filename, digest, environ, lines, consume=True)
         except (CatalogError, fastyaml.Declined):
             pass  # validate again below, on the located parse, so every problem has its line
-    data = load_yaml(text, filename)
-    return build_catalog(data, filename, digest, environ, LineFinder(filename, located=data),
-                         on_readycloud=on_readycloud)
+    data = load_yaml(source.text, filename)
+    return build_catalog(data, filename, digest, environ, LineFinder(filename, located=data))
 
 
-_HEAD_MAX = 16 * 1024
+def load_catalog(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+                 environ: Mapping[str, str] | None = None) -> Catalog:
+    """Read, parse and validate a catalog (a file, a directory, or several
+    ``-c`` given in order: :mod:`reconciler.catalog.sources`); ``${VAR}``s come
+    from ``environ`` (default: the process environment). Raises :class:`CatalogError`."""
+    from reconciler.catalog import sources  # (several files, or a directory)
+    if sources.is_multi(path):
+        return sources.load(path, environ)
+    return build(read_catalog(sources.arguments(path)[0]), environ)
 
 
-def _settings_ahead(text: str, filename: str, environ: Mapping[str, str] | None,
-                    on_readycloud: Callable[[ReadyCloudSettings], None]) -> None:
-    """``on_readycloud`` with the ``readycloud`` settings of the lines before
-    the top-level ``products:`` key, parsed on their own (a few lines: well
-    under a millisecond, where a large catalog's whole parse takes tens)."""
-    head = fastyaml.head(text)
-    if head is None or "readycloud" not in head or len(head) > _HEAD_MAX:
-        return  # (a long head: PyYAML would take longer than the whole fast parse)
-    try:
-        data = load_yaml(head, filename)
-    except CatalogError:
-        return  # (the whole parse says what is wrong)
-    if not isinstance(data, dict):
-        return
-    check = Checker(filename, environ)
+def _settle_env(data: dict, check: Checker, vendors: Sequence[Any]) -> None:  # type: ignore[type-arg]
+    """``plain_env`` for ``check``, and each whole ``${VAR}`` of a typed
+    setting (the catalog's own and each vendor's) given its type, in place."""
     check.plain = catalog_env.plain_env(data, check)
-    catalog_env.type_settings(data, check)
-    settings = _readycloud(data, check)
-    if settings is not None and not check.problems:
-        on_readycloud(settings)
+    typed = dict(catalog_env.TYPED_SETTINGS)
+    for vendor in vendors:
+        typed.update(vendor.typed_settings)
+    catalog_env.type_settings(data, check, typed)
 
 
 def _text_if_unchanged(filename: str, digest: str) -> str | None:
@@ -189,8 +189,7 @@ def _text_if_unchanged(filename: str, digest: str) -> str | None:
 
 
 def build_catalog(data: Any, filename: str, digest: str, environ: Mapping[str, str] | None = None,
-                  lines: LineFinder | None = None, consume: bool = False,
-                  on_readycloud: Callable[[ReadyCloudSettings], None] | None = None) -> Catalog:
+                  lines: LineFinder | None = None, consume: bool = False) -> Catalog:
     """Validate parsed YAML into a :class:`Catalog`. ``consume``: drop each
     product entry from ``data`` once it is built, so that the parsed document
     and the catalog are not both held in full (a large catalog's peak memory)."""
@@ -199,26 +198,22 @@ def build_catalog(data: Any, filename: str, digest: str, environ: Mapping[str, s
         data = LocDict()
     if not isinstance(data, dict):
         raise CatalogError([Problem(Location(filename, 1), "the catalog must be a mapping at the top level")])
-    check.unknown_keys(data, (*TOP_LEVEL_KEYS, *extension_keys(data)), "")
-    check.plain = catalog_env.plain_env(data, check)
-    catalog_env.type_settings(data, check)
-    readycloud = _readycloud(data, check)
-    if readycloud is not None and not check.problems and on_readycloud is not None:
-        on_readycloud(readycloud)
+    vendors = registered()
+    check.unknown_keys(data, (*(s for v in vendors for s in v.sections), *TOP_LEVEL_KEYS,
+                              *extension_keys(data)), "")
+    _settle_env(data, check, vendors)
+    settings = {vendor.name: vendor.parse_settings(data, check) for vendor in vendors}
     sensitive = _catalog_sensitive(data, check)
-    products = _products(data, check, consume, sensitive)
-    cobuilder = None
-    if "cobuilder" in data or any(p.cobuilder for p in products):
-        cobuilder = cobuilder_catalog.parse_settings(data.get("cobuilder"), check.at(data, "cobuilder", "cobuilder"), check)
-    _unique_cobuilder_ids(products, check)
-    if readycloud is None and "readycloud" not in data:
-        _readycloud_section_needed(products, check)
+    products = _products(data, check, consume, sensitive, vendors)
+    for vendor in vendors:
+        settings[vendor.name] = vendor.finish_settings(settings[vendor.name], data, products, check)
     policy = parse_policy(data.get("policy"), check.at(data, "policy", "policy"), check)
     notify = parse_notify(data["notify"], check.at(data, "notify", "notify"), check) if "notify" in data else None
     if check.problems:
         raise CatalogError(check.problems)
-    return Catalog(path=filename, digest=digest, readycloud=readycloud, products=products, notify=notify,
-                   cobuilder=cobuilder, policy=policy, lines=lines, sensitive=sensitive)
+    return Catalog(path=filename, digest=digest, products=products, notify=notify,
+                   settings=frozen({name: value for name, value in settings.items() if value is not None}),
+                   policy=policy, lines=lines, sensitive=sensitive)
 
 
 def extension_keys(data: dict) -> list[str]:  # type: ignore[type-arg]
@@ -243,61 +238,8 @@ def _catalog_sensitive(data: dict, check: Checker) -> frozenset[str]:  # type: i
     return frozenset(value)
 
 
-def _unique_cobuilder_ids(products: tuple[ProductSpec, ...], check: Checker) -> None:
-    seen: dict[int, str] = {}
-    for product in products:
-        if product.cobuilder is None:
-            continue
-        first = seen.setdefault(product.cobuilder.id, product.code)
-        if first != product.code:
-            check.add(product.cobuilder.location,
-                      f"Cobuilder product {product.cobuilder.id} is already used by product {first!r}")
-
-
-def _readycloud_section_needed(products: tuple[ProductSpec, ...], check: Checker) -> None:
-    """Entries that manage ReadyCloud (fields beyond code, or tombstones) need
-    the top-level ``readycloud`` section: without its org they would be
-    silently left out of every plan."""
-    managing = [p for p in products if p.manages_readycloud]
-    if managing:
-        more = len(managing) - 1
-        check.add(managing[0].location,
-                  f"product {managing[0].code!r}" + (f" (and {more} more)" if more else "")
-                  + " declares ReadyCloud fields, but the catalog has no 'readycloud' section; "
-                  "add 'readycloud: {org: <org_pk>}' at the top level")
-
-
-def _readycloud(data: dict, check: Checker) -> ReadyCloudSettings | None:  # type: ignore[type-arg]
-    section = data.get("readycloud")
-    if section is None:
-        return None
-    loc = check.at(data, "readycloud", "readycloud")
-    if not check.expect(section, (dict,), loc, "a mapping"):
-        return None
-    check.unknown_keys(section, ("org", "base_url", "max_reads_per_minute", "max_writes_per_minute"), "readycloud")
-    org = section.get("org")
-    org_loc = check.at(section, "org", "readycloud.org")
-    if "org" not in section:
-        check.add(loc, "missing required key 'org' (the ReadyCloud org_pk)")
-    elif check.expect(org, (int,), org_loc, "an integer org_pk") and org <= 0:
-        check.add(org_loc, "org must be a positive integer")
-    base_url = section.get("base_url", rc.DEFAULT_BASE_URL)
-    url_loc = check.at(section, "base_url", "readycloud.base_url")
-    if check.expect(base_url, (str,), url_loc, "a URL string"):
-        base_url, used_env = substitute_env(base_url, url_loc, check)
-        problem = endpoints.catalog_url_problem(base_url, label="ReadyCloud", hosts=rc.HOSTS,
-                                                env_name="READYCLOUD_BASE_URL", environ=check.environ,
-                                                quote=not used_env)
-        if problem:
-            check.add(url_loc, f"base_url {problem}")
-    return ReadyCloudSettings(
-        org=org if isinstance(org, int) else 0, base_url=str(base_url).rstrip("/"), location=loc,
-        max_reads_per_minute=check.rate(section, "max_reads_per_minute", "readycloud", rc.MAX_READS_PER_MINUTE),
-        max_writes_per_minute=check.rate(section, "max_writes_per_minute", "readycloud", rc.MAX_WRITES_PER_MINUTE))
-
-
 def _products(data: dict, check: Checker, consume: bool = False,  # type: ignore[type-arg]
-              sensitive: frozenset[str] = _NONE) -> tuple[ProductSpec, ...]:
+              sensitive: frozenset[str] = _NONE, vendors: tuple[Vendor, ...] = ()) -> tuple[ProductSpec, ...]:
     entries = data.get("products")
     if entries is None:
         return ()
@@ -309,12 +251,14 @@ def _products(data: dict, check: Checker, consume: bool = False,  # type: ignore
     located = isinstance(entries, LocList)  # (else no lines to look up: the fast path)
     forget = consume and isinstance(entries, list)  # (a Streamed list forgets its items by itself)
     filename = check.filename
+    sections = tuple((v.name, v.product_key, v) for v in vendors if v.product_key)
+    keys = PRODUCT_KEYS.union(key for _, key, _ in sections)
     for index, entry in enumerate(entries):
         path = f"products[{index}]"
         loc = check.at(entries, index, path) if located else Location(filename, None, path)
         if type(entry) is not dict and not check.expect(entry, (dict,), loc, "a product mapping"):
             continue
-        spec = _product(entry, path, loc, check, sensitive)
+        spec = _product(entry, path, loc, check, sensitive, keys, sections)
         if forget:
             entries[index] = None
         if spec is None:
@@ -329,9 +273,10 @@ def _products(data: dict, check: Checker, consume: bool = False,  # type: ignore
 
 
 def _product(entry: dict, path: str, loc: Location, check: Checker,  # type: ignore[type-arg]
-             everywhere: frozenset[str] = _NONE) -> ProductSpec | None:
-    if not PRODUCT_KEYS.issuperset(entry):
-        check.unknown_keys(entry, PRODUCT_KEYS, path)
+             everywhere: frozenset[str] = _NONE, keys: frozenset[str] = PRODUCT_KEYS,
+             vendors: tuple[tuple[str, str, Vendor], ...] = ()) -> ProductSpec | None:
+    if not keys.issuperset(entry):
+        check.unknown_keys(entry, keys, path)
     code = entry.get("code")
     if "code" not in entry:
         check.add(loc, "missing required key 'code'")
@@ -374,13 +319,15 @@ def _product(entry: dict, path: str, loc: Location, check: Checker,  # type: ign
             changed = {**(changed or {}), name: new}
     if changed:
         fields = {**fields, **changed}
-    cobuilder = None
-    if "cobuilder" in entry:
-        cobuilder = cobuilder_catalog.parse_product(entry["cobuilder"], f"{path}.cobuilder",
-                                                    check.at(entry, "cobuilder", f"{path}.cobuilder"), check)
+    sections: Mapping[str, Any] = _NO_SECTIONS
+    for name, key, vendor in vendors:
+        if key in entry:
+            section = vendor.parse_product(entry[key], f"{path}.{key}", check.at(entry, key, f"{path}.{key}"), check)
+            if section is not None:
+                sections = {**sections, name: section}
     return ProductSpec(code=code, location=loc, absent=bool(absent), fields=MappingProxyType(fields),
                        sensitive=sensitive if type(sensitive) is frozenset else frozenset(sensitive),
-                       cobuilder=cobuilder)
+                       sections=sections if sections is _NO_SECTIONS else MappingProxyType(sections))
 
 
 def _sensitive_list(entry: dict, path: str, check: Checker) -> list[str]:  # type: ignore[type-arg]

@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from reconciler.catalog.cobuilder import CobuilderProductSpec, CobuilderSettings
 from reconciler.catalog.policy import Policy
 from reconciler.catalog.yamlload import LineFinder
 from reconciler.errors import Location
@@ -13,15 +12,6 @@ from reconciler.errors import Location
 
 def frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(mapping))
-
-
-@dataclass(frozen=True)
-class ReadyCloudSettings:
-    org: int
-    base_url: str
-    location: Location = field(compare=False)  # (where it was declared, not what it is)
-    max_reads_per_minute: float | None = None   # None: unpaced
-    max_writes_per_minute: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +28,13 @@ class ProductSpec:
     absent: bool = False
     fields: Mapping[str, Any] = field(default_factory=lambda: frozen({}))
     sensitive: frozenset[str] = frozenset()
-    cobuilder: CobuilderProductSpec | None = None
+    #: each vendor's own entry in the product (vendor name -> what its ``parse_product`` made)
+    sections: Mapping[str, Any] = field(default_factory=lambda: frozen({}))
+
+    @property
+    def cobuilder(self) -> Any:
+        """(Shorthand for ``sections.get("cobuilder")``, kept for the built-in vendor's callers.)"""
+        return self.sections.get("cobuilder")
 
     @property
     def manages_readycloud(self) -> bool:
@@ -50,16 +46,26 @@ class ProductSpec:
 class Catalog:
     path: str
     digest: str
-    readycloud: ReadyCloudSettings | None
     products: tuple[ProductSpec, ...]
+    #: each vendor's settings (vendor name -> what its ``parse_settings`` made), configured vendors only
+    settings: Mapping[str, Any] = field(default_factory=lambda: frozen({}))
     notify: Any = None  # reconciler.catalog.notify.NotifySettings
-    cobuilder: CobuilderSettings | None = None
     policy: Policy = Policy()
     #: finds the line of a location made without one (the fast, unlocated parse)
     lines: LineFinder | None = field(default=None, compare=False, repr=False)
     #: the top-level ``sensitive:`` fields, hidden for every product (those
     #: the catalog declares carry them in ``ProductSpec.sensitive`` too)
     sensitive: frozenset[str] = frozenset()
+
+    @property
+    def readycloud(self) -> Any:
+        """(Shorthand for ``settings.get("readycloud")``, kept for the built-in vendor's callers.)"""
+        return self.settings.get("readycloud")
+
+    @property
+    def cobuilder(self) -> Any:
+        """(Shorthand for ``settings.get("cobuilder")``, kept for the built-in vendor's callers.)"""
+        return self.settings.get("cobuilder")
 
     def locate(self, location: Location) -> Location:
         """``location`` with its line, looked up in the file if it was loaded without lines."""

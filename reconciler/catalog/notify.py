@@ -14,16 +14,15 @@ unresolved; ``apply`` and ``notify`` refuse to start while any is missing
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from reconciler import endpoints
-from reconciler.catalog.check import Checker, did_you_mean, substitute_env
+from reconciler.catalog.check import ENV_VAR, Checker, did_you_mean, substitute_env
 from reconciler.catalog.model import frozen
 from reconciler.contracts import notify as nc
-from reconciler.contracts.readycloud import WRITABLE_FIELDS
+from reconciler.vendors import registered
 from reconciler.errors import Location
 
 NOTIFY_KEYS = ("webhooks", "usercom", "voucherify")
@@ -31,9 +30,7 @@ WEBHOOK_KEYS = ("url", "secret", "events")
 USERCOM_KEYS = ("base_url", "event_type", *nc.USERCOM_ATTRIBUTIONS, nc.USERCOM_V1_ATTRIBUTION, "attributes")
 VOUCHERIFY_KEYS = ("base_url", "event", "customer", "max_requests_per_minute")
 Section = dict[Any, Any]  # a LocDict from the YAML loader
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 #: Product fields user.com can take as attributes (scalars; custom_fields is an object).
-USERCOM_ATTRIBUTE_FIELDS = tuple(name for name, kind in WRITABLE_FIELDS.items() if kind != "object")
 
 
 class Secret:
@@ -147,9 +144,16 @@ def _optional_section(section: Section, key: str, parse: Any, check: Checker) ->
     return parse(value, loc, check)
 
 
+def _required(value: str) -> tuple[str, ...]:
+    """The variables of ``value``'s ``${VAR}``s that give no default (a
+    ``${VAR:-default}`` is never unset, and never a secret's source: its
+    default would be written in the catalog)."""
+    return tuple(m.group(1) for m in ENV_VAR.finditer(value) if m.group(2) is None)
+
+
 def _unset(value: str, path: str, check: Checker) -> UnsetEnv:
     """The ``${VAR}``s of ``value`` that the environment does not set, each with ``path``."""
-    return tuple((name, path) for name in dict.fromkeys(_VAR.findall(value)) if name not in check.environ)
+    return tuple((name, path) for name in dict.fromkeys(_required(value)) if name not in check.environ)
 
 
 def _url(container: Section, key: str, path: str, check: Checker,
@@ -220,7 +224,7 @@ def _secret(entry: Section, path: str, check: Checker) -> tuple[Secret | None, t
     """The secret (None if not usable), the variables it comes from, and those not set."""
     loc = check.at(entry, "secret", f"{path}.secret")
     value = entry["secret"]
-    names = tuple(_VAR.findall(value)) if isinstance(value, str) else ()
+    names = _required(value) if isinstance(value, str) else ()
     if not names:
         # Never echo the value: it may be a secret typed into the file.
         check.add(loc, "secret must come from the environment, like ${WEBHOOK_SECRET}; "
@@ -328,13 +332,18 @@ def _attributes(section: Section, loc: Location, check: Checker) -> tuple[str, .
         check.add(list_loc, "attributes must be a list of product field names")
         return None
     ok = True
+    # (the fields of the products announced: those of the vendors whose changes are events)
+    announced = [v for v in registered() if v.announces]
+    fields = {name: kind for v in announced for name, kind in v.product_fields.items()}
+    attributes = tuple(name for name, kind in fields.items() if kind != "object")
+    whose = " / ".join(v.label for v in announced)
     for index, name in enumerate(value):
-        if name not in USERCOM_ATTRIBUTE_FIELDS:
+        if name not in attributes:
             ok = False
-            hint = (" (an object; user.com attributes are single values)" if name in WRITABLE_FIELDS
-                    else did_you_mean(str(name), USERCOM_ATTRIBUTE_FIELDS))
+            hint = (" (an object; user.com attributes are single values)" if name in fields
+                    else did_you_mean(str(name), attributes))
             check.add(check.at(value, index, f"notify.usercom.attributes[{index}]"),
-                      f"{name!r} is not a ReadyCloud product field user.com can take{hint}")
+                      f"{name!r} is not a {whose} product field user.com can take{hint}")
     return tuple(dict.fromkeys(value)) if ok else None
 
 

@@ -1,37 +1,33 @@
 """Planning: normalise, diff, and build immutable :class:`Plan` objects."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from reconciler.catalog.model import Catalog
-from reconciler.plan.cobuilder import plan_cobuilder
 from reconciler.plan.model import ACTIONS, Change, FieldChange, Plan, PlanIssue
-from reconciler.plan.readycloud import Prediff, plan_readycloud
 from reconciler.plan.safety import violations
 from reconciler.plan.select import ALL, Selection
+from reconciler.vendors import registered
 
-__all__ = ["ACTIONS", "Change", "FieldChange", "Plan", "PlanIssue", "Prediff", "Selection", "build_plan"]
+__all__ = ["ACTIONS", "Change", "FieldChange", "Plan", "PlanIssue", "Selection", "build_plan"]
 
 
-def build_plan(catalog: Catalog, readycloud_live: Any = None, cobuilder_live: Any = None,
-               selection: Selection = ALL, prediff: Prediff | None = None,
-               cobuilder_selected: Callable[[str], bool] | None = None) -> Plan:
-    """Combine every vendor's part into one plan; a product's changes stay together.
-    ``prediff``: ReadyCloud comparisons already made while the listing was read.
-    ``cobuilder_selected``: the products whose Cobuilder values were read, if not all selected."""
-    parts = {}
-    if catalog.readycloud is not None:
-        parts["readycloud"] = plan_readycloud(catalog, {} if readycloud_live is None else readycloud_live,
-                                             selection, prediff)  # (an empty LiveIndex keeps its watermark)
-    if any(p.cobuilder for p in catalog.products):
-        parts["cobuilder"] = plan_cobuilder(catalog, cobuilder_live or {}, cobuilder_selected or selection)
+def build_plan(catalog: Catalog, live: Mapping[str, Any] | None = None, selection: Selection = ALL,
+               only: Mapping[str, Callable[[str], bool]] | None = None) -> Plan:
+    """Combine every configured vendor's part into one plan; a product's changes stay together.
+    ``live``: each vendor's live state by name (what its provider's refresh returned).
+    ``only``: per vendor, the products whose live state was read, if not all selected."""
+    live, only = live or {}, only or {}
+    parts = {vendor.name: vendor.plan(catalog, live.get(vendor.name), selection, only.get(vendor.name))
+             for vendor in registered() if vendor.configured(catalog)}
     order = {p.code: i for i, p in enumerate(catalog.products)}
     changes = tuple(sorted((c for part in parts.values() for c in part.changes),
                            key=lambda c: (c.action == "delete", order.get(c.key, len(order)))))
-    managed = parts["readycloud"].managed_live if "readycloud" in parts else 0
+    managed = sum(part.managed_live for part in parts.values())
     errors = tuple(e for p in parts.values() for e in p.errors)
+    property_parts = [part for vendor in registered() if vendor.properties and (part := parts.get(vendor.name))]
     return Plan(changes=changes, unchanged=_unchanged_products(catalog, changes, errors, selection),
-                properties_unchanged=parts["cobuilder"].unchanged if "cobuilder" in parts else None,
+                properties_unchanged=sum(p.unchanged for p in property_parts) if property_parts else None,
                 errors=errors,
                 notes=tuple(n for p in parts.values() for n in p.notes), catalog_digest=catalog.digest,
                 unmanaged=sum(p.unmanaged for p in parts.values()),

@@ -50,14 +50,10 @@ class Change:
 
     def to_dict(self) -> dict[str, Any]:
         """The change as saved and shown: sensitive values replaced by markers."""
+        from reconciler.vendors import Vendor, get
         hidden = self.sensitive_fields
-        body = self.body
-        if isinstance(body, dict) and hidden and self.vendor == "cobuilder":
-            body = {**body, "properties": [
-                {**p, "values": {SENSITIVE_KEY: p.get("propertyGuid")}} if p.get("propertyGuid") in hidden else p
-                for p in body.get("properties", [])]}
-        elif isinstance(body, dict) and hidden:
-            body = {k: ({SENSITIVE_KEY: k} if k in hidden else v) for k, v in body.items()}
+        vendor = get(self.vendor) or Vendor()
+        body = vendor.saved_body(self, hidden)
         patch = [({**op, "value": {SENSITIVE_KEY: op["path"].lstrip("/")}}
                   if "value" in op and op.get("path", "").lstrip("/").split("/")[0] in hidden else op)
                  for op in self.patch]
@@ -69,23 +65,26 @@ class Change:
                         **({"detail": list(f.detail)} if f.detail and not f.sensitive else {})}
                        for f in self.fields],
             "body": body, "patch": patch,
-            # a ReadyCloud delete keeps the product it deletes: its "before", and the
+            # a product vendor's delete keeps the product it deletes: its "before", and the
             # last known state product.deleted announces after `apply PLANFILE`
             # (its sensitive fields, named by the catalog's top-level sensitive:, already hidden)
-            **({"live": self.live} if self.action == "delete" and self.vendor == "readycloud" else {}),
+            **({"live": self.live} if self.action == "delete" and vendor.keeps_deleted else {}),
         }
 
 
-#: vendors whose changes are to a product's property values, not to the product itself
-PROPERTY_VENDORS = frozenset({"cobuilder"})
+def is_property_change(change: Change) -> bool:
+    """Whether ``change`` sets a product's property values, not the product itself."""
+    from reconciler.vendors import get
+    vendor = get(change.vendor)
+    return vendor is not None and vendor.properties
 
 
 def product_action(changes: Iterable[Change]) -> Action:
     """What one product's changes amount to, the product counted once: created
     or deleted when the product itself is; otherwise updated (its fields, its
-    Cobuilder property values, or both)."""
+    property values, or both)."""
     for change in changes:
-        if change.vendor not in PROPERTY_VENDORS and change.action != "update":
+        if change.action != "update" and not is_property_change(change):
             return change.action
     return "update"
 
@@ -111,6 +110,19 @@ class PlanIssue:
     message: str
 
 
+@dataclass
+class VendorPlan:
+    """What one vendor contributes to a plan."""
+
+    changes: list[Change] = field(default_factory=list)
+    unchanged: int = 0
+    unmanaged: int = 0
+    managed_live: int = 0
+    errors: list[PlanIssue] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    context: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Plan:
     changes: tuple[Change, ...]
@@ -124,19 +136,19 @@ class Plan:
     violations: tuple[str, ...] = ()
     #: per-vendor facts about the live state the plan was made from (watermarks, counts)
     context: tuple[tuple[str, Any], ...] = field(default=())
-    #: declared Cobuilder properties whose values need no change (None: no Cobuilder values planned)
+    #: declared properties whose values need no change (None: no property values planned)
     properties_unchanged: int | None = None
 
     @property
     def counts(self) -> dict[str, int]:
         """Products to create, update, delete, unchanged (each product once,
-        whatever vendors its changes are for) and unmanaged; with Cobuilder
+        whatever vendors its changes are for) and unmanaged; with property
         values, also ``properties_create``/``_update``/``_delete``/``_unchanged``."""
         actions: dict[str, list[Change]] = {}
         properties = {action: 0 for action in ACTIONS}
         for change in self.changes:
             actions.setdefault(change.key, []).append(change)
-            if change.vendor in PROPERTY_VENDORS:
+            if is_property_change(change):
                 properties[change.action] += properties_touched(change)
         counts = {action: 0 for action in ACTIONS}
         for changes in actions.values():

@@ -13,15 +13,14 @@ the whole plan before any write.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
 
 from reconciler.catalog.model import Catalog, ProductSpec
 from reconciler.plan.model import SENSITIVE_KEY, Change, Plan
+from reconciler.vendors import Vendor, get
 
-_PK = re.compile(r"\d+")
-#: what identifies a change: vendor, action, product code and, for Cobuilder, its property GUIDs
+#: what identifies a change: vendor, action, product code and the parts it changes (:meth:`Vendor.units`)
 Identity = tuple[str, str, str, frozenset[str]]
 
 
@@ -72,46 +71,45 @@ def rederive(saved: Plan, fresh: Plan, catalog: Catalog, selected: Callable[[str
     return Rederived(plan, tuple(done), tuple(refused))
 
 
+def _vendor(change: Change) -> Vendor:
+    return get(change.vendor) or Vendor()
+
+
 def identity(change: Change) -> Identity:
-    units = frozenset(f.field.split(".")[0] for f in change.fields) if change.vendor == "cobuilder" else frozenset()
-    return change.vendor, change.action, change.key, units
+    return change.vendor, change.action, change.key, _vendor(change).units(change)
 
 
 def _overlaps(fresh: Change, saved: Change) -> bool:
-    """Whether ``fresh`` touches what ``saved`` does (a ReadyCloud product, or Cobuilder properties)."""
+    """Whether ``fresh`` touches what ``saved`` does (the same resource, or, for a
+    vendor whose changes are to parts of one (:meth:`Vendor.units`), the same parts)."""
     if (fresh.vendor, fresh.key) != (saved.vendor, saved.key):
         return False
-    return fresh.vendor != "cobuilder" or bool(identity(fresh)[3] & identity(saved)[3])
+    mine, theirs = identity(saved)[3], identity(fresh)[3]
+    return not (mine or theirs) or bool(mine & theirs)
 
 
 def _title(change: Change) -> str:
-    if change.vendor == "cobuilder":
-        guids = ", ".join(sorted(identity(change)[3]))
-        return f"{change.key} (Cobuilder {change.resource_id}, {change.action} of {guids})"
-    return f"{change.key} (readycloud id {change.resource_id})" if change.resource_id else change.key
+    return _vendor(change).saved_title(change)
 
 
 def _moved_on(saved: Change, now: list[Change]) -> str:
     """The message for a saved change whose object now needs another kind of change."""
     actions = {c.action for c in now}
-    if saved.vendor == "readycloud" and actions == {"create"}:
-        return f"{_title(saved)} was deleted since the plan"
-    if saved.vendor == "readycloud" and saved.action == "create":
-        ids = ", ".join(str(c.resource_id) for c in now)
-        return (f"{saved.key} was created in ReadyCloud since the plan (id {ids}) and differs from the catalog; "
-                "the plan would create a duplicate")
+    said = _vendor(saved).moved_on(saved, now)
+    if said is not None:
+        return said
     return (f"{_title(saved)} changed since the plan: the plan would {saved.action} it, "
             f"now it needs {', '.join(sorted(actions))}")
 
 
-def _canonical(value: Any) -> Any:
+def canonical(value: Any) -> Any:
     """A value as a plan file holds it (what a loaded plan compares with)."""
     return json.loads(json.dumps(value, sort_keys=True, default=str))
 
 
 def _differences(saved: Change, fresh: Change) -> list[str]:
     """What differs between a saved change and the fresh one, shown without secrets."""
-    mine, theirs = _canonical(saved.to_dict()), _canonical(fresh.to_dict())
+    mine, theirs = canonical(saved.to_dict()), canonical(fresh.to_dict())
     out = []
     for key in ("resource_id", "fields", "body", "patch"):
         if mine.get(key) != theirs.get(key):
@@ -146,72 +144,15 @@ def not_asked_for(change: Change, specs: Mapping[str, ProductSpec], catalog: Cat
     """Why the catalog does not ask for ``change`` (None: it does)."""
     if not selected(change.key):
         return "the product is outside the plan's --target/--exclude selection"
-    spec = specs.get(change.key)
-    if change.vendor == "readycloud":
-        return _readycloud(change, spec, catalog)
-    if change.vendor == "cobuilder":
-        return _cobuilder(change, spec)
-    return f"unknown vendor {change.vendor!r}"
+    vendor = get(change.vendor)
+    if vendor is None:
+        return f"unknown vendor {change.vendor!r}"
+    return vendor.not_asked_for(change, specs.get(change.key), catalog)
 
 
-def _readycloud(change: Change, spec: ProductSpec | None, catalog: Catalog) -> str | None:
-    if catalog.readycloud is None:
-        return "the catalog has no readycloud section"
-    if change.action == "create":
-        if change.resource_id is not None:
-            return "a create has no resource_id"
-    elif not isinstance(change.resource_id, str) or not _PK.fullmatch(change.resource_id):
-        return f"resource_id {change.resource_id!r} is not a ReadyCloud product id"
-    if change.action == "delete":
-        if catalog.policy.protected(change.key):
-            return "the code is protected by policy.protect"
-        if spec is not None and not spec.absent:
-            return "the catalog declares the product (no tombstone)"
-        if spec is None and not (catalog.policy.prune and catalog.policy.in_scope(change.key)):
-            return "the catalog neither tombstones it nor prunes it (prune and scope)"
-        return None if change.body is None else "a delete sends no body"
-    if spec is None or spec.absent or not spec.manages_readycloud:
-        return "the catalog does not declare the product's ReadyCloud fields"
-    body = change.body if isinstance(change.body, dict) else {}
-    if not body or (change.action == "create" and set(body) != set(spec.fields)):
-        return "the fields differ from the catalog entry"
-    for name, value in body.items():
-        if not _declared(value, name, spec.fields, spec.sensitive):
-            return f"{name} is not the catalog's value"
-    return None
-
-
-def _declared(value: Any, name: str, fields: Mapping[str, Any], sensitive: frozenset[str]) -> bool:
+def declared(value: Any, name: str, fields: Mapping[str, Any], sensitive: frozenset[str]) -> bool:
     if name not in fields:
         return False
     if isinstance(value, dict) and set(value) == {SENSITIVE_KEY}:
         return name in sensitive and value[SENSITIVE_KEY] == name
-    return _canonical(value) == _canonical(fields[name])
-
-
-def _cobuilder(change: Change, spec: ProductSpec | None) -> str | None:
-    product = spec.cobuilder if spec is not None else None
-    if product is None:
-        return "the catalog declares no Cobuilder values for the product"
-    if change.resource_id != str(product.id):
-        return f"resource_id {change.resource_id!r} is not the catalog's Cobuilder product {product.id}"
-    declared = {p.guid: p for p in product.properties}
-    body = change.body if isinstance(change.body, dict) else {}
-    if change.action == "delete":
-        if not product.exclusive:
-            return "the catalog entry is not exclusive: it deletes no property"
-        return "the catalog declares the property" if body.get("propertyGuid") in declared else None
-    properties = body.get("properties")
-    if not isinstance(properties, list) or not properties:
-        return "no properties"
-    for prop in properties:
-        want = declared.get(prop.get("propertyGuid")) if isinstance(prop, dict) else None
-        if want is None:
-            return f"property {prop.get('propertyGuid') if isinstance(prop, dict) else prop!r} is not declared"
-        values = prop.get("values")
-        marked = isinstance(values, dict) and set(values) == {SENSITIVE_KEY}
-        if prop.get("unitGuid") != want.unit_guid or (
-                (not want.sensitive or values[SENSITIVE_KEY] != want.guid) if marked
-                else _canonical(values) != _canonical(list(want.values))):
-            return f"property {want.guid} is not the catalog's value"
-    return None
+    return canonical(value) == canonical(fields[name])

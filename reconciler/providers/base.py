@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from datetime import datetime
-from typing import Any, Callable, Sequence
+from typing import Any, Generator, TypeVar
 
 from reconciler.errors import ProviderError
 from reconciler.plan.model import Change
@@ -20,10 +20,8 @@ class Provider(ABC):
     name: str = ""
 
     @abstractmethod
-    def refresh(self, progress: Progress = NULL, observe: Callable[[Sequence[Any]], None] | None = None) -> Any:
-        """Read the live state this provider's part of the plan is computed from.
-        A provider that reads in batches may hand each batch to ``observe`` as
-        it arrives, so that planning work overlaps the reading."""
+    def refresh(self, progress: Progress = NULL) -> Any:
+        """Read the live state this provider's part of the plan is computed from."""
 
     @abstractmethod
     def execute(self, change: Change) -> Any:
@@ -48,3 +46,15 @@ class Provider(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+R = TypeVar("R")
+
+
+def read_all(reading: Generator[Any, None, R]) -> R:
+    """What a reading generator returns once every batch it hands over is taken."""
+    while True:
+        try:
+            next(reading)
+        except StopIteration as done:
+            return done.value

@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # (the CLI imports clean() for every command, and the plan package is not light)
-    from reconciler.plan.model import Change, FieldChange
+from reconciler.plan.model import SENSITIVE, Change, FieldChange, is_property_change
 
-SENSITIVE = "(sensitive)"
 SYMBOL = {"create": "+", "update": "~", "delete": "-"}
 VERB = {"create": "create", "update": "update", "delete": "delete"}
 
@@ -50,9 +48,12 @@ def after(f: FieldChange) -> Any:
 
 
 def title(change: Change) -> str:
+    from reconciler.vendors import get
+    vendor = get(change.vendor)
+    titled = vendor.title(change) if vendor is not None else None
+    if titled is not None:
+        return titled
     key = clean(change.key)
-    if change.vendor == "cobuilder":
-        return f"property values of {key} (Cobuilder product {clean(change.resource_id)})"
     ident = f", id {clean(change.resource_id)}" if change.resource_id else ""
     return f"product {key} ({change.vendor}{ident})"
 
@@ -71,11 +72,17 @@ def counts_line(counts: dict[str, int]) -> str:
             f"{counts['delete']} to delete, {counts['unchanged']} unchanged")
 
 
+def properties_label() -> str:
+    """What property values are called in counts: after the vendors that set them."""
+    from reconciler.vendors import registered
+    return " / ".join(v.label for v in registered() if v.properties) + " properties"
+
+
 def properties_line(counts: dict[str, int]) -> str | None:
-    """Cobuilder properties, counted apart from products (None: the plan has no Cobuilder values)."""
+    """Property values, counted apart from products (None: the plan has none)."""
     if "properties_unchanged" not in counts:
         return None
-    return (f"Cobuilder properties: {counts['properties_create']} to add, {counts['properties_update']} to change, "
+    return (f"{properties_label()}: {counts['properties_create']} to add, {counts['properties_update']} to change, "
             f"{counts['properties_delete']} to delete, {counts['properties_unchanged']} unchanged")
 
 
@@ -85,8 +92,6 @@ DELETED_SHOWN = ("code", "description", "unit_price")
 
 def deleted_fields(change: Change) -> list[tuple[str, Any]]:
     """For a product delete, the fields that say what is deleted (from the live product)."""
-    from reconciler.plan.model import PROPERTY_VENDORS
-
-    if change.action != "delete" or change.vendor in PROPERTY_VENDORS or not isinstance(change.live, dict):
+    if change.action != "delete" or is_property_change(change) or not isinstance(change.live, dict):
         return []
     return [(name, change.live[name]) for name in DELETED_SHOWN if change.live.get(name) not in (None, "")]

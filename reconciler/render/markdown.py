@@ -6,7 +6,8 @@ import html
 
 from reconciler.plan.model import Change, Plan, product_action
 from reconciler.plan.select import ALL, Selection
-from reconciler.render.common import SYMBOL, after, before, clean, deleted_fields, grouped, show, title
+from reconciler.render.common import (SYMBOL, after, before, clean, deleted_fields, grouped, properties_label,
+                                      show, title)
 
 #: The comment marker CI scripts use to find and update the comment.
 MARKER = "<!-- reconciler-plan -->"
@@ -60,7 +61,7 @@ def _header(plan: Plan, where: str, limit: int, selection: Selection = ALL) -> s
               f"| {counts['create']} | {counts['update']} | {counts['delete']} | {counts['unchanged']} | "
               f"{counts['unmanaged']} |", ""]
     if "properties_unchanged" in counts:
-        lines += ["| Cobuilder properties | to add | to change | to delete | unchanged |",
+        lines += [f"| {properties_label()} | to add | to change | to delete | unchanged |",
                   "| --- | ---: | ---: | ---: | ---: |",
                   f"| | {counts['properties_create']} | {counts['properties_update']} | "
                   f"{counts['properties_delete']} | {counts['properties_unchanged']} |", ""]

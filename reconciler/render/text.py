@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from reconciler.apply import ApplyResult, ChangeResult
-from reconciler.plan.model import PROPERTY_VENDORS, Change, Plan, product_action
+from reconciler.plan.model import Change, Plan, is_property_change, product_action
 from reconciler.plan.select import ALL, Selection
 from reconciler.render.common import (SYMBOL, after, before, clean, counts_line, deleted_fields, grouped,
                                       properties_line, show, title)
@@ -24,11 +24,11 @@ def render_plan(plan: Plan, selection: Selection = ALL) -> str:
     if plan.changes:
         lines.append("reconciler will perform the following actions:\n")
     for key, changes in grouped(plan.changes):
-        if changes[0].vendor in PROPERTY_VENDORS:  # (the product itself is not created or deleted first)
+        if is_property_change(changes[0]):  # (the product itself is not created or deleted first)
             action = product_action(changes)
             lines.append(click.style(f"  {SYMBOL[action]} product {clean(key)}", fg=_COLOUR[action], bold=True))
         for change in changes:
-            indent = "    " if change.vendor in PROPERTY_VENDORS else "  "
+            indent = "    " if is_property_change(change) else "  "
             lines.extend(_change_lines(change, indent))
     for note in plan.notes:
         lines.append(click.style(f"  note: {clean(note)}", dim=True))
@@ -83,9 +83,12 @@ def render_apply_summary(result: ApplyResult) -> str:
     lines = [click.style(summary, fg="green" if result.ok else "red", bold=True)]
     for r in result.failed + result.skipped:
         lines.append(f"  {r.status}: {r.change.action} {clean(r.change.key)}: {clean(r.error)}")
-    appeared = sum(r.benign for r in result.skipped)
-    if appeared:
-        lines.append(click.style(f"Note: {appeared} product(s) to create appeared in ReadyCloud since the plan "
+    benign = [r for r in result.skipped if r.benign]
+    if benign:
+        from reconciler.vendors import get
+        where = " and ".join(dict.fromkeys((v.label if (v := get(r.change.vendor)) else r.change.vendor)
+                                           for r in benign))
+        lines.append(click.style(f"Note: {len(benign)} product(s) to create appeared in {where} since the plan "
                                  "(another apply, or someone else, created them) and were not created again; "
                                  "run plan to check them against the catalog.", fg="yellow"))
     return "\n".join(lines)

@@ -7,11 +7,31 @@ values) for tests, the demo and benchmarks. State lives in a SQLite file.
 """
 from __future__ import annotations
 
-from .app import DEFAULT_TOKEN, build_app
-from .cobuilder import DEFAULT_CLIENT_ID as DEFAULT_COBUILDER_CLIENT_ID
-from .cobuilder import DEFAULT_CLIENT_SECRET as DEFAULT_COBUILDER_CLIENT_SECRET
-from .seed import SeedError
-from .server import DEFAULT_STATE_PATH, Sandbox, serve
+import importlib
+from typing import Any
+
+#: what this package offers, and the module each comes from (imported when first
+#: asked for: the vendors' simulators import the sandbox's store and responses)
+_EXPORTS = {
+    "DEFAULT_TOKEN": ("reconciler.sandbox.app", "DEFAULT_TOKEN"),
+    "build_app": ("reconciler.sandbox.app", "build_app"),
+    "DEFAULT_COBUILDER_CLIENT_ID": ("reconciler.vendors.cobuilder.sandbox", "DEFAULT_CLIENT_ID"),
+    "DEFAULT_COBUILDER_CLIENT_SECRET": ("reconciler.vendors.cobuilder.sandbox", "DEFAULT_CLIENT_SECRET"),
+    "SeedError": ("reconciler.sandbox.seed", "SeedError"),
+    "DEFAULT_STATE_PATH": ("reconciler.sandbox.server", "DEFAULT_STATE_PATH"),
+    "Sandbox": ("reconciler.sandbox.server", "Sandbox"),
+    "serve": ("reconciler.sandbox.server", "serve"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, attribute = _EXPORTS[name]
+    value = getattr(importlib.import_module(module), attribute)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DEFAULT_COBUILDER_CLIENT_ID",

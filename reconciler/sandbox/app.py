@@ -21,9 +21,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .capture import capture_routes
-from .cobuilder import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, CobuilderApi
+from reconciler.vendors.cobuilder.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, CobuilderApi
 from .faults import CONTROL_PREFIX, FaultInjector, RequestLog, VendorMiddleware, quiet_dropped_responses
-from .readycloud import ReadyCloudApi
+from reconciler.vendors.readycloud.sandbox import ReadyCloudApi
 from .responses import BodyError, drf_error, read_json, vendor_error
 from .seed import SeedError, apply_seed
 from .store import Store

@@ -26,8 +26,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .cobuilder_model import parse_properties
-from .readycloud_model import normalise, represent
+from reconciler.vendors.cobuilder.sandbox_model import parse_properties
+from reconciler.vendors.readycloud.sandbox_model import normalise, represent
 from .store import PropertyWrite, Store
 
 

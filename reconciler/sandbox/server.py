@@ -15,13 +15,13 @@ from typing import Any, Iterable, Mapping
 import httpx
 import uvicorn
 
-from reconciler.contracts.readycloud import WRITABLE_FIELDS
+from reconciler.vendors.readycloud.contract import WRITABLE_FIELDS
 
 from .app import DEFAULT_TOKEN, SandboxState, build_app
-from .cobuilder import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, PREFIX as COBUILDER_PREFIX, TOKEN_PATH
-from .cobuilder_model import values_view
-from .readycloud import PREFIX as READYCLOUD_PREFIX
-from .readycloud_model import represent
+from reconciler.vendors.cobuilder.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, PREFIX as COBUILDER_PREFIX, TOKEN_PATH
+from reconciler.vendors.cobuilder.sandbox_model import values_view
+from reconciler.vendors.readycloud.sandbox import PREFIX as READYCLOUD_PREFIX
+from reconciler.vendors.readycloud.sandbox_model import represent
 from .seed import load_seed_file, seed_cobuilder, seed_readycloud
 from .store import Store
 

@@ -1,4 +1,4 @@
-"""What every sink shares: an HTTP client made by :mod:`reconciler.providers.http`,
+"""What every sink shares: an HTTP client made by :mod:`reconciler.http`,
 retries with backoff around a request that is rebuilt for every attempt (the
 webhook envelope gets a new ``attemptId`` and signature each time), and
 scrubbing of credentials out of messages."""
@@ -14,9 +14,9 @@ import httpx
 
 from reconciler import endpoints
 from reconciler.errors import ConfigError
-from reconciler.providers.http import (DEFAULT_RETRY, Requester, RetryAfter, RetryPolicy, build_client,
-                                       retry_after_seconds)
-from reconciler.providers.pacing import Pacer
+from reconciler.http import (DEFAULT_RETRY, Requester, RetryAfter, RetryPolicy, build_client,
+                             retry_after_seconds)
+from reconciler.pacing import Pacer
 from reconciler.sinks.events import Event
 
 REDACTED = "[redacted]"

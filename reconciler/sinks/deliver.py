@@ -21,7 +21,7 @@ import httpx
 from reconciler.catalog.notify import NotifySettings, WebhookSettings
 from reconciler.contracts import notify as nc
 from reconciler.errors import AuthError, ReconcilerError, TransientError
-from reconciler.providers.http import DEFAULT_RETRY, RetryPolicy
+from reconciler.http import DEFAULT_RETRY, RetryPolicy
 from reconciler.sinks import usercom, voucherify
 from reconciler.sinks.base import Sink
 from reconciler.sinks.events import Event

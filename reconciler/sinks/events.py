@@ -16,8 +16,16 @@ from reconciler.apply import ApplyResult, ChangeResult
 from reconciler.catalog.model import Catalog
 from reconciler.contracts import notify as nc
 from reconciler.errors import ConfigError
+from reconciler.plan.model import Change
 
-VENDOR = "readycloud"
+
+
+def announced(change: Change) -> bool:
+    """Whether applying ``change`` produces an event: a product change of a
+    vendor that announces its changes (:attr:`reconciler.vendors.base.Vendor.announces`)."""
+    from reconciler.vendors import get
+    vendor = get(change.vendor)
+    return vendor is not None and vendor.announces and change.action in nc.EVENT_FOR_ACTION
 
 
 @dataclass(frozen=True)
@@ -87,7 +95,7 @@ def event_for(item: ChangeResult, created: int, sensitive: frozenset[str] = froz
     """The event announcing ``item``, if it is one to announce; ``ident`` is the
     id assigned when its intent was recorded (see :mod:`reconciler.sinks.journal`)."""
     change = item.change
-    if item.status != "succeeded" or change.vendor != VENDOR or change.action not in nc.EVENT_FOR_ACTION:
+    if item.status != "succeeded" or not announced(change):
         return None
     product = change.live if change.action == "delete" else item.resource
     if not isinstance(product, Mapping):

@@ -35,7 +35,7 @@ from reconciler.errors import AuthError, ConfigError, ProviderError, ReconcilerE
 from reconciler.plan.model import Change, FieldChange
 from reconciler.progress import NULL, Progress
 from reconciler.providers.base import Provider
-from reconciler.sinks.events import VENDOR, Event, event_for
+from reconciler.sinks.events import Event, announced, event_for
 from reconciler.sinks.outbox import Outbox
 from reconciler.workers import bounded_map
 
@@ -44,7 +44,7 @@ INTENT, READY = "intent", "ready"
 
 def announces(change: Change) -> bool:
     """Whether applying ``change`` produces an event (see :func:`event_for`)."""
-    return change.vendor == VENDOR and change.action in nc.EVENT_FOR_ACTION
+    return announced(change)
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class Intent:
     expected: Mapping[str, Any] = field(default_factory=dict)  # an update's non-sensitive after-values
     last_known: Mapping[str, Any] | None = None  # a delete's product, as planned against (no hidden field)
     ready: Event | None = None
-    org: str | None = None  # the ReadyCloud org the change went to (None: recorded before orgs were)
+    org: str | None = None  # where the change was made (the vendor's scope: an org; None: recorded before)
 
     @classmethod
     def of(cls, change: Change, recorded_at: float, livemode: bool, sensitive: frozenset[str],
@@ -258,8 +258,8 @@ class _Journaled(Provider):
     def __init__(self, inner: Provider, journal: WriteAhead) -> None:
         self.inner, self.journal, self.name = inner, journal, inner.name
 
-    def refresh(self, progress: Progress = NULL, observe: Any = None) -> Any:
-        return self.inner.refresh(progress, observe)
+    def refresh(self, progress: Progress = NULL) -> Any:
+        return self.inner.refresh(progress)
 
     def execute(self, change: Change) -> Any:
         self.journal.before(change)
@@ -305,7 +305,7 @@ def resolve(intents: Sequence[Intent], providers: Mapping[str, Provider],
     ``values``: the catalog's fields by product code, which supply the
     sensitive after-values a read-back compares (the records hold none). An
     update with no value left to compare counts as done: a duplicate event
-    rather than a lost one. ``org``: this catalog's ReadyCloud org; records
+    rather than a lost one. ``org``: where this catalog's changes are made (an org); records
     of a change to another org (another catalog's, sharing the directory's
     outbox) are kept for a run of that catalog, neither read back here nor sent;
     so are those of a sandbox run when ``livemode`` is True, and the other way round."""
@@ -318,8 +318,8 @@ def resolve(intents: Sequence[Intent], providers: Mapping[str, Provider],
             recovery.elsewhere.append(f"the {intent.action} of {intent.code} was made by {where}; kept in the "
                                       "outbox for such a run")
         else:
-            recovery.elsewhere.append(f"the {intent.action} of {intent.code} went to ReadyCloud org {intent.org}, "
-                                      f"not this catalog's org {org}; kept in the outbox for a run of its catalog")
+            recovery.elsewhere.append(f"the {intent.action} of {intent.code} was made in {intent.org}, "
+                                      f"not in this catalog's {org}; kept in the outbox for a run of its catalog")
     intents = ours
 
     def read_back(intent: Intent) -> tuple[Intent, bool, Any, str]:

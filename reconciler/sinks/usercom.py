@@ -20,7 +20,7 @@ import httpx
 
 from reconciler.catalog.notify import UserComSettings
 from reconciler.contracts import notify as nc
-from reconciler.providers.http import DEFAULT_RETRY, RetryPolicy
+from reconciler.http import DEFAULT_RETRY, RetryPolicy
 from reconciler.sinks.base import Outgoing, Sink, base_url_from, require_env, require_resolved
 from reconciler.sinks.events import Event
 

@@ -17,8 +17,8 @@ import httpx
 
 from reconciler.catalog.notify import VoucherifySettings
 from reconciler.contracts import notify as nc
-from reconciler.providers.http import DEFAULT_RETRY, RetryPolicy, retry_after_seconds
-from reconciler.providers.pacing import Limits, Pacer
+from reconciler.http import DEFAULT_RETRY, RetryPolicy, retry_after_seconds
+from reconciler.pacing import Limits, Pacer
 from reconciler.sinks.base import Outgoing, Sink, base_url_from, require_env, require_resolved
 from reconciler.sinks.events import Event
 

@@ -21,7 +21,7 @@ import httpx
 from reconciler.catalog.notify import WebhookSettings
 from reconciler.contracts import notify as nc
 from reconciler.errors import ConfigError
-from reconciler.providers.http import DEFAULT_RETRY, RetryPolicy
+from reconciler.http import DEFAULT_RETRY, RetryPolicy
 from reconciler.sinks.base import Outgoing, Sink, require_resolved
 from reconciler.sinks.events import Event
 

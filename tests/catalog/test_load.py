@@ -131,46 +131,29 @@ def test_readycloud_fields_without_a_readycloud_section(tmp_path: Path) -> None:
     assert load_catalog(write(tmp_path, "products:\n  - {code: A, cobuilder: {id: 1, properties: []}}\n"))
 
 
-def test_readycloud_settings_before_the_products_are_handed_over_before_the_products_are_parsed(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from reconciler.catalog import fastyaml
-    events: list[str] = []
-    real = fastyaml.parse_fast
-    monkeypatch.setattr(fastyaml, "parse_fast", lambda *a, **k: events.append("parse") or real(*a, **k))
-    path = write(tmp_path, "readycloud:\n  org: 7\n  base_url: ${RC_URL}\nproducts:\n  - {code: A, quantity: 1}\n")
-    catalog = load_catalog(path, {"RC_URL": "https://rc.test/api/v2", "RECONCILER_TRUSTED_HOSTS": "rc.test"},
-                           on_readycloud=lambda s: events.append(f"readycloud {s.org} {s.base_url}"))
-    assert events == ["readycloud 7 https://rc.test/api/v2", "parse"]  # once, and first
-    assert catalog.readycloud is not None and catalog.readycloud.org == 7
+def test_vendor_settings_are_read_from_the_parsed_catalog_before_its_products_are_validated(
+        tmp_path: Path) -> None:
+    from reconciler.catalog.load import build, read_catalog, vendor_settings
+    environ = {"RC_URL": "https://rc.test/api/v2", "RECONCILER_TRUSTED_HOSTS": "rc.test"}
+    source = read_catalog(write(tmp_path, "products:\n  - {code: A, quantity: 1}\n  - {code: A, wrong: 1}\n"
+                                          "readycloud:\n  org: 7\n  base_url: ${RC_URL}\n"))
+    settings = vendor_settings(source, environ)
+    assert list(settings) == ["readycloud"]
+    assert (settings["readycloud"].org, settings["readycloud"].base_url) == (7, "https://rc.test/api/v2")
+    with pytest.raises(CatalogError, match="duplicate code 'A'"):
+        build(source, environ)  # (the products, validated after the settings were handed out)
+    good = read_catalog(write(tmp_path, "readycloud:\n  org: 7\n  base_url: ${RC_URL}\nproducts: []\n"))
+    assert build(good, environ).settings == vendor_settings(good, environ)
 
 
 @pytest.mark.parametrize("text", [
-    "products:\n  - {code: A, quantity: 1}\nreadycloud: {org: 7}\n",  # after the products: after the whole parse
-    "readycloud: {org: 7, base_url: ${MISSING}}\nproducts:\n  - {code: A}\n",  # invalid: never handed over
-    "readycloud: [\nproducts:\n  - {code: A}\n",  # the head alone does not parse
+    "readycloud: {org: 7, base_url: ${MISSING}}\nproducts:\n  - {code: A}\n",  # a problem: left out
+    "readycloud: {org: 0}\n",
+    "readycloud: [\nproducts:\n  - {code: A}\n",  # does not parse
 ])
-def test_settings_that_cannot_be_read_ahead_are_handed_over_after_validation_or_never(
-        tmp_path: Path, text: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from reconciler.catalog import fastyaml
-    events: list[str] = []
-    real = fastyaml.parse_fast
-    monkeypatch.setattr(fastyaml, "parse_fast", lambda *a, **k: events.append("parse") or real(*a, **k))
-    try:
-        load_catalog(write(tmp_path, text), {}, on_readycloud=lambda s: events.append(f"readycloud {s.org}"))
-    except CatalogError:
-        assert "readycloud 7" not in events
-    else:
-        assert events == ["parse", "readycloud 7"]  # once, after the whole parse
-
-
-def test_a_long_head_is_not_parsed_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from reconciler.catalog import fastyaml
-    events: list[str] = []
-    real = fastyaml.parse_fast
-    monkeypatch.setattr(fastyaml, "parse_fast", lambda *a, **k: events.append("parse") or real(*a, **k))
-    text = "readycloud: {org: 7}\n" + "# a long comment\n" * 2000 + "products:\n  - {code: A, quantity: 1}\n"
-    load_catalog(write(tmp_path, text), {}, on_readycloud=lambda s: events.append(f"readycloud {s.org}"))
-    assert events == ["parse", "readycloud 7"]  # handed over by the whole parse, not read ahead
+def test_vendor_settings_with_a_problem_are_not_handed_out(tmp_path: Path, text: str) -> None:
+    from reconciler.catalog.load import read_catalog, vendor_settings
+    assert vendor_settings(read_catalog(write(tmp_path, text)), {}) == {}
 
 
 def test_numbers_where_strings_are_expected_say_to_quote_them(tmp_path: Path) -> None:

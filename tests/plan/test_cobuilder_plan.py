@@ -38,7 +38,7 @@ LIVE = {10: [
 
 
 def test_create_update_unchanged_and_inherited_note() -> None:
-    plan = build_plan(catalog(), None, LIVE)
+    plan = build_plan(catalog(), {"cobuilder": LIVE})
     actions = [(c.action, c.resource_id) for c in plan.changes]
     assert actions == [("create", "10"), ("update", "10")]
     create, update = plan.changes
@@ -52,12 +52,12 @@ def test_create_update_unchanged_and_inherited_note() -> None:
 
 
 def test_exclusive_deletes_own_undeclared_but_never_inherited() -> None:
-    plan = build_plan(catalog(exclusive=True), None, LIVE)
+    plan = build_plan(catalog(exclusive=True), {"cobuilder": LIVE})
     deletes = [c for c in plan.changes if c.action == "delete"]
     assert [c.body for c in deletes] == [{"propertyGuid": "5" * 22}]
 
 
 def test_unreadable_product_is_a_plan_error() -> None:
-    plan = build_plan(catalog(), None, {10: ProviderError("cobuilder", "Not Found: no product 10", 404)})
+    plan = build_plan(catalog(), {"cobuilder": {10: ProviderError("cobuilder", "Not Found: no product 10", 404)}})
     assert not plan.changes and "Cobuilder product 10" in plan.errors[0].message
     assert "Not Found" in plan.errors[0].message

@@ -48,7 +48,7 @@ COBUILDER = {1: [{"propertyGuid": G1, "unitGuid": U, "values": [{"value": "old"}
 
 
 def plan(selection: Selection = Selection()):  # type: ignore[no-untyped-def]
-    return build_plan(build_catalog(load_yaml(CATALOG, "c.yaml"), "c.yaml", "d"), RC, COBUILDER, selection)
+    return build_plan(build_catalog(load_yaml(CATALOG, "c.yaml"), "c.yaml", "d"), {"readycloud": RC, "cobuilder": COBUILDER}, selection)
 
 
 def test_products_are_counted_once_and_properties_apart(tmp_path) -> None:  # type: ignore[no-untyped-def]

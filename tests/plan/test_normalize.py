@@ -1,6 +1,6 @@
 import pytest
 
-from reconciler.plan.normalize import normalise_field
+from reconciler.vendors.readycloud.normalize import normalise_field
 
 
 @pytest.mark.parametrize("name,a,b", [

@@ -22,7 +22,7 @@ def test_mix_of_create_update_delete_unchanged() -> None:
              "B": [live("B", 2, quantity=2, description="same", ean="keep")],
              "C": [live("C", 3)],
              "Z": [live("Z", 4)]}
-    plan = build_plan(c, index)
+    plan = build_plan(c, {"readycloud": index})
     assert plan.counts == {"create": 1, "update": 1, "delete": 1, "unchanged": 2, "unmanaged": 1}
     by_key = {ch.key: ch for ch in plan.changes}
     assert by_key["B"].action == "update" and by_key["B"].resource_id == "2"
@@ -35,29 +35,29 @@ def test_mix_of_create_update_delete_unchanged() -> None:
 
 def test_duplicate_live_code_is_an_error_not_a_guess() -> None:
     plan = build_plan(catalog("products:\n - {code: A, quantity: 1}\n"),
-                      {"A": [live("A", 1), live("A", 7)]})
+                      {"readycloud": {"A": [live("A", 1), live("A", 7)]}})
     assert not plan.changes
     assert len(plan.errors) == 1 and "2 live products share code 'A' (ids 1, 7)" in plan.errors[0].message
 
 
 def test_create_without_kind_is_a_located_error() -> None:
-    plan = build_plan(catalog("products:\n - {code: A, quantity: 1}\n"), {})
+    plan = build_plan(catalog("products:\n - {code: A, quantity: 1}\n"), {"readycloud": {}})
     assert not plan.changes
     assert "c.yaml:3" in plan.errors[0].message and "'kind' is required" in plan.errors[0].message
 
 
 def test_checksum_is_stable_and_content_sensitive() -> None:
     c = catalog("products:\n - {code: A, quantity: 3}\n")
-    a = build_plan(c, {"A": [live("A", 1, quantity=1)]})
-    b = build_plan(c, {"A": [live("A", 1, quantity=1)]})
-    d = build_plan(c, {"A": [live("A", 1, quantity=2)]})
+    a = build_plan(c, {"readycloud": {"A": [live("A", 1, quantity=1)]}})
+    b = build_plan(c, {"readycloud": {"A": [live("A", 1, quantity=1)]}})
+    d = build_plan(c, {"readycloud": {"A": [live("A", 1, quantity=2)]}})
     assert a.checksum == b.checksum != d.checksum
 
 
 def test_custom_fields_compared_as_a_whole() -> None:
     c = catalog("products:\n - code: A\n   custom_fields: {Color: {value: red}}\n")
-    same = build_plan(c, {"A": [live("A", 1, custom_fields={"Color": {"value": "red"}})]})
-    extra = build_plan(c, {"A": [live("A", 1, custom_fields={"Color": {"value": "red"}, "X": {"value": "1"}})]})
+    same = build_plan(c, {"readycloud": {"A": [live("A", 1, custom_fields={"Color": {"value": "red"}})]}})
+    extra = build_plan(c, {"readycloud": {"A": [live("A", 1, custom_fields={"Color": {"value": "red"}, "X": {"value": "1"}})]}})
     assert not same.changes
     assert extra.changes[0].body == {"custom_fields": {"Color": {"value": "red"}}}
 
@@ -68,16 +68,17 @@ def test_prune_never_deletes_a_product_declared_only_for_cobuilder() -> None:
                 " - code: S-CB\n"
                 "   cobuilder: {id: 7, properties: []}\n"
                 " - {code: S-RC, quantity: 1}\n")
-    plan = build_plan(c, {"S-CB": [live("S-CB", 1)], "S-RC": [live("S-RC", 2, quantity=1)],
-                          "S-GONE": [live("S-GONE", 3)]})
+    plan = build_plan(c, {"readycloud": {"S-CB": [live("S-CB", 1)], "S-RC": [live("S-RC", 2, quantity=1)],
+                          "S-GONE": [live("S-GONE", 3)]}})
     assert [(ch.action, ch.key) for ch in plan.changes if ch.vendor == "readycloud"] == [("delete", "S-GONE")]
     assert plan.counts["unmanaged"] == 1 and plan.counts["unchanged"] == 1
 
 
 def test_comparing_pages_as_they_arrive_gives_the_same_plan() -> None:
-    """Prediff settles unchanged products while the listing is read; whatever
+    """Pages compared as they are read settle unchanged products ahead; whatever
     it saw (duplicates, tombstones, other selections), the plan is the same."""
-    from reconciler.plan import Prediff
+    from reconciler.vendors.readycloud import Listed
+    from reconciler.vendors.readycloud.planner import PageComparison
     from reconciler.plan.select import ALL, Selection
 
     c = catalog("policy: {prune: true, scope: ['*'], max_delete_percent: 100}\nproducts:\n"
@@ -90,14 +91,14 @@ def test_comparing_pages_as_they_arrive_gives_the_same_plan() -> None:
     for product in (p for page in pages for p in page):
         index.setdefault(str(product["code"]), []).append(product)
     for selection in (ALL, Selection(("A", "B", "D")), Selection((), ("A",))):
-        prediff = Prediff(c, selection)
+        prediff = PageComparison(c, selection)
         for page in pages:
-            prediff.observe(page)
-        with_prediff = build_plan(c, index, None, selection, prediff)
-        without = build_plan(c, index, None, selection)
+            prediff.add(page)
+        with_prediff = build_plan(c, {"readycloud": Listed(index, prediff)}, selection)
+        without = build_plan(c, {"readycloud": index}, selection)
         assert with_prediff == without
-        assert build_plan(c, index, None, ALL, prediff) == build_plan(c, index, None, ALL)  # another selection
-    assert build_plan(c, index).counts == {"create": 1, "update": 1, "delete": 2, "unchanged": 1, "unmanaged": 1,
+        assert build_plan(c, {"readycloud": Listed(index, prediff)}, ALL) == build_plan(c, {"readycloud": index}, ALL)  # another selection
+    assert build_plan(c, {"readycloud": index}).counts == {"create": 1, "update": 1, "delete": 2, "unchanged": 1, "unmanaged": 1,
                                              "properties_create": 0, "properties_update": 0, "properties_delete": 0,
                                              "properties_unchanged": 0}
 
@@ -105,8 +106,8 @@ def test_comparing_pages_as_they_arrive_gives_the_same_plan() -> None:
 def test_listing_of_an_empty_org_keeps_its_watermark() -> None:
     """An org with no products yet still has a watermark: what the pre-create
     check and a saved plan's freshness check list since."""
-    from reconciler.providers.readycloud import LiveIndex
+    from reconciler.vendors.readycloud.provider import LiveIndex
     empty = LiveIndex()
     empty.watermark = "2026-12-03T09:20:00Z"
-    plan = build_plan(catalog("products:\n - {code: A, kind: goods}\n"), empty)
+    plan = build_plan(catalog("products:\n - {code: A, kind: goods}\n"), {"readycloud": empty})
     assert dict(plan.context)["readycloud"]["watermark"] == "2026-12-03T09:20:00Z"

@@ -37,23 +37,23 @@ def saved_copy(plan):  # type: ignore[no-untyped-def]
 
 
 def test_an_unchanged_plan_rederives_to_itself() -> None:
-    plan = build_plan(CATALOG, None, BEFORE)
-    result = rederive(saved_copy(plan), build_plan(CATALOG, None, BEFORE), CATALOG, ALL)
+    plan = build_plan(CATALOG, {"cobuilder": BEFORE})
+    result = rederive(saved_copy(plan), build_plan(CATALOG, {"cobuilder": BEFORE}), CATALOG, ALL)
     assert result.refused == () and result.done == ()
     assert [(c.action, c.body) for c in result.plan.changes] == [(c.action, c.body) for c in plan.changes]
 
 
 def test_changes_already_in_effect_are_done_and_the_rest_applies() -> None:
-    saved = saved_copy(build_plan(CATALOG, None, BEFORE))
+    saved = saved_copy(build_plan(CATALOG, {"cobuilder": BEFORE}))
     partly = {10: [prop(G1, "new"), prop(G2, "old")]}  # the create and the delete happened, the update failed
-    result = rederive(saved, build_plan(CATALOG, None, partly), CATALOG, ALL)
+    result = rederive(saved, build_plan(CATALOG, {"cobuilder": partly}), CATALOG, ALL)
     assert result.refused == ()
     assert sorted(c.action for c in result.done) == ["create", "delete"]
     assert [c.action for c in result.plan.changes] == ["update"]
 
 
 def test_forged_cobuilder_changes_are_refused() -> None:
-    plan = build_plan(CATALOG, None, BEFORE)
+    plan = build_plan(CATALOG, {"cobuilder": BEFORE})
     doc = json.loads(json.dumps(planfile.to_document(plan), default=str))
     forgeries = []
     other_product = copy.deepcopy(doc)
@@ -69,13 +69,13 @@ def test_forged_cobuilder_changes_are_refused() -> None:
     declared_delete["changes"][2]["body"] = {"propertyGuid": G1}
     forgeries.append((declared_delete, "the catalog declares the property"))
     for forged, reason in forgeries:
-        result = rederive(planfile.plan_of(forged), build_plan(CATALOG, None, BEFORE), CATALOG, ALL)
+        result = rederive(planfile.plan_of(forged), build_plan(CATALOG, {"cobuilder": BEFORE}), CATALOG, ALL)
         assert result.plan.changes == () and any(reason in r for r in result.refused), reason
 
 
 def test_values_changed_behind_the_plan_make_it_stale() -> None:
-    saved = saved_copy(build_plan(CATALOG, None, BEFORE))
+    saved = saved_copy(build_plan(CATALOG, {"cobuilder": BEFORE}))
     moved = {10: [prop(G2, "someone else's"), prop(G3, "own, undeclared")]}
-    result = rederive(saved, build_plan(CATALOG, None, moved), CATALOG, ALL)
+    result = rederive(saved, build_plan(CATALOG, {"cobuilder": moved}), CATALOG, ALL)
     assert result.plan.changes == ()
     assert any("changed since the plan" in r and G2 in r for r in result.refused)

@@ -4,7 +4,7 @@ import time
 
 import httpx
 
-from reconciler.providers.cobuilder import CobuilderProvider
+from reconciler.vendors.cobuilder.provider import CobuilderProvider
 
 
 def test_refresh_reads_concurrently_but_never_more_than_parallelism_at_once() -> None:
@@ -34,10 +34,10 @@ def test_refresh_reads_concurrently_but_never_more_than_parallelism_at_once() ->
 def test_the_token_request_uses_reconciler_timeout() -> None:
     import httpx as _httpx
 
-    from reconciler.catalog.cobuilder import CobuilderSettings
+    from reconciler.vendors.cobuilder.catalog import CobuilderSettings
     from reconciler.errors import Location
-    from reconciler.providers.cobuilder import CobuilderProvider
-    from reconciler.providers.http import RetryPolicy
+    from reconciler.vendors.cobuilder.provider import CobuilderProvider
+    from reconciler.http import RetryPolicy
 
     timeouts: dict[str, float] = {}
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from reconciler.catalog.cobuilder import CobuilderSettings
+from reconciler.vendors.cobuilder.catalog import CobuilderSettings
 from reconciler.errors import AuthError, ConfigError, Location
-from reconciler.providers.cobuilder import CobuilderProvider
-from reconciler.providers.http import RetryPolicy
+from reconciler.vendors.cobuilder.provider import CobuilderProvider
+from reconciler.http import RetryPolicy
 
 SECRET = "cb-secret-unit-6060"
 ENV = {"COBUILDER_CLIENT_ID": "id", "COBUILDER_CLIENT_SECRET": SECRET, "COBUILDER_MAX_RPM": "0"}

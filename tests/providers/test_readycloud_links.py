@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from reconciler.errors import ProviderError
-from reconciler.providers.http import RetryPolicy
-from reconciler.providers.readycloud import ReadyCloudProvider
+from reconciler.http import RetryPolicy
+from reconciler.vendors.readycloud.provider import ReadyCloudProvider
 
 BASE = "https://www.readycloud.com/api/v2"
 TOKEN = "rc-links-token-5150"

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.contracts.readycloud import READ_ONLY_FIELDS, WRITABLE_FIELDS
+from reconciler.vendors.readycloud.contract import READ_ONLY_FIELDS, WRITABLE_FIELDS
 from reconciler.sandbox import Sandbox
 
 TOKEN = "test-token"  # (the token the module's sandbox accepts: tests/sandbox/conftest.py)

@@ -11,7 +11,7 @@ import httpx
 
 from reconciler.catalog.notify import NotifySettings, Secret, UserComSettings, VoucherifySettings, WebhookSettings
 from reconciler.catalog.model import frozen
-from reconciler.providers.http import RetryPolicy
+from reconciler.http import RetryPolicy
 from reconciler.sinks import Event, Outbox, deliver, retry_outbox, verify_signature
 
 SECRET = "whsec-unit-deliver-77"

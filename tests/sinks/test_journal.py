@@ -14,8 +14,8 @@ from reconciler.apply import apply_plan
 from reconciler.errors import ConfigError, ProviderError
 from reconciler.plan.model import Change, FieldChange, Plan
 from reconciler.providers.base import Provider
-from reconciler.providers.http import RetryPolicy
-from reconciler.providers.readycloud import ReadyCloudProvider
+from reconciler.http import RetryPolicy
+from reconciler.vendors.readycloud.provider import ReadyCloudProvider
 from reconciler.sandbox import Sandbox
 from reconciler.sinks.journal import Intent, WriteAhead, pending, resolve
 from reconciler.sinks.outbox import Outbox
@@ -38,7 +38,7 @@ class Recording(Provider):
         self.seen: dict[str, set[str]] = {}
         self.lock = threading.Lock()
 
-    def refresh(self, progress: Any = None, observe: Any = None) -> Any:
+    def refresh(self, progress: Any = None) -> Any:
         return {}
 
     def execute(self, change: Change) -> Any:

@@ -17,7 +17,7 @@ from reconciler.apply import ApplyResult
 from reconciler.catalog.load import load_catalog
 from reconciler.catalog.model import Catalog
 from reconciler.plan import Plan
-from reconciler.providers.http import RetryPolicy
+from reconciler.http import RetryPolicy
 from reconciler.sandbox.capture import (DEFAULT_USERCOM_TOKEN, DEFAULT_VOUCHERIFY_APP_ID,
                                         DEFAULT_VOUCHERIFY_APP_TOKEN, sandbox_notify_environ)
 from reconciler.sinks import Outbox, build_events, deliver, retry_outbox

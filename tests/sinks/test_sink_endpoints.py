@@ -10,7 +10,7 @@ import httpx
 
 from reconciler.catalog.model import frozen
 from reconciler.catalog.notify import NotifySettings, UserComSettings, VoucherifySettings
-from reconciler.providers.http import RetryPolicy
+from reconciler.http import RetryPolicy
 from reconciler.sinks import Event, deliver
 
 USERCOM = UserComSettings(event_type="view", attribution=("user_id", 1), attributes=("description",),

@@ -14,7 +14,7 @@ from reconciler.catalog.model import frozen
 from reconciler.catalog.notify import NotifySettings, VoucherifySettings
 from reconciler.contracts import notify as nc
 from reconciler.errors import ConfigError
-from reconciler.providers.http import RetryPolicy
+from reconciler.http import RetryPolicy
 from reconciler.sandbox.capture import sandbox_notify_environ
 from reconciler.sinks import Event, deliver
 from reconciler.sinks.voucherify import VoucherifySink, rate_limit_retry

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.catalog.check import Checker, substitute_env
 from reconciler import endpoints
-from reconciler.contracts import cobuilder as cb
+from reconciler.vendors.cobuilder import contract as cb
 from reconciler.errors import Location
+
+if TYPE_CHECKING:
+    from reconciler.catalog.model import ProductSpec
 
 
 @dataclass(frozen=True)
@@ -220,3 +223,14 @@ def _objects(items: Any, keys: tuple[str, ...], location: Location, check: Check
             check.add(check.at(item, guid_key, f"{path}.{guid_key}"), f"{item[guid_key]!r} is not a GUID")
         result.append(dict(item))
     return result
+
+
+def _unique_cobuilder_ids(products: tuple[ProductSpec, ...], check: Checker) -> None:
+    seen: dict[int, str] = {}
+    for product in products:
+        if product.cobuilder is None:
+            continue
+        first = seen.setdefault(product.cobuilder.id, product.code)
+        if first != product.code:
+            check.add(product.cobuilder.location,
+                      f"Cobuilder product {product.cobuilder.id} is already used by product {first!r}")

@@ -1,7 +1,7 @@
 """Cobuilder property values: the documented request schema, and what GET answers.
 
 The schema is the seed's ``ProductPropertyValueUpdateRequestModel`` (its constants
-live in :mod:`reconciler.contracts.cobuilder`). Unknown keys are dropped; what a
+live in :mod:`reconciler.vendors.cobuilder.contract`). Unknown keys are dropped; what a
 client leaves out is filled in (nulls, empty lists, titles) when stored, so GET
 answers every documented key.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.contracts.cobuilder import (
+from reconciler.vendors.cobuilder.contract import (
     GUID_PATTERN,
     IFD_KEYS,
     LENGTH_LIMITED_KEYS,
@@ -20,7 +20,7 @@ from reconciler.contracts.cobuilder import (
     VALUE_STRING_KEYS,
 )
 
-from .store import PropertyRow, PropertyWrite, Store
+from reconciler.sandbox.store import PropertyRow, PropertyWrite, Store
 
 
 class SchemaError(ValueError):

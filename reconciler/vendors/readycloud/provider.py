@@ -6,21 +6,21 @@ import threading
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Generator, Iterator, Mapping, Sequence
 
 import httpx
 
 from reconciler import endpoints
-from reconciler.catalog.model import ReadyCloudSettings
-from reconciler.contracts import readycloud as rc
+from reconciler.vendors.readycloud.catalog import ReadyCloudSettings
+from reconciler.vendors.readycloud import contract as rc
 from reconciler.errors import ConfigError, ProviderError
 from reconciler.plan.model import Change
-from reconciler.plan.normalize import equal_normalised
+from reconciler.vendors.readycloud.normalize import equal_normalised
 from reconciler.progress import NULL, Progress
-from reconciler.providers import cache
-from reconciler.providers.base import Provider
-from reconciler.providers.pacing import Limits
-from reconciler.providers.http import (AmbiguousWriteError, Requester, RetryPolicy, DEFAULT_RETRY, build_client,
+from reconciler.vendors.readycloud import cache
+from reconciler.providers.base import Provider, read_all
+from reconciler.pacing import Limits
+from reconciler.http import (AmbiguousWriteError, Requester, RetryPolicy, DEFAULT_RETRY, build_client,
                                        json_answer)
 from reconciler.values import format_datetime, parse_datetime
 from reconciler.workers import Prefetch
@@ -156,26 +156,30 @@ class ReadyCloudProvider(Provider):
         for page in self.iter_pages(updated_since):
             yield from page["results"]
 
-    def refresh(self, progress: Progress = NULL,
-                observe: Callable[[Sequence[Any]], None] | None = None) -> LiveIndex:
-        """All live products indexed by code (a list: codes are not unique).
-
-        A full listing hands each page to ``observe`` while the next one is
-        being fetched. With a ``cache_dir`` and ``incremental``, only what
-        changed since the cached listing is asked for (one ``updated_at__gte``
-        listing and one count); any doubt about the cache means a full listing."""
+    def read(self, progress: Progress = NULL) -> Generator[list[dict[str, Any]], None, LiveIndex]:
+        """The live products a page at a time, each handed over while the next
+        one is fetched; returns them all indexed by code (a list: codes are not
+        unique). With a ``cache_dir`` and ``incremental``, only what changed
+        since the cached listing is asked for (one ``updated_at__gte`` listing
+        and one count), handed over at once; any doubt about the cache means a
+        full listing."""
         index = LiveIndex()
         products = self._incremental() if self.incremental else None
         if products is None:
-            products, stamps = self._full(progress, observe, index)
+            products, stamps = yield from self._full(progress, index)
         else:
             stamps = _stamps(products)
             _index(index, products)
+            yield products
         self._mark(index, products, stamps)
         if self.incremental and self.cache_dir is not None and index.watermark is not None \
                 and (self.refresh_mode == "full" or self._changed or index.watermark != self._cached_mark):
             cache.save(self._cache_file(), self.base_url, self.org, index.watermark, *self.secrets.hide(products))
         return index
+
+    def refresh(self, progress: Progress = NULL) -> LiveIndex:
+        """All live products indexed by code (:meth:`read`, read to the end)."""
+        return read_all(self.read(progress))
 
     def start_listing(self) -> None:
         """Begin the full listing the next :meth:`refresh` reads, in the
@@ -183,18 +187,18 @@ class ReadyCloudProvider(Provider):
         engine validates the catalog's products meanwhile). Not for an
         incremental refresh, which lists only what changed."""
         if self._listing is None and not self.incremental:
-            self._listing = Prefetch(self.iter_pages(), depth=0, responsive=True)
+            self._listing = Prefetch(self.iter_pages(), depth=0)
 
-    def _full(self, progress: Progress, observe: Callable[[Sequence[Any]], None] | None, index: LiveIndex
-              ) -> tuple[list[dict[str, Any]], list[datetime] | None]:
+    def _full(self, progress: Progress, index: LiveIndex
+              ) -> Generator[list[dict[str, Any]], None, tuple[list[dict[str, Any]], list[datetime] | None]]:
         """Every product (also put in ``index``), and their ``updated_at``
         stamps (None if one has none), all worked out page by page while the
-        next page is fetched."""
+        next page is fetched; each page's products handed over as they come."""
         self.refresh_mode = "full"
         products: list[dict[str, Any]] = []
         stamps: list[datetime] | None = []
         task = None
-        pages, self._listing = self._listing or Prefetch(self.iter_pages(), responsive=True), None
+        pages, self._listing = self._listing or Prefetch(self.iter_pages()), None
         for page in pages:
             if task is None:
                 count = page.get("count")  # (only sizes the progress bar: a vendor's odd count is ignored)
@@ -203,8 +207,7 @@ class ReadyCloudProvider(Provider):
                                      eta_hint=self.http.eta("read", pages - 1))
             products.extend(page["results"])
             _index(index, page["results"])
-            if observe is not None:
-                observe(page["results"])
+            yield page["results"]
             if stamps is not None:
                 page_stamps = _stamps(page["results"])
                 if page_stamps is None:

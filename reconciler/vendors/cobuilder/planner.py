@@ -9,12 +9,11 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, Mapping
 
-from reconciler.catalog.cobuilder import CobuilderProductSpec, PropertySpec
+from reconciler.vendors.cobuilder.catalog import CobuilderProductSpec, PropertySpec
 from reconciler.catalog.model import Catalog
-from reconciler.contracts import cobuilder as cb
+from reconciler.vendors.cobuilder import contract as cb
 from reconciler.errors import Location, ProviderError
-from reconciler.plan.model import Change, FieldChange, PlanIssue, fingerprint
-from reconciler.plan.readycloud import VendorPlan
+from reconciler.plan.model import Change, FieldChange, PlanIssue, VendorPlan, fingerprint
 
 VENDOR = "cobuilder"
 #: product id -> the GET answer, or the error reading it

@@ -17,7 +17,7 @@ import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from reconciler.errors import AuthError, ConfigError, ProviderError, TransientError
-from reconciler.providers.pacing import Pacer
+from reconciler.pacing import Pacer
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"})
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})

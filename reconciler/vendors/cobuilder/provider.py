@@ -9,16 +9,16 @@ from typing import Any, Callable, Generator, Iterable, Iterator, Mapping, Sequen
 import httpx
 
 from reconciler import endpoints
-from reconciler.catalog.cobuilder import CobuilderSettings
-from reconciler.contracts import cobuilder as cb
+from reconciler.vendors.cobuilder.catalog import CobuilderSettings
+from reconciler.vendors.cobuilder import contract as cb
 from reconciler.errors import AuthError, ConfigError, ProviderError, TransientError
-from reconciler.plan.cobuilder import normalise_values
+from reconciler.vendors.cobuilder.planner import normalise_values
 from reconciler.plan.model import Change
 from reconciler.providers.base import Provider
-from reconciler.providers.pacing import Limits
+from reconciler.pacing import Limits
 from reconciler.progress import NULL, Progress
 from reconciler.workers import bounded_map
-from reconciler.providers.http import (DEFAULT_RETRY, DEFAULT_TIMEOUT, AmbiguousWriteError, Requester, RetryPolicy,
+from reconciler.http import (DEFAULT_RETRY, DEFAULT_TIMEOUT, AmbiguousWriteError, Requester, RetryPolicy,
                                        build_client, raise_for_answer)
 
 
@@ -78,7 +78,7 @@ class ClientCredentialsAuth(httpx.Auth):
             yield request
 
 
-class Answers(Mapping[int, "list[dict[str, Any]] | ProviderError"]):
+class ValuesByProduct(Mapping[int, "list[dict[str, Any]] | ProviderError"]):
     """Each product's property values as the server sent them (its JSON
     bytes), decoded when asked for: a plan of 100,000 products reads each
     answer once, and the decoded objects of all of them would take three
@@ -166,8 +166,7 @@ class CobuilderProvider(Provider):
             return ProviderError(self.name, f"unexpected answer for product {product_id}")
         return content
 
-    def refresh(self, progress: Progress = NULL,
-                observe: Callable[[Sequence[Any]], None] | None = None) -> Answers:
+    def refresh(self, progress: Progress = NULL) -> ValuesByProduct:
         """Every declared product's values, read concurrently with a bound."""
         task = progress.task("Reading Cobuilder property values", len(self.product_ids),
                              eta_hint=self.http.eta("read", len(self.product_ids)))
@@ -179,7 +178,7 @@ class CobuilderProvider(Provider):
                 task.advance()
 
         try:
-            return Answers(dict(zip(self.product_ids, bounded_map(read, self.product_ids, self.parallelism,
+            return ValuesByProduct(dict(zip(self.product_ids, bounded_map(read, self.product_ids, self.parallelism,
                                                                   "cobuilder"))))
         finally:
             task.close()

@@ -4,7 +4,7 @@ import httpx
 import pytest
 
 from reconciler.errors import AuthError, ProviderError, TransientError
-from reconciler.providers.http import AmbiguousWriteError, Requester, RetryPolicy, build_client
+from reconciler.http import AmbiguousWriteError, Requester, RetryPolicy, build_client
 
 
 def requester(handler, attempts: int = 4):  # type: ignore[no-untyped-def]

@@ -13,9 +13,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from .cobuilder_model import SchemaError, inherited_guids, parse_properties, values_view
-from .responses import BodyError, problem, read_json
-from .store import Store, UnitConflict
+from reconciler.vendors.cobuilder.sandbox_model import SchemaError, inherited_guids, parse_properties, values_view
+from reconciler.sandbox.responses import BodyError, problem, read_json
+from reconciler.sandbox.store import Store, UnitConflict
 
 PREFIX = "/products-management/api/v3"
 TOKEN_PATH = "/cobuilder-auth/token"

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from reconciler.catalog.model import Catalog, ProductSpec
-from reconciler.contracts import readycloud as rc
+from reconciler.vendors.readycloud import contract as rc
 
 VERSION = 1
 

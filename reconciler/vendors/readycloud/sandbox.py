@@ -9,11 +9,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from reconciler.contracts.readycloud import PAGE_SIZE
+from reconciler.vendors.readycloud.contract import PAGE_SIZE
 
-from .readycloud_model import normalise, parse_datetime, represent
-from .responses import BodyError, drf_error, read_json
-from .store import Store, format_stamp
+from reconciler.vendors.readycloud.sandbox_model import normalise, parse_datetime, represent
+from reconciler.sandbox.responses import BodyError, drf_error, read_json
+from reconciler.sandbox.store import Store, format_stamp
 
 PREFIX = "/api/v2"
 

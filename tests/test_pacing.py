@@ -3,7 +3,7 @@ import threading
 import pytest
 
 from reconciler.errors import ConfigError
-from reconciler.providers.pacing import Limits, Pacer
+from reconciler.pacing import Limits, Pacer
 
 
 class FakeClock:

@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any, Callable, Mapping
 
 from reconciler import values
-from reconciler.contracts import readycloud as rc
+from reconciler.vendors.readycloud import contract as rc
 
 
 @lru_cache(maxsize=1 << 16)  # live listings repeat values; strings are hashable

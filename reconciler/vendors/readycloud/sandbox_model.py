@@ -1,6 +1,6 @@
 """ReadyCloud product fields: validation, normalisation and the API representation.
 
-Field names, types, kinds and decimals come from :mod:`reconciler.contracts.readycloud`;
+Field names, types, kinds and decimals come from :mod:`reconciler.vendors.readycloud.contract`;
 this module only decides how the simulated server checks and stores them.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from reconciler.contracts.readycloud import (
+from reconciler.vendors.readycloud.contract import (
     KINDS,
     MONEY_DECIMALS,
     READ_ONLY_FIELDS,
@@ -19,7 +19,7 @@ from reconciler.contracts.readycloud import (
     WRITABLE_FIELDS,
 )
 
-from .store import ProductRow
+from reconciler.sandbox.store import ProductRow
 
 #: Field errors, Django REST framework style.
 FieldErrors = dict[str, list[str]]

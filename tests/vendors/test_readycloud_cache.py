@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.providers import cache
+from reconciler.vendors.readycloud import cache
 
 BASE = "https://rc.example/api/v2"
 

@@ -2,29 +2,16 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 from reconciler.catalog.model import Catalog, ProductSpec
-from reconciler.contracts import readycloud as rc
-from reconciler.plan.model import SENSITIVE, Change, FieldChange, PlanIssue, fingerprint
-from reconciler.plan.normalize import NORMALISED, equal_normalised, normalise_field
+from reconciler.vendors.readycloud import contract as rc
+from reconciler.plan.model import SENSITIVE, Change, FieldChange, PlanIssue, VendorPlan, fingerprint
+from reconciler.vendors.readycloud.normalize import NORMALISED, equal_normalised, normalise_field
 
 VENDOR = "readycloud"
-LiveIndex = Mapping[str, list[dict[str, Any]]]
-
-
-@dataclass
-class VendorPlan:
-    """What one vendor contributes to a plan."""
-
-    changes: list[Change] = field(default_factory=list)
-    unchanged: int = 0
-    unmanaged: int = 0
-    managed_live: int = 0
-    errors: list[PlanIssue] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    context: dict[str, Any] = field(default_factory=dict)
+#: live products by code (a list: codes are not unique), as the provider's LiveIndex holds them
+LiveProducts = Mapping[str, list[dict[str, Any]]]
 
 
 def changed_fields(live: Mapping[str, Any], spec: ProductSpec) -> list[str]:
@@ -56,10 +43,11 @@ def detail(before: Any, after: Any) -> tuple[str, ...]:
     return tuple(sorted(path.removeprefix("root") for path in diff.affected_paths))
 
 
-class Prediff:
-    """Compares live products with the catalog while a listing is still being
-    read (see ``Provider.refresh``'s ``observe``), so that the comparison
-    overlaps the I/O; :func:`plan_readycloud` then uses what it found."""
+class PageComparison:
+    """Live products compared with their catalog entries a page at a time, as
+    the listing hands them over (:meth:`ReadyCloudProvider.read`): the
+    comparing overlaps the reading, and :func:`plan_readycloud` then only
+    looks up what was found."""
 
     def __init__(self, catalog: Catalog, selected: Callable[[str], bool]) -> None:
         self.selected = selected
@@ -70,12 +58,13 @@ class Prediff:
         self._found: dict[int, tuple[Mapping[str, Any], list[str], Change]] = {}
         #: code -> the live product found equal to its (managed, selected, not
         #: absent) entry: all an unchanged product then costs the plan is a look-up
-        self.same: dict[str, Mapping[str, Any]] = {}
+        self.unchanged_live: dict[str, Mapping[str, Any]] = {}
         self.seconds = 0.0  # spent comparing (overlapped with the listing)
 
-    def observe(self, products: Sequence[Mapping[str, Any]]) -> None:
+    def add(self, products: Sequence[Mapping[str, Any]]) -> None:
+        """Compare one page of live products."""
         started = time.perf_counter()
-        specs, same, found = self._specs, self.same, self._found
+        specs, same, found = self._specs, self.unchanged_live, self._found
         for product in products:
             code = product.get("code")
             spec = specs.get(code if type(code) is str else str(code))
@@ -89,7 +78,7 @@ class Prediff:
 
     def _compared(self, live: Mapping[str, Any], spec: ProductSpec
                   ) -> tuple[Mapping[str, Any], list[str], Change] | None:
-        """What :meth:`observe` found for this pair, if it compared this very pair and they differ."""
+        """What :meth:`add` found for this pair, if it compared this very pair and they differ."""
         found = self._found.get(id(live))
         if found is not None and found[0] is live and self._specs.get(spec.code) is spec:
             return found
@@ -99,7 +88,7 @@ class Prediff:
         found = self._compared(live, spec)
         if found is not None:
             return found[1]
-        if self.same.get(spec.code) is live and self._specs.get(spec.code) is spec:
+        if self.unchanged_live.get(spec.code) is live and self._specs.get(spec.code) is spec:
             return ()
         return changed_fields(live, spec)
 
@@ -111,23 +100,27 @@ class Prediff:
     def unchanged(self, spec: ProductSpec, matches: Sequence[Mapping[str, Any]] | None) -> bool:
         """Whether ``spec``, a catalog entry, is already known to be unchanged
         with these live ``matches`` (one product, the one compared)."""
-        return (matches is not None and len(matches) == 1 and self.same.get(spec.code) is matches[0]
+        return (matches is not None and len(matches) == 1 and self.unchanged_live.get(spec.code) is matches[0]
                 and self._specs.get(spec.code) is spec)
 
 
-def plan_readycloud(catalog: Catalog, live: LiveIndex, selected: Callable[[str], bool],
-                    prediff: Prediff | None = None) -> VendorPlan:
+def plan_readycloud(catalog: Catalog, live: LiveProducts, selected: Callable[[str], bool],
+                    compared: PageComparison | None = None) -> VendorPlan:
+    """The plan's ReadyCloud part. ``compared``: the live products' comparisons
+    made while they were read (for this selection); made here if not."""
+    if compared is None or compared.selected is not selected:
+        compared = PageComparison(catalog, selected)
+        for products in live.values():
+            compared.add(products)
     result = VendorPlan(context=_context(live))
-    compare = prediff.changed_fields if prediff is not None else changed_fields
     policy = catalog.policy
     declared: set[str] = set()
     #: codes the catalog declares without ReadyCloud fields (only Cobuilder
     #: values): ReadyCloud is not managed for them, so prune never deletes them
     not_managed: set[str] = set()
-    fast = prediff if prediff is not None and prediff.selected is selected else None
-    same = fast.same if fast is not None else {}
+    same = compared.unchanged_live
     for spec in catalog.products:
-        if spec.code in same and fast is not None and fast.unchanged(spec, live.get(spec.code)):
+        if spec.code in same and compared.unchanged(spec, live.get(spec.code)):
             declared.add(spec.code)  # (the usual case, settled while the listing was read)
             result.managed_live += 1
             result.unchanged += 1
@@ -155,9 +148,9 @@ def plan_readycloud(catalog: Catalog, live: LiveIndex, selected: Callable[[str],
         if current is None:
             _create(spec, catalog, result)
             continue
-        update = prediff.update(current, spec) if prediff is not None else None
+        update = compared.update(current, spec)
         if update is None:
-            names = compare(current, spec)
+            names = compared.changed_fields(current, spec)
             if not names:
                 result.unchanged += 1
                 continue
@@ -179,7 +172,7 @@ def plan_readycloud(catalog: Catalog, live: LiveIndex, selected: Callable[[str],
     return result
 
 
-def _context(live: LiveIndex) -> dict[str, Any]:
+def _context(live: LiveProducts) -> dict[str, Any]:
     """What a saved plan needs to check its freshness cheaply: the count, the
     listing's watermark (None: the check lists everything), and the products
     already stamped at or after it (to tell new products from known ones)."""

@@ -1,0 +1,106 @@
+"""Cobuilder property values: the catalog's ``cobuilder`` section and each
+product's ``cobuilder:`` entry. Modules: :mod:`.contract`, :mod:`.catalog`
+(parse and validate), :mod:`.provider` (values read per product, one write
+per change), :mod:`.planner` (values compared as multisets)."""
+from __future__ import annotations
+
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+from reconciler.vendors.base import Vendor
+
+if TYPE_CHECKING:
+    import httpx
+
+    from reconciler.catalog.check import Checker
+    from reconciler.catalog.model import Catalog, ProductSpec
+    from reconciler.errors import Location
+    from reconciler.plan.model import Change, VendorPlan
+    from reconciler.plan.select import Selection
+    from reconciler.providers.base import Provider
+
+
+class Cobuilder(Vendor):
+    name = "cobuilder"
+    label = "Cobuilder"
+    sections = ("cobuilder",)
+    typed_settings = {"cobuilder": {"max_reads_per_minute": "number", "max_writes_per_minute": "number"}}
+    product_key = "cobuilder"
+    properties = True
+    sandbox_path = "/products-management/api/v3"
+
+    def sandbox_environ(self, box: Any) -> dict[str, str | None]:
+        from reconciler.sandbox import DEFAULT_COBUILDER_CLIENT_ID, DEFAULT_COBUILDER_CLIENT_SECRET
+        return {"COBUILDER_BASE_URL": box.cobuilder_base_url, "COBUILDER_TOKEN_URL": box.cobuilder_token_url,
+                "COBUILDER_CLIENT_ID": DEFAULT_COBUILDER_CLIENT_ID,
+                "COBUILDER_CLIENT_SECRET": DEFAULT_COBUILDER_CLIENT_SECRET, "COBUILDER_TOKEN": None,
+                "COBUILDER_MAX_RPM": "0"}  # (the sandbox has no rate limit)
+
+    def parse_product(self, section: Any, path: str, location: Location, check: Checker) -> Any:
+        from reconciler.vendors.cobuilder.catalog import parse_product
+        return parse_product(section, path, location, check)
+
+    def finish_settings(self, settings: Any, data: Mapping[str, Any], products: tuple[ProductSpec, ...],
+                        check: Checker) -> Any:
+        from reconciler.vendors.cobuilder.catalog import _unique_cobuilder_ids, parse_settings
+        if "cobuilder" in data or any(p.cobuilder for p in products):
+            settings = parse_settings(data.get("cobuilder"), check.at(data, "cobuilder", "cobuilder"), check)
+        _unique_cobuilder_ids(products, check)
+        return settings
+
+    def configured(self, catalog: Catalog) -> bool:
+        return any(p.cobuilder for p in catalog.products)
+
+    def open(self, catalog: Catalog, stack: ExitStack, *, environ: Mapping[str, str],
+             transport: httpx.BaseTransport | None, parallelism: int, incremental: bool,
+             cache_dir: Any) -> Provider | None:
+        from reconciler.http import RetryPolicy
+        from reconciler.vendors.cobuilder.provider import CobuilderProvider
+        ids = [p.cobuilder.id for p in catalog.products if p.cobuilder is not None]
+        if catalog.cobuilder is None or not ids:
+            return None
+        return stack.enter_context(CobuilderProvider.from_settings(
+            catalog.cobuilder, ids, environ, transport=transport, parallelism=parallelism,
+            retry=RetryPolicy.from_env(environ)))
+
+    def plan(self, catalog: Catalog, live: Any, selection: Selection,
+             selected: Callable[[str], bool] | None = None) -> VendorPlan:
+        from reconciler.vendors.cobuilder.planner import plan_cobuilder
+        return plan_cobuilder(catalog, live or {}, selected or selection)
+
+    def provenance(self, provider: Provider) -> dict[str, Any]:
+        return {"base_url": str(provider.http.client.base_url).rstrip("/")}  # type: ignore[attr-defined]
+
+    def narrow(self, provider: Provider, catalog: Catalog, wanted: Callable[[str], bool]) -> None:
+        provider.product_ids = tuple(sorted({p.cobuilder.id for p in catalog.products  # type: ignore[attr-defined]
+                                             if p.cobuilder is not None and wanted(p.code)}))
+
+    def narrowed(self) -> bool:
+        return True
+
+    def not_asked_for(self, change: Change, spec: ProductSpec | None, catalog: Catalog) -> str | None:
+        from reconciler.vendors.cobuilder.rederive import _cobuilder
+        return _cobuilder(change, spec)
+
+    def units(self, change: Change) -> frozenset[str]:
+        return frozenset(f.field.split(".")[0] for f in change.fields)
+
+    def saved_title(self, change: Change) -> str:
+        guids = ", ".join(sorted(self.units(change)))
+        return f"{change.key} (Cobuilder {change.resource_id}, {change.action} of {guids})"
+
+    def title(self, change: Change) -> str | None:
+        from reconciler.render.common import clean
+        return f"property values of {clean(change.key)} (Cobuilder product {clean(change.resource_id)})"
+
+    def saved_body(self, change: Change, hidden: frozenset[str]) -> Any:
+        from reconciler.plan.model import SENSITIVE_KEY
+        body = change.body
+        if isinstance(body, dict) and hidden:
+            body = {**body, "properties": [
+                {**p, "values": {SENSITIVE_KEY: p.get("propertyGuid")}} if p.get("propertyGuid") in hidden else p
+                for p in body.get("properties", [])]}
+        return body
+
+
+VENDOR = Cobuilder()
