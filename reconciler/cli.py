@@ -251,6 +251,10 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
             apply_lock.targets(providers, SANDBOX_STATE if run_env.box is not None else None),
             timeout=lock_timeout, environ=run_env.environ, command=f"reconciler apply -c {sources.label(catalog_path)}",
             started=started, on_wait=lambda message: click.echo(message, err=True)))
+        if catalog.notify is not None and catalog.notify.configured:  # (notify waits for it: see hold_outbox)
+            stack.enter_context(apply_lock.hold_outbox(
+                engine.default_outbox_path(catalog.path), timeout=lock_timeout, command=f"reconciler apply -c "
+                f"{sources.label(catalog_path)}", on_wait=lambda message: click.echo(message, err=True)))
         recovered = engine.recover_notifications(catalog, providers, environ=run_env.environ,
                                                  webhook_base_url=run_env.webhook_base_url, parallelism=parallelism,
                                                  livemode=run_env.livemode)
@@ -378,7 +382,10 @@ def _confirm(auto_approve: bool) -> None:
 @sandbox_option
 @click.option("--retry", "retry", is_flag=True, hidden=True,
               help="Accepted for compatibility: delivering the outbox is what notify does.")
-def notify(catalog_path: str, sandbox: bool, retry: bool) -> None:
+@click.option("--lock-timeout", type=click.FloatRange(0), default=apply_lock.DEFAULT_TIMEOUT, show_default=True,
+              metavar="SECONDS", help="How long to wait for an apply of the same catalog directory that is "
+                                      "still running (0: fail at once).")
+def notify(catalog_path: str, sandbox: bool, retry: bool, lock_timeout: float) -> None:
     """Deliver notifications kept in the outbox (.reconciler/outbox.json next
     to the catalog), with their original event ids. The catalog supplies the
     targets and their secrets; the outbox holds none. Changes a killed apply
@@ -389,10 +396,15 @@ def notify(catalog_path: str, sandbox: bool, retry: bool) -> None:
     with _environment(sandbox) as run_env:
         catalog = load_catalog(catalog_path, run_env.environ)
         engine.require_notify_credentials(catalog, "nothing was sent", environ=run_env.environ)
-        report = engine.retry_notifications(catalog, environ=run_env.environ,
-                                            webhook_base_url=run_env.webhook_base_url)
-        recovered = engine.recover_notifications(catalog, environ=run_env.environ,
-                                                 webhook_base_url=run_env.webhook_base_url, livemode=run_env.livemode)
+        held = apply_lock.hold_outbox(engine.default_outbox_path(catalog.path), timeout=lock_timeout,
+                                      command=f"reconciler notify -c {sources.label(catalog_path)}",
+                                      consequence="nothing was sent", on_wait=lambda m: click.echo(m, err=True))
+        with held:
+            report = engine.retry_notifications(catalog, environ=run_env.environ,
+                                                webhook_base_url=run_env.webhook_base_url)
+            recovered = engine.recover_notifications(catalog, environ=run_env.environ,
+                                                     webhook_base_url=run_env.webhook_base_url,
+                                                     livemode=run_env.livemode)
     lines = [clean(line) for line in (recovered.lines() if recovered is not None else []) + report.lines()]
     click.echo("\n".join(lines) if lines else "Nothing to deliver: the outbox is empty.")
     if not report.ok or (recovered is not None and not recovered.ok):

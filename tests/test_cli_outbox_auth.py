@@ -3,12 +3,13 @@ cannot make `notify --retry` sign and send an event of their own."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import httpx
 import pytest
 
-from reconciler import integrity
+from reconciler import integrity, lock
 from reconciler.sandbox import Sandbox
 
 SECRET = "whsec-outbox-auth-7373"
@@ -74,4 +75,25 @@ def test_changed_notify_credentials_give_a_clear_message(env: Sandbox, run, kept
     result = run("notify", "--retry", "-c", catalog)
     assert result.code == 1 and "Traceback" not in result.err
     assert "does not match this catalog's notification credentials" in result.err and "they changed" in result.err
+    assert env.captures("webhook") == []
+
+
+def test_notify_waits_for_a_running_apply_of_the_same_catalog_then_names_it(  # type: ignore[no-untyped-def]
+        env: Sandbox, run, kept) -> None:
+    """While a run holds the outbox (an apply, from before its read-back until
+    its delivery), notify does not read it back: it gives up naming the holder."""
+    catalog, outbox = kept
+    with lock.hold_outbox(outbox, timeout=0, command="reconciler apply -c held"):
+        result = run("notify", "-c", catalog, "--lock-timeout", "0")
+    assert result.code == 1 and "Traceback" not in result.err
+    assert f"another run delivering the outbox {outbox} is running (pid {os.getpid()}" in result.err
+    assert "reconciler apply -c held" in result.err and "nothing was sent" in result.err
+    assert env.captures("webhook") == [] and len(json.loads(outbox.read_text())["entries"]) == 1
+
+
+def test_apply_holds_the_outbox_lock(env: Sandbox, run, kept) -> None:  # type: ignore[no-untyped-def]
+    catalog, outbox = kept
+    with lock.hold_outbox(outbox, timeout=0, command="reconciler notify -c held"):
+        result = run("apply", "-c", catalog, "--auto-approve", "--lock-timeout", "0")
+    assert result.code == 1 and "reconciler notify -c held" in result.err and "nothing was applied" in result.err
     assert env.captures("webhook") == []
