@@ -13,6 +13,7 @@ from typing import Any, Callable, Mapping
 import httpx
 
 from reconciler import precreate
+from reconciler.endpoints import without_userinfo
 from reconciler.apply import ApplyResult, ChangeResult, apply_plan, phases
 from reconciler.catalog.load import load_catalog
 from reconciler.catalog.model import Catalog, ReadyCloudSettings
@@ -155,9 +156,9 @@ def provenance(providers: Mapping[str, Provider], force: bool = False) -> planfi
     vendors: dict[str, dict[str, Any]] = {}
     for name, provider in providers.items():
         if isinstance(provider, ReadyCloudProvider):
-            vendors[name] = {"base_url": provider.base_url, "org": provider.org}
+            vendors[name] = {"base_url": without_userinfo(provider.base_url), "org": provider.org}
         elif isinstance(provider, CobuilderProvider):
-            vendors[name] = {"base_url": str(provider.http.client.base_url).rstrip("/")}
+            vendors[name] = {"base_url": without_userinfo(str(provider.http.client.base_url).rstrip("/"))}
     return planfile.Provenance(vendors, force=force)
 
 

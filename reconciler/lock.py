@@ -35,6 +35,8 @@ DEFAULT_TIMEOUT = 300.0
 #: How often a waiting apply tries the lock again, in seconds.
 POLL_SECONDS = 0.1
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+#: Hosts that are one endpoint: ReadyCloud documents both (``contracts/readycloud.py`` ``HOSTS``).
+_SAME_HOST = {"readycloud.com": "www.readycloud.com"}
 _SHOWN_CHARS = 200  # of each holder field read back from a lock file
 
 
@@ -60,13 +62,15 @@ class Target:
 
 def normalise_url(url: str) -> str:
     """``url`` as one spelling per endpoint: lower-case scheme and host, no
-    default port, no trailing slash, query or fragment."""
+    default port, no trailing slash, query, fragment or userinfo, and one name
+    for hosts that are the same service (:data:`_SAME_HOST`)."""
     import httpx  # (here: the CLI imports this module for every command, and httpx is slow to import)
 
     parsed = httpx.URL(url.strip())
     scheme = parsed.scheme.lower()
     port = f":{parsed.port}" if parsed.port not in (None, _DEFAULT_PORTS.get(scheme)) else ""
-    return f"{scheme}://{parsed.host.lower()}{port}{parsed.path.rstrip('/')}"
+    host = _SAME_HOST.get(parsed.host.lower(), parsed.host.lower())
+    return f"{scheme}://{host}{port}{parsed.path.rstrip('/')}"
 
 
 def lock_dir(environ: Mapping[str, str] = os.environ) -> Path:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from reconciler import integrity
+from reconciler import integrity, tempfiles
 from reconciler.catalog.model import Catalog, ProductSpec
 from reconciler.contracts import readycloud as rc
 
@@ -136,7 +136,8 @@ def save(path: Path, base_url: str, org: int, watermark: str, products: list[dic
     """Write the listing; ``hidden``: the fields some ``products`` hold as
     digests (:meth:`Secrets.hide` made them); ``key``: seal it (:func:`cache_key`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".cache-", dir=path.parent)
+    tempfiles.clean_leftovers(path.parent, ".cache-")  # (what a killed run left)
+    fd, tmp = tempfile.mkstemp(prefix=tempfiles.prefix(".cache-"), dir=path.parent)
     # json.dumps, not json.dump: the whole document at once goes through the C encoder (10× faster)
     document = {"version": VERSION, "base_url": base_url.rstrip("/"), "org": org, "watermark": watermark,
                 "count": len(products), "hidden": list(hidden), "products": products}
