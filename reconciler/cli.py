@@ -252,6 +252,10 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
             apply_lock.targets(providers, SANDBOX_STATE if run_env.box is not None else None),
             timeout=lock_timeout, environ=run_env.environ, command=f"reconciler apply -c {sources.label(catalog_path)}",
             started=started, on_wait=lambda message: click.echo(message, err=True)))
+        if catalog.notify is not None and catalog.notify.configured:  # (notify waits for it: see hold_outbox)
+            stack.enter_context(apply_lock.hold_outbox(
+                outbox_path_for(catalog.path), timeout=lock_timeout, command=f"reconciler apply -c "
+                f"{sources.label(catalog_path)}", on_wait=lambda message: click.echo(message, err=True)))
         recovered = engine.recover_notifications(catalog, providers, environ=run_env.environ,
                                                  webhook_base_url=run_env.webhook_base_url, parallelism=parallelism,
                                                  livemode=run_env.livemode)
@@ -274,7 +278,7 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
         if saved is None or sys.stdin.isatty():  # (a saved plan without a terminal: CD applies it as reviewed)
             _confirm(auto_approve)
         on_result = (lambda r: progress.echo(render_text.render_result_line(r))) if text else None
-        journal = engine.write_ahead(catalog, the_plan, livemode=run_env.livemode)
+        journal = engine.write_ahead(catalog, the_plan, livemode=run_env.livemode, environ=run_env.environ)
         result = engine.apply(the_plan, providers, parallelism=parallelism, on_result=on_result, progress=progress,
                               check_creates=saved is None,  # (a saved plan was just re-derived from a listing)
                               journal=journal)
@@ -305,6 +309,13 @@ def show(planfile_path: str, fmt: str) -> None:
         click.echo(render_json.render_plan(saved.plan, saved.selection, saved.provenance, saved.created_at))
         return
     click.echo(_render_plan(saved.plan, fmt, saved.selection, planfile_path, saved.provenance))
+
+
+def outbox_path_for(catalog_path: str) -> Path:
+    """The outbox of the catalog at ``catalog_path`` (``.reconciler/outbox.json`` next to it)."""
+    from reconciler.sinks import default_outbox_path
+
+    return Path(default_outbox_path(catalog_path))
 
 
 def _provenance(run_env: RunEnv, providers: Mapping[str, Provider], force: bool = False) -> planfile.Provenance:
@@ -379,7 +390,10 @@ def _confirm(auto_approve: bool) -> None:
 @sandbox_option
 @click.option("--retry", "retry", is_flag=True, hidden=True,
               help="Accepted for compatibility: delivering the outbox is what notify does.")
-def notify(catalog_path: str, sandbox: bool, retry: bool) -> None:
+@click.option("--lock-timeout", type=click.FloatRange(0), default=apply_lock.DEFAULT_TIMEOUT, show_default=True,
+              metavar="SECONDS", help="How long to wait for an apply of the same catalog directory that is "
+                                      "still running (0: fail at once).")
+def notify(catalog_path: str, sandbox: bool, retry: bool, lock_timeout: float) -> None:
     """Deliver notifications kept in the outbox (.reconciler/outbox.json next
     to the catalog), with their original event ids. The catalog supplies the
     targets and their secrets; the outbox holds none. Changes a killed apply
@@ -390,10 +404,15 @@ def notify(catalog_path: str, sandbox: bool, retry: bool) -> None:
     with _environment(sandbox) as run_env:
         catalog = load_catalog(catalog_path, run_env.environ)
         engine.require_notify_credentials(catalog, "nothing was sent", environ=run_env.environ)
-        report = engine.retry_notifications(catalog, environ=run_env.environ,
-                                            webhook_base_url=run_env.webhook_base_url)
-        recovered = engine.recover_notifications(catalog, environ=run_env.environ,
-                                                 webhook_base_url=run_env.webhook_base_url, livemode=run_env.livemode)
+        held = apply_lock.hold_outbox(outbox_path_for(catalog.path), timeout=lock_timeout,
+                                      command=f"reconciler notify -c {sources.label(catalog_path)}",
+                                      consequence="nothing was sent", on_wait=lambda m: click.echo(m, err=True))
+        with held:
+            report = engine.retry_notifications(catalog, environ=run_env.environ,
+                                                webhook_base_url=run_env.webhook_base_url)
+            recovered = engine.recover_notifications(catalog, environ=run_env.environ,
+                                                     webhook_base_url=run_env.webhook_base_url,
+                                                     livemode=run_env.livemode)
     lines = [clean(line) for line in (recovered.lines() if recovered is not None else []) + report.lines()]
     click.echo("\n".join(lines) if lines else "Nothing to deliver: the outbox is empty.")
     if not report.ok or (recovered is not None and not recovered.ok):

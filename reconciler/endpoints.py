@@ -64,7 +64,7 @@ def catalog_url_problem(url: str, *, label: str, hosts: Sequence[str], env_name:
                 f"environment; use https:// or set {env_name}")
     if any(_matches(host, port, pattern) for pattern in (*hosts, *trusted_hosts(environ))):
         return None
-    shown = f"host {host!r}" if quote else "its host"
+    shown = f"host {host!r}" if quote else "host (not shown: the URL may hold a ${VAR} value)"
     return (f"{shown} is not one of {label}'s hosts ({', '.join(hosts)}), and the catalog may send "
             f"credentials only there; to use another host set {env_name}, or list the host in "
             f"{TRUSTED_HOSTS_ENV}")
@@ -144,3 +144,16 @@ def same_origin_link(base_url: str, link: str) -> str | None:
     if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
         return None
     return str(url)
+
+
+def without_userinfo(url: str) -> str:
+    """``url`` without a ``user:password@`` part: how a URL is recorded (a
+    saved plan's ``origin``) or shown, since the environment may put a
+    credential there."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()

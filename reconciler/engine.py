@@ -16,6 +16,7 @@ from reconciler.apply import ApplyResult, ChangeResult, apply_plan
 from reconciler.catalog import sources
 from reconciler.catalog.load import build, load_catalog, read_catalog, vendor_settings
 from reconciler.catalog.model import Catalog
+from reconciler.endpoints import without_userinfo
 from reconciler.errors import ConfigError
 from reconciler.plan import Plan, build_plan, planfile
 from reconciler.plan.rederive import Rederived, rederive
@@ -133,12 +134,16 @@ def refresh_and_plan(catalog: Catalog, providers: Mapping[str, Provider],
 
 
 def provenance(providers: Mapping[str, Provider], force: bool = False) -> planfile.Provenance:
-    """Where this run talks to (each vendor's server, and account), as a plan records it."""
+    """Where this run talks to (each vendor's server, and account), as a plan
+    records it (without any user:password a URL from the environment holds)."""
     found: dict[str, dict[str, Any]] = {}
     for vendor in vendors.registered():
         provider = providers.get(vendor.name)
         if provider is not None:
-            found[vendor.name] = vendor.provenance(provider)
+            where = dict(vendor.provenance(provider))
+            if isinstance(where.get("base_url"), str):
+                where["base_url"] = without_userinfo(where["base_url"])
+            found[vendor.name] = where
     return planfile.Provenance(found, force=force)
 
 

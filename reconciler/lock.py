@@ -60,13 +60,19 @@ class Target:
 
 def normalise_url(url: str) -> str:
     """``url`` as one spelling per endpoint: lower-case scheme and host, no
-    default port, no trailing slash, query or fragment."""
+    default port, no trailing slash, query, fragment or userinfo, and one name
+    for hosts that are the same service (each vendor's ``Vendor.same_hosts``)."""
     import httpx  # (here: the CLI imports this module for every command, and httpx is slow to import)
 
     parsed = httpx.URL(url.strip())
     scheme = parsed.scheme.lower()
     port = f":{parsed.port}" if parsed.port not in (None, _DEFAULT_PORTS.get(scheme)) else ""
-    return f"{scheme}://{parsed.host.lower()}{port}{parsed.path.rstrip('/')}"
+    from reconciler.vendors import registered
+
+    host = parsed.host.lower()
+    for vendor in registered():
+        host = vendor.same_hosts.get(host, host)
+    return f"{scheme}://{host}{port}{parsed.path.rstrip('/')}"
 
 
 def lock_dir(environ: Mapping[str, str] = os.environ) -> Path:
@@ -122,12 +128,41 @@ def hold(wanted: list[Target], *, timeout: float = DEFAULT_TIMEOUT, environ: Map
 
 
 @contextmanager
+def hold_outbox(outbox_path: Path, *, timeout: float = DEFAULT_TIMEOUT, command: str,
+                consequence: str = "nothing was applied", on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Hold the outbox of one catalog directory for a whole run: ``apply``
+    holds it from before it reads the outbox back until its events are
+    delivered, ``notify`` while it delivers and reads back. The lock file is
+    beside the outbox (``outbox.json.run-lock``; the outbox's own
+    ``outbox.json.lock`` serialises single writes and must stay free for them).
+
+    ``notify`` waits rather than skipping the read-back while an apply runs:
+    a skipped read-back would still have to deliver the ready events the apply
+    is about to deliver itself, and an unanswered change of a running apply
+    cannot be told from one of a killed apply; waiting (up to ``timeout``,
+    then a clear error naming the holder) makes every read-back see only what
+    a finished or killed run left."""
+    lock_path = outbox_path.with_name(outbox_path.name + ".run-lock")
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReconcilerError(f"cannot create {lock_path.parent}: {exc.strerror}") from None
+    holder = json.dumps({"pid": os.getpid(), "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                         "host": socket.gethostname(), "command": command}).encode()
+    with _locked(lock_path, Target("outbox", str(outbox_path)), time.monotonic() + timeout, timeout, holder, on_wait,
+                 busy=f"another run delivering the outbox {outbox_path}", consequence=consequence):
+        yield
+
+
+@contextmanager
 def _locked(path: Path, target: Target, deadline: float, timeout: float, holder: bytes,
-            on_wait: Callable[[str], None] | None) -> Iterator[None]:
+            on_wait: Callable[[str], None] | None, busy: str | None = None,
+            consequence: str = "nothing was applied") -> Iterator[None]:
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
         raise ReconcilerError(f"cannot open the lock file {path}: {exc.strerror}") from None
+    busy = busy or f"another apply to {target}"
     try:
         told = False
         while True:
@@ -138,11 +173,11 @@ def _locked(path: Path, target: Target, deadline: float, timeout: float, holder:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     waited = f"gave up after {timeout:g} s" if timeout else "did not wait (--lock-timeout 0)"
-                    raise LockTimeout(f"another apply to {target} is running ({_describe(fd)}); {waited}; "
-                                      "nothing was applied. Try again when it has finished, or raise "
+                    raise LockTimeout(f"{busy} is running ({_describe(fd)}); {waited}; "
+                                      f"{consequence}. Try again when it has finished, or raise "
                                       "--lock-timeout.") from None
                 if not told and on_wait is not None:
-                    on_wait(f"Waiting up to {timeout:g} s for another apply to {target} to finish "
+                    on_wait(f"Waiting up to {timeout:g} s for {busy} to finish "
                             f"({_describe(fd)})...")
                     told = True
                 time.sleep(min(POLL_SECONDS, left))

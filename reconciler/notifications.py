@@ -13,7 +13,7 @@ from reconciler.http import RetryPolicy
 from reconciler.plan.model import Plan
 from reconciler.providers.base import Provider
 from reconciler.sinks import (DeliveryReport, build_events, default_outbox_path, deliver, missing_credentials,
-                             retry_outbox)
+                             outbox_key, retry_outbox)
 from reconciler.sinks.events import hidden_fields
 from reconciler.sinks.journal import WriteAhead, resolve
 from reconciler.sinks.journal import pending as journal_pending
@@ -39,12 +39,14 @@ def announce(catalog: Catalog, result: ApplyResult, *, environ: Mapping[str, str
     return report
 
 
-def write_ahead(catalog: Catalog, plan: Plan, *, livemode: bool = True) -> WriteAhead | None:
+def write_ahead(catalog: Catalog, plan: Plan, *, livemode: bool = True,
+                environ: Mapping[str, str] = os.environ) -> WriteAhead | None:
     """The write-ahead records for applying ``plan`` (None: the catalog has no
     notification sinks, nothing to announce)."""
     if catalog.notify is None or not catalog.notify.configured:
         return None
-    return WriteAhead(Outbox(default_outbox_path(catalog.path)), [c for p in phases(plan) for c in p],
+    return WriteAhead(Outbox(default_outbox_path(catalog.path), outbox_key(catalog.notify, environ)),
+                      [c for p in phases(plan) for c in p],
                       livemode=livemode, sensitive=hidden_fields(catalog), org=_org(catalog))
 
 
@@ -66,7 +68,7 @@ def recover_notifications(catalog: Catalog, providers: Mapping[str, Provider] | 
     those that happened, with the ids they were given. None: nothing was left.
     ``providers`` None: opened here if a read-back is needed.
     :class:`ConfigError` if the outbox is damaged."""
-    outbox = Outbox(default_outbox_path(catalog.path))
+    outbox = Outbox(default_outbox_path(catalog.path), outbox_key(catalog.notify, environ))
     intents = journal_pending(outbox)
     if not intents:
         return None

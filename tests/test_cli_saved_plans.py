@@ -223,3 +223,24 @@ def test_editing_what_apply_decides_by_is_refused(env: Sandbox, run, write_catal
     assert refused.code == 1 and "crosses a safety threshold" in refused.err
     assert run("apply", str(plan_path), "-c", catalog, "--force").code == 0
     assert len(env.readycloud_products(1)) == 16
+
+
+
+def test_userinfo_in_an_environment_base_url_is_not_written_to_a_plan(tmp_path: Path) -> None:
+    """``READYCLOUD_BASE_URL=https://user:pass@host/...``: the plan's origin
+    (and a mismatch message built from it) names the host, never the password."""
+    from reconciler import engine
+    from reconciler.plan import Plan, planfile
+    from reconciler.vendors.readycloud.provider import ReadyCloudProvider
+
+    provider = ReadyCloudProvider(1, "https://ops:pw-hidden-4411@rc.example/api/v2", "tok")
+    try:
+        made = engine.provenance({"readycloud": provider})
+    finally:
+        provider.close()
+    assert made.vendors["readycloud"] == {"base_url": "https://rc.example/api/v2", "org": 1}
+    path = tmp_path / "plan.json"
+    planfile.save(Plan(changes=()), path, provenance=made)
+    assert "pw-hidden-4411" not in path.read_text()
+    other = planfile.Provenance({"readycloud": {"base_url": "https://rc.example/api/v2", "org": 2}})
+    assert "pw-hidden-4411" not in " ".join(made.mismatches(other))

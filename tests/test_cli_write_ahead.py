@@ -16,7 +16,10 @@ from typing import Any, Callable
 import httpx
 import pytest
 
+from reconciler import integrity
+from reconciler.catalog.notify import NotifySettings, Secret, WebhookSettings
 from reconciler.sandbox import Sandbox
+from reconciler.sinks import outbox_key
 
 SECRET = "whsec-kill-test-5151"
 N = 8  # products per kind of change: 3 * N changes
@@ -38,6 +41,12 @@ def box(env: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     env.seed_readycloud(1, [{"code": f"UPD-{i:02}", "kind": "goods", "quantity": 1} for i in range(N)]
                         + [{"code": f"OLD-{i:02}", "kind": "goods"} for i in range(N)])
     return env
+
+
+def _sealed(document: dict[str, Any], secret: str = SECRET) -> str:
+    """An outbox document as a run holding the webhook ``secret`` writes it."""
+    key = outbox_key(NotifySettings(webhooks=(WebhookSettings(url="https://h.example", secret=Secret(secret)),)))
+    return json.dumps(integrity.seal(document, key))
 
 
 def _fault(box: Sandbox, **fault: Any) -> None:
@@ -148,7 +157,7 @@ def test_a_damaged_outbox_stops_apply_with_a_clear_error_before_any_change(
     catalog = write_catalog(_catalog(box.url))
     outbox = tmp_path / ".reconciler" / "outbox.json"
     outbox.parent.mkdir()
-    outbox.write_text('{"version": 2, "entries": [], "intents": [{"id": "e1", "state": "intent"}]}')
+    outbox.write_text(_sealed({"version": 2, "entries": [], "intents": [{"id": "e1", "state": "intent"}]}))
     box.clear_requests()
     result = run("apply", "-c", catalog, "--auto-approve", "--force")
     assert result.code == 1
@@ -196,7 +205,7 @@ def test_notify_without_vendor_credentials_delivers_and_keeps_unanswered_changes
              "event": {"id": "ev-ready", "event": "product.updated", "created": 1, "code": "UPD-00"}}
     unanswered = {**ready, "id": "ev-unanswered", "state": "intent", "code": "UPD-01"}
     del unanswered["event"]
-    outbox.write_text(json.dumps({"version": 2, "entries": [], "intents": [ready, unanswered]}))
+    outbox.write_text(_sealed({"version": 2, "entries": [], "intents": [ready, unanswered]}))
     monkeypatch.delenv("READYCLOUD_TOKEN")
     result = run("notify", "--retry", "-c", catalog)
     assert "Traceback" not in result.err and "Error: READYCLOUD_TOKEN" not in result.err, result.err

@@ -172,3 +172,13 @@ def test_notification_credentials_follow_the_same_rule(env: Sandbox, run, write_
     assert "notify.usercom.base_url: base_url host '127.0.0.1' is not one of user.com's hosts (*.user.com)" \
         in result.err
     assert "webhooks" not in result.err
+
+
+def test_a_refused_base_url_with_a_variable_reads_well_without_showing_the_host(  # type: ignore[no-untyped-def]
+        run, write_catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOP_HOST", "attacker.example")
+    result = run("validate", "-c", write_catalog("readycloud: {org: 1, base_url: 'https://${SHOP_HOST}/api/v2'}\n"))
+    assert result.code == 1
+    assert "readycloud.base_url: base_url host (not shown: the URL may hold a ${VAR} value) is not one of " \
+           "ReadyCloud's hosts" in result.err
+    assert "its host" not in result.err and "attacker.example" not in result.err

@@ -95,3 +95,26 @@ def test_a_cache_for_another_org_or_server_is_not_used(env: Sandbox, run, write_
     result = run("plan", "-c", other, "--refresh", "incremental", "--format", "json")
     assert json.loads(result.out)["counts"]["update"] == 1  # org 2's product, read in full
     assert [r["query"] for r in gets(env)] == [{"limit": "100"}]
+
+
+def _products_by_code(env: Sandbox) -> dict[str, dict]:  # type: ignore[type-arg]
+    return {str(p["code"]): p for p in env.readycloud_products(1)}
+
+
+def test_a_cache_with_swapped_codes_is_ignored_and_the_update_goes_to_the_right_product(  # type: ignore[no-untyped-def]
+        env: Sandbox, run, write_catalog) -> None:
+    """A poisoned cache (two products' codes swapped, count unchanged, even
+    with its old MAC kept) must not make apply PATCH B's pk for code A."""
+    env.seed_readycloud(1, [{"code": "P000", "kind": "goods", "quantity": 0},
+                            {"code": "P001", "kind": "goods", "quantity": 1}], LAST_WEEK)
+    catalog = write_catalog(catalog_text(2).replace("quantity: 0}", "quantity: 50}"))
+    assert run("plan", "-c", catalog, "--refresh", "incremental").code == 0  # primes the cache
+    (path,) = (Path(catalog).parent / ".reconciler" / "cache").glob("readycloud-*.json")
+    data = json.loads(path.read_text())
+    first, second = data["products"]
+    first["code"], second["code"] = second["code"], first["code"]
+    path.write_text(json.dumps(data))
+    applied = run("apply", "-c", catalog, "--auto-approve", "--refresh", "incremental")
+    assert applied.code == 0, applied.err
+    live = _products_by_code(env)
+    assert (live["P000"]["quantity"], live["P001"]["quantity"]) == (50, 1)

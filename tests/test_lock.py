@@ -25,6 +25,12 @@ def test_urls_that_name_one_endpoint_share_a_key() -> None:
     assert normalise_url("https://www.readycloud.com/api/v3") != URL
 
 
+def test_readycloud_s_two_documented_hosts_share_one_lock() -> None:
+    assert normalise_url("https://readycloud.com/api/v2/") == URL
+    assert normalise_url("https://user:pw@ReadyCloud.com/api/v2") == URL
+    assert normalise_url("https://other.readycloud.com/api/v2") != URL
+
+
 def test_lock_is_keyed_by_vendor_endpoint_and_org() -> None:
     with hold([Target("readycloud", URL, "1")], timeout=0):
         for other in (Target("readycloud", URL, "2"), Target("readycloud", "http://127.0.0.1:9/api/v2", "1"),

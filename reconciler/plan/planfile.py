@@ -7,6 +7,7 @@ the changes it sends come from the catalog and the live state.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -17,6 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
+from reconciler import tempfiles
 from reconciler.errors import ReconcilerError
 from reconciler.plan.model import ACTIONS, Change, FieldChange, Plan, PlanIssue
 from reconciler.plan.select import Selection
@@ -114,11 +116,19 @@ def save(plan: Plan, path: str | os.PathLike[str], selection: Selection = Select
         doc["signature"] = {"algorithm": SIGNATURE_ALGORITHM, "value": signature(doc, key)}
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".plan-", dir=target.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(doc, out, indent=2, ensure_ascii=False)
-        out.write("\n")
-    os.replace(tmp, target)
+    tempfiles.clean_leftovers(target.parent, ".plan-")  # (what a killed run left)
+    fd, tmp = tempfile.mkstemp(prefix=tempfiles.prefix(".plan-"), dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(doc, out, indent=2, ensure_ascii=False)
+            out.write("\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _verify(path: str | os.PathLike[str], doc: Mapping[str, Any], key: str | None) -> bool:

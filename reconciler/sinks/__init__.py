@@ -9,7 +9,8 @@ user.com product events and Voucherify custom events.
 """
 from __future__ import annotations
 
-from reconciler.sinks.deliver import DeliveryReport, SinkReport, deliver, missing_credentials, retry_outbox
+from reconciler.sinks.deliver import (DeliveryReport, SinkReport, deliver, missing_credentials, outbox_key,
+                                     retry_outbox)
 from reconciler.sinks.events import Event, build_events
 from reconciler.sinks.outbox import Outbox, OutboxEntry, default_outbox_path
 from reconciler.sinks.webhook import sign, verify_signature
@@ -24,6 +25,7 @@ __all__ = [
     "default_outbox_path",
     "deliver",
     "missing_credentials",
+    "outbox_key",
     "retry_outbox",
     "sign",
     "verify_signature",

@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import httpx
 
+from reconciler import integrity
 from reconciler.catalog.notify import NotifySettings, WebhookSettings
 from reconciler.contracts import notify as nc
 from reconciler.errors import AuthError, ReconcilerError, TransientError
@@ -211,6 +212,25 @@ def missing_credentials(settings: NotifySettings | None, environ: Mapping[str, s
     return [f"{name} ({what})" for name, what in needed.items()]
 
 
+OUTBOX_KEY_LABEL = "reconciler-outbox-v1"
+
+
+def outbox_key(settings: NotifySettings | None, environ: Mapping[str, str] = os.environ) -> bytes:
+    """The key that authenticates the outbox: derived from the notify section's
+    credentials (webhook secrets in order, then the user.com and Voucherify
+    tokens from ``environ``), which every run that writes or delivers the
+    outbox holds (:func:`missing_credentials`). Changing any of them makes an
+    existing outbox unreadable (a clear error, not a delivery)."""
+    settings = settings or NotifySettings()
+    secrets = [hook.secret.reveal() if hook.secret is not None else "" for hook in settings.webhooks]
+    if settings.usercom is not None:
+        secrets.append(environ.get(nc.USERCOM_TOKEN_ENV, "").strip())
+    if settings.voucherify is not None:
+        secrets += [environ.get(nc.VOUCHERIFY_APP_ID_ENV, "").strip(),
+                    environ.get(nc.VOUCHERIFY_APP_TOKEN_ENV, "").strip()]
+    return integrity.derive_key(OUTBOX_KEY_LABEL, *secrets)
+
+
 def deliver(events: Iterable[Event], settings: NotifySettings | None, *, environ: Mapping[str, str] = os.environ,
             outbox_path: str | os.PathLike[str], livemode: bool,
             transport: httpx.BaseTransport | None = None, retry: RetryPolicy = DEFAULT_RETRY,
@@ -222,7 +242,7 @@ def deliver(events: Iterable[Event], settings: NotifySettings | None, *, environ
     ``webhook_base_url`` (the sandbox's ``/hooks``) sends webhook ``i`` to
     ``{webhook_base_url}/webhook-{i}`` instead of its configured url."""
     events = list(events)
-    outbox = Outbox(outbox_path)
+    outbox = Outbox(outbox_path, outbox_key(settings, environ))
     if settings is None or not events:
         return DeliveryReport(outbox_path=str(outbox.path), pending=outbox.pending())
     targets = _targets(settings, environ, transport, retry, sleep, webhook_base_url)
@@ -253,7 +273,7 @@ def retry_outbox(settings: NotifySettings | None, *, environ: Mapping[str, str] 
     is kept (with its new error). Entries whose sink is no longer configured are
     kept and reported. Raises :class:`reconciler.errors.ConfigError` only if
     the outbox file cannot be read."""
-    outbox = Outbox(outbox_path)
+    outbox = Outbox(outbox_path, outbox_key(settings, environ))
     entries = outbox.entries()
     previous = {e.ident: e for e in entries}
     settings = settings or NotifySettings()

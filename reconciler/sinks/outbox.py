@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
+from reconciler import integrity
 from reconciler.errors import ConfigError
 from reconciler.sinks.events import Event
 
@@ -80,10 +81,18 @@ class OutboxEntry:
 
 
 class Outbox:
-    """The outbox file at ``path``; missing means empty."""
+    """The outbox file at ``path``; missing means empty.
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    With ``key`` (:func:`reconciler.sinks.deliver.outbox_key`: derived from the
+    notify section's credentials) every write is sealed with a MAC over the
+    whole document and a read refuses a document whose MAC is missing or wrong
+    (a forged entry would otherwise be signed and sent with the real
+    credentials). Without ``key`` (unit tests only) the MAC is neither written
+    nor checked."""
+
+    def __init__(self, path: str | os.PathLike[str], key: bytes | None = None) -> None:
         self.path = Path(path)
+        self.key = key
         self.warnings: list[str] = []
 
     # -- reading ------------------------------------------------------------------
@@ -107,6 +116,12 @@ class Outbox:
             raw = json.loads(text)
         except ValueError as exc:
             raise ConfigError(f"the outbox {self.path} is not valid JSON ({exc})") from None
+        if self.key is not None and not integrity.verifies(raw, self.key):
+            raise ConfigError(
+                f"the outbox {self.path} is not authenticated: its MAC is missing or does not match this "
+                "catalog's notification credentials (it was not written by a run holding them, or they changed "
+                f"since); nothing was sent from it. Move it aside (mv {self.path} {self.path}.untrusted), "
+                "check what it holds, and run again")
         if not isinstance(raw, dict) or raw.get("version") not in READABLE or not isinstance(raw.get("entries"), list):
             raise ConfigError(f"the outbox {self.path} is not a version {VERSION} outbox")
         intents = raw.get("intents", [])
@@ -183,6 +198,8 @@ class Outbox:
         document: dict[str, Any] = {"version": VERSION, "entries": [e.to_json() for e in entries]}
         if intents:
             document["intents"] = intents
+        if self.key is not None:
+            document = integrity.seal(document, self.key)
         payload = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
         fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
         try:

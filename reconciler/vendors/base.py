@@ -42,6 +42,8 @@ class Vendor:
     #: settings that are not strings, section -> field -> "int", "number" or "bool"
     #: (a whole ``${VAR}`` there is read as that type)
     typed_settings: Mapping[str, Mapping[str, str]] = {}
+    #: host names that are one endpoint, alias -> the name used (an apply lock is keyed by it)
+    same_hosts: Mapping[str, str] = {}
     #: the key of its own entry inside a product (None: it has none)
     product_key: str | None = None
     #: the product fields it manages, name -> kind (what an announced product's event carries)

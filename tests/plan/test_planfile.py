@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -80,3 +83,14 @@ def test_a_patch_operation_of_the_wrong_type_is_a_malformed_plan_not_a_crash(tmp
     path.write_text(json.dumps(doc))
     with pytest.raises(PlanFileError, match="malformed plan file"):
         planfile.load(path)
+
+
+def test_a_killed_writers_temporary_plan_is_removed_by_the_next_save(tmp_path: Path) -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    leftover = tmp_path / f".plan-{int(dead.stdout)}-abcd1234"
+    leftover.write_text("{half a plan")
+    running = tmp_path / f".plan-{os.getppid()}-efgh5678"  # a live writer's: kept
+    running.write_text("{")
+    planfile.save(Plan(changes=()), tmp_path / "plan.json")
+    assert not leftover.exists() and running.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["plan.json", running.name])

@@ -111,3 +111,23 @@ def test_listing_of_an_empty_org_keeps_its_watermark() -> None:
     empty.watermark = "2026-12-03T09:20:00Z"
     plan = build_plan(catalog("products:\n - {code: A, kind: goods}\n"), {"readycloud": empty})
     assert dict(plan.context)["readycloud"]["watermark"] == "2026-12-03T09:20:00Z"
+
+
+def test_a_live_url_without_a_plain_id_is_that_products_error() -> None:
+    """A vendor ``url`` is untrusted: ``x/..`` or ``../2/products/5`` must not
+    become a path segment to write to; the other products are planned."""
+    c = catalog("products:\n - {code: A, quantity: 1}\n - {code: B, absent: true}\n - {code: C, quantity: 5}\n")
+    plan = build_plan(c, {"readycloud": {"A": [{"code": "A", "url": "x/..", "quantity": 2}],
+                                         "B": [{"code": "B", "url": "../2/products/5"}],
+                                         "C": [live("C", 3, quantity=4)]}})
+    assert [(ch.key, ch.resource_id) for ch in plan.changes] == [("C", "3")]
+    assert sorted(e.key for e in plan.errors) == ["A", "B"]
+    assert all("has no usable id in its url" in e.message for e in plan.errors)
+
+
+def test_product_pk_from_url_accepts_only_a_plain_positive_integer() -> None:
+    from reconciler.vendors.readycloud.contract import product_pk_from_url
+    assert product_pk_from_url("https://www.readycloud.com/api/v2/orgs/1/products/42/") == "42"
+    assert product_pk_from_url("/api/v2/orgs/1/products/7") == "7"
+    for bad in ("x/..", "../2/products/5", "/p/0/", "/p/-1/", "/p/1e3/", "/p/ 4/", "/p/٣/", "", "/p/4%2F/"):
+        assert product_pk_from_url(bad) == "", bad

@@ -51,6 +51,6 @@ def test_a_token_with_a_line_break_inside_is_an_auth_error_without_the_token() -
 def test_a_settings_token_url_off_cobuilder_is_refused_where_the_client_is_made() -> None:
     settings = CobuilderSettings(SETTINGS.base_url, "https://attacker.example/token", SETTINGS.audience_url,
                                  Location("c"))
-    with pytest.raises(ConfigError, match="cobuilder.token_url: its host is not one of Cobuilder's hosts"):
+    with pytest.raises(ConfigError, match="cobuilder.token_url: host \\(not shown: the URL may hold a \\$\\{VAR\\} value\\) is not one of Cobuilder's hosts"):
         CobuilderProvider.from_settings(settings, [1], ENV)
     assert CobuilderProvider.from_settings(settings, [1], {**ENV, "COBUILDER_TOKEN_URL": "http://127.0.0.1:9/t"})

@@ -39,6 +39,8 @@ class ReadyCloud(Vendor):
     name = "readycloud"
     label = "ReadyCloud"
     sections = ("readycloud",)
+    #: both hosts are documented (``contract.HOSTS``): one endpoint, one apply lock
+    same_hosts = {"readycloud.com": "www.readycloud.com"}
     typed_settings = {"readycloud": {"org": "int", "max_reads_per_minute": "number",
                                      "max_writes_per_minute": "number"}}
     announces = True

@@ -1,7 +1,11 @@
 """The local cache of the last ReadyCloud listing, for incremental refresh.
 
 Only an optimisation: anything unexpected about it (missing, corrupt, another
-org or base URL, another version) means a full refresh. It holds products as
+org or base URL, another version, a MAC that does not verify) means a full
+refresh. It is untrusted input (CI caches): with a ``key`` (:func:`cache_key`,
+derived from the ReadyCloud token) it is sealed with an HMAC over the whole
+document, base URL and org included, and a cache that does not verify is
+ignored. It holds products as
 the API answered them, never credentials, and never a sensitive value in
 clear: a field the catalog marks sensitive is kept as a digest of its value
 (see :class:`Secrets`), restored from the catalog when it matches.
@@ -16,10 +20,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+from reconciler import integrity, tempfiles
 from reconciler.catalog.model import Catalog, ProductSpec
 from reconciler.vendors.readycloud import contract as rc
 
 VERSION = 1
+CACHE_KEY_LABEL = "reconciler-cache-v1"
+
+
+def cache_key(token: str) -> bytes:
+    """The key that authenticates the cache: derived from the ReadyCloud token."""
+    return integrity.derive_key(CACHE_KEY_LABEL, token)
 
 
 @dataclass(frozen=True)
@@ -94,9 +105,11 @@ def cache_path(directory: str | os.PathLike[str], base_url: str, org: int) -> Pa
     return Path(directory) / f"readycloud-{key}.json"
 
 
-def load(path: Path, base_url: str, org: int) -> Snapshot | None:
+def load(path: Path, base_url: str, org: int, *, key: bytes | None = None) -> Snapshot | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+        if key is not None and not integrity.verifies(data, key):
+            return None
         if (data["version"] != VERSION or data["base_url"] != base_url.rstrip("/") or data["org"] != org
                 or not isinstance(data["watermark"], str) or not isinstance(data["products"], list)
                 or data["count"] != len(data["products"])
@@ -108,26 +121,27 @@ def load(path: Path, base_url: str, org: int) -> Snapshot | None:
         return None
 
 
-def forget(path: Path, base_url: str, org: int, pks: set[str]) -> None:
+def forget(path: Path, base_url: str, org: int, pks: set[str], *, key: bytes | None = None) -> None:
     """Drop deleted products from a cached listing, if there is one: apply
     deleted them, and a deletion is what an ``updated_at__gte`` listing cannot
     show (the next incremental refresh would otherwise list everything)."""
-    snapshot = load(path, base_url, org)
+    snapshot = load(path, base_url, org, key=key)
     if snapshot is not None:
         kept = [p for p in snapshot.products if rc.product_pk_from_url(str(p.get("url", ""))) not in pks]
-        save(path, base_url, org, snapshot.watermark, kept, snapshot.hidden)
+        save(path, base_url, org, snapshot.watermark, kept, snapshot.hidden, key=key)
 
 
 def save(path: Path, base_url: str, org: int, watermark: str, products: list[dict[str, Any]],
-         hidden: Iterable[str] = ()) -> None:
+         hidden: Iterable[str] = (), *, key: bytes | None = None) -> None:
     """Write the listing; ``hidden``: the fields some ``products`` hold as
-    digests (:meth:`Secrets.hide` made them)."""
+    digests (:meth:`Secrets.hide` made them); ``key``: seal it (:func:`cache_key`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".cache-", dir=path.parent)
+    tempfiles.clean_leftovers(path.parent, ".cache-")  # (what a killed run left)
+    fd, tmp = tempfile.mkstemp(prefix=tempfiles.prefix(".cache-"), dir=path.parent)
     # json.dumps, not json.dump: the whole document at once goes through the C encoder (10× faster)
-    text = json.dumps({"version": VERSION, "base_url": base_url.rstrip("/"), "org": org, "watermark": watermark,
-                       "count": len(products), "hidden": list(hidden), "products": products},
-                      separators=(",", ":"))
+    document = {"version": VERSION, "base_url": base_url.rstrip("/"), "org": org, "watermark": watermark,
+                "count": len(products), "hidden": list(hidden), "products": products}
+    text = json.dumps(integrity.seal(document, key) if key is not None else document, separators=(",", ":"))
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(text)
     os.replace(tmp, path)

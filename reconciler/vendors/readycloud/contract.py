@@ -1,6 +1,7 @@
 """ReadyCloud API v2 products: the documented and assumed contract."""
 from __future__ import annotations
 
+import re
 from typing import Final
 
 DEFAULT_BASE_URL: Final = "https://www.readycloud.com/api/v2"
@@ -55,6 +56,15 @@ MONEY_DECIMALS: Final = 2
 WEIGHT_DECIMALS: Final = 4
 
 
+_PK: Final = re.compile(r"[1-9][0-9]{0,18}")
+
+
 def product_pk_from_url(url: str) -> str:
-    """The product's primary key is the last path segment of its ``url``."""
-    return url.rstrip("/").rsplit("/", 1)[-1]
+    """The product's primary key is the last path segment of its ``url``,
+    which must be a plain positive integer (the url is a vendor answer: a
+    segment like ``..`` must never become a path to write to). "" when the url
+    has no such id, or holds a ``.``/``..`` segment: no id to address."""
+    segments = url.rstrip("/").split("/")
+    if any(s in (".", "..") for s in segments) or _PK.fullmatch(segments[-1]) is None:
+        return ""
+    return segments[-1]

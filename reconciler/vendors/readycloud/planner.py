@@ -169,7 +169,18 @@ def plan_readycloud(catalog: Catalog, live: LiveProducts, selected: Callable[[st
             result.errors.append(_duplicate(code, matches))
         else:
             result.changes.append(_delete(code, matches[0], catalog.sensitive))
+    _unaddressable(result)
     return result
+
+
+def _unaddressable(result: VendorPlan) -> None:
+    """An update or delete of a live product whose url holds no plain id
+    (:func:`rc.product_pk_from_url`) becomes that product's error."""
+    bad = [c for c in result.changes if c.action != "create" and not c.resource_id]
+    for change in bad:
+        result.errors.append(PlanIssue(VENDOR, change.key, f"live product {change.key!r} has no usable id in its "
+                                       "url (expected .../products/<positive integer>/); it is left unchanged"))
+    result.changes = [c for c in result.changes if all(c is not b for b in bad)]
 
 
 def _context(live: LiveProducts) -> dict[str, Any]:

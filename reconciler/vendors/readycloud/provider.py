@@ -89,6 +89,7 @@ class ReadyCloudProvider(Provider):
         self.cache_dir: Path | None = None  # where the last listing is kept (see refresh)
         self.incremental = False  # refresh from that cache (else it is only kept up to date)
         self.secrets = cache.Secrets()  # the sensitive fields the cache keeps as digests
+        self._cache_key = cache.cache_key(token)  # authenticates the cache (it is untrusted input)
         self._deleted: set[str] = set()
         self._lock = threading.Lock()
         self._changed, self._cached_mark = 0, ""  # what the last incremental refresh found
@@ -112,7 +113,7 @@ class ReadyCloudProvider(Provider):
             self._listing.close()
         self.http.client.close()
         if self._deleted and self.cache_dir is not None:
-            cache.forget(self._cache_file(), self.base_url, self.org, self._deleted)
+            cache.forget(self._cache_file(), self.base_url, self.org, self._deleted, key=self._cache_key)
 
     # -- reading -----------------------------------------------------------
     def iter_pages(self, updated_since: datetime | None = None) -> Iterator[dict[str, Any]]:
@@ -174,7 +175,8 @@ class ReadyCloudProvider(Provider):
         self._mark(index, products, stamps)
         if self.incremental and self.cache_dir is not None and index.watermark is not None \
                 and (self.refresh_mode == "full" or self._changed or index.watermark != self._cached_mark):
-            cache.save(self._cache_file(), self.base_url, self.org, index.watermark, *self.secrets.hide(products))
+            cache.save(self._cache_file(), self.base_url, self.org, index.watermark, *self.secrets.hide(products),
+                       key=self._cache_key)
         return index
 
     def refresh(self, progress: Progress = NULL) -> LiveIndex:
@@ -223,7 +225,7 @@ class ReadyCloudProvider(Provider):
         """The cached listing brought up to date, or None if that cannot be trusted."""
         if self.cache_dir is None:
             return None
-        snapshot = cache.load(self._cache_file(), self.base_url, self.org)
+        snapshot = cache.load(self._cache_file(), self.base_url, self.org, key=self._cache_key)
         cached = self.secrets.restore(snapshot) if snapshot is not None else None
         if snapshot is None or cached is None:
             return None
@@ -281,6 +283,8 @@ class ReadyCloudProvider(Provider):
 
     # -- writing -----------------------------------------------------------
     def _item(self, pk: str) -> str:
+        if rc.product_pk_from_url(pk) != pk:  # (defence in depth: the plan never holds such an id)
+            raise ProviderError(self.name, f"product id {pk!r} is not a plain positive integer; nothing was sent")
         return f"{self.collection}{pk}/"
 
     def execute(self, change: Change) -> dict[str, Any] | None:
