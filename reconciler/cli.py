@@ -437,6 +437,8 @@ def sandbox() -> None:
               help="Answer every Nth vendor request 429 with Retry-After.")
 @click.option("--retry-after", type=click.FloatRange(0), default=1.0, show_default=True,
               help="Retry-After seconds of injected 429s.")
+@click.option("--rate-limit", "rate_limit", is_flag=True,
+              help="Limit ReadyCloud as documented: 30 GETs and 30 writes in any 60 s, else 429.")
 @click.option("--5xx-every", "every_5xx", type=click.IntRange(1), default=None, metavar="N",
               help="Answer every Nth vendor request 503 without acting.")
 @click.option("--lost-every", "every_lost", type=click.IntRange(1), default=None, metavar="N",
@@ -445,7 +447,7 @@ def sandbox() -> None:
               help='A fault as JSON, e.g. \'{"status": 500, "every_nth": 7, "method": "PATCH"}\' (repeatable).')
 def sandbox_serve(host: str, port: int, state: str, token: str | None, seed: str | None, latency_ms: int,
                   every_429: int | None, retry_after: float, every_5xx: int | None, every_lost: int | None,
-                  raw_faults: tuple[str, ...]) -> None:
+                  raw_faults: tuple[str, ...], rate_limit: bool = False) -> None:
     """Serve the sandbox until interrupted, optionally injecting faults. The
     control endpoints under /_sandbox/ (faults, requests, seed) stay available."""
     from reconciler.sandbox import DEFAULT_TOKEN, SeedError, serve
@@ -455,6 +457,9 @@ def sandbox_serve(host: str, port: int, state: str, token: str | None, seed: str
         faults.append({"latency_ms": latency_ms, "count": None})
     if every_429:
         faults.append({"status": 429, "every_nth": every_429, "retry_after": retry_after})
+    if rate_limit:
+        from reconciler.vendors.readycloud.sandbox import rate_limit_faults
+        faults.extend(rate_limit_faults())
     if every_5xx:
         faults.append({"status": 503, "every_nth": every_5xx})
     if every_lost:

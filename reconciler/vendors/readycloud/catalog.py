@@ -51,8 +51,8 @@ def _readycloud(data: dict, check: Checker) -> ReadyCloudSettings | None:  # typ
             check.add(url_loc, f"base_url {problem}")
     return ReadyCloudSettings(
         org=org if isinstance(org, int) else 0, base_url=str(base_url).rstrip("/"), location=loc,
-        max_reads_per_minute=check.rate(section, "max_reads_per_minute", "readycloud", rc.MAX_READS_PER_MINUTE),
-        max_writes_per_minute=check.rate(section, "max_writes_per_minute", "readycloud", rc.MAX_WRITES_PER_MINUTE))
+        max_reads_per_minute=check.rate(section, "max_reads_per_minute", "readycloud", rc.DEFAULT_READS_PER_MINUTE),
+        max_writes_per_minute=check.rate(section, "max_writes_per_minute", "readycloud", rc.DEFAULT_WRITES_PER_MINUTE))
 
 
 def _readycloud_section_needed(products: tuple[ProductSpec, ...], check: Checker) -> None:

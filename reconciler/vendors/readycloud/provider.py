@@ -84,6 +84,7 @@ class ReadyCloudProvider(Provider):
         self.base_url = base_url.rstrip("/")
         client = build_client(self.base_url, {"Authorization": f"Bearer {token}"},
                               transport=transport, max_connections=max(parallelism, 4), timeout=retry.httpx_timeout)
+        retry = retry.throttled(rc.THROTTLE_BACKOFF_INITIAL, rc.THROTTLE_BACKOFF_MAX)  # (documented)
         self.http = Requester(self.name, client, retry, pacers=limits.pacers())
         self.collection = f"/orgs/{org}/products/"
         self.cache_dir: Path | None = None  # where the last listing is kept (see refresh)
