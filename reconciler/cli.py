@@ -277,7 +277,7 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
             return
         if saved is None or sys.stdin.isatty():  # (a saved plan without a terminal: CD applies it as reviewed)
             _confirm(auto_approve)
-        on_result = (lambda r: progress.echo(render_text.render_result_line(r))) if text else None
+        on_result = render_text.result_printer(progress.echo) if text else None
         journal = engine.write_ahead(catalog, the_plan, livemode=run_env.livemode, environ=run_env.environ)
         result = engine.apply(the_plan, providers, parallelism=parallelism, on_result=on_result, progress=progress,
                               check_creates=saved is None,  # (a saved plan was just re-derived from a listing)
