@@ -9,9 +9,14 @@ DEFAULT_BASE_URL: Final = "https://www.readycloud.com/api/v2"
 #: documented host, and the one the vendor's own Python client uses.
 HOSTS: Final = ("www.readycloud.com", "readycloud.com")
 
-#: ``limit``/``offset`` paging is assumed (Django REST framework style); 100 is
-#: the largest page the sandbox serves and the page size the client asks for.
+#: Assumed: v2 documents no page-size parameters (v1 used ``limit``/``offset``,
+#: Django REST framework style). 100 is the default page size the client asks
+#: for (``readycloud.page_size``, ``READYCLOUD_PAGE_SIZE``) and the largest page
+#: the sandbox serves; a server that answers other page lengths is detected and
+#: the progress estimate sized from what it serves.
 PAGE_SIZE: Final = 100
+#: Our bounds on ``readycloud.page_size`` (assumed: no documented maximum).
+PAGE_SIZE_RANGE: Final = (1, 1000)
 
 #: Documented (API reference v2, "Rate limiting"): 30 GET and 30
 #: POST/PATCH/DELETE requests a minute per API client; 429 past that.
