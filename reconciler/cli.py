@@ -438,7 +438,7 @@ def sandbox() -> None:
 @click.option("--retry-after", type=click.FloatRange(0), default=1.0, show_default=True,
               help="Retry-After seconds of injected 429s.")
 @click.option("--rate-limit", "rate_limit", is_flag=True,
-              help="Limit ReadyCloud as documented: 30 GETs and 30 writes in any 60 s, else 429.")
+              help="Enforce the vendors' documented rate limits over a sliding window (429 past them).")
 @click.option("--5xx-every", "every_5xx", type=click.IntRange(1), default=None, metavar="N",
               help="Answer every Nth vendor request 503 without acting.")
 @click.option("--lost-every", "every_lost", type=click.IntRange(1), default=None, metavar="N",
@@ -458,8 +458,8 @@ def sandbox_serve(host: str, port: int, state: str, token: str | None, seed: str
     if every_429:
         faults.append({"status": 429, "every_nth": every_429, "retry_after": retry_after})
     if rate_limit:
-        from reconciler.vendors.readycloud.sandbox import rate_limit_faults
-        faults.extend(rate_limit_faults())
+        from reconciler.sandbox import documented_rate_limits
+        faults.extend(documented_rate_limits())
     if every_5xx:
         faults.append({"status": 503, "every_nth": every_5xx})
     if every_lost:
