@@ -1,6 +1,7 @@
 """Execute a plan: creates and updates first, deletes last, with bounded
 concurrency. One failing change never stops the others; an authentication
-failure stops everything not yet started (it would fail the same way)."""
+failure stops everything not yet started for that vendor (it would fail the
+same way: an expired token), reported once, not once per product."""
 from __future__ import annotations
 
 import threading
@@ -25,6 +26,9 @@ class ChangeResult:
     #: a skip that is no failure: the product to create appeared since the plan
     #: (see :mod:`reconciler.precreate`); reported, but apply still succeeds
     benign: bool = False
+    #: not attempted: the vendor had refused the credentials (``error`` says
+    #: so, the same for each; reported once per vendor, see :attr:`ApplyResult.refusals`)
+    refused: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,16 @@ class ApplyResult:
         return self._with("skipped")
 
     @property
+    def refusals(self) -> tuple[str, ...]:
+        """One message per vendor that refused the credentials mid-run, with
+        how many changes were not attempted because of it."""
+        counts: dict[str, int] = {}
+        for r in self.results:
+            if r.refused:
+                counts[r.error or ""] = counts.get(r.error or "", 0) + 1
+        return tuple(f"{message}; {n} change{'s' if n != 1 else ''} not attempted" for message, n in counts.items())
+
+    @property
     def ok(self) -> bool:
         return not self.failed and all(r.benign for r in self.skipped)
 
@@ -56,6 +70,17 @@ def phases(plan: Plan) -> list[list[Change]]:
     first = [c for c in plan.changes if c.action != "delete"]
     last = [c for c in plan.changes if c.action == "delete"]
     return [p for p in (first, last) if p]
+
+
+def refusal_message(vendor: str, exc: AuthError) -> str:
+    """What to do when ``vendor`` refused the credentials mid-run."""
+    from reconciler import vendors  # (the registry imports the providers, which import this module)
+
+    known = vendors.get(vendor)
+    label = known.label if known is not None else vendor
+    if exc.status == 401:
+        return f"the {label} token was refused (401): it may have expired; refresh it and run apply again"
+    return f"the {label} credentials were refused ({exc.status}: {exc.detail}); fix them and run apply again"
 
 
 def apply_plan(plan: Plan, providers: Mapping[str, Provider], *, parallelism: int = 8,
@@ -73,18 +98,21 @@ def apply_plan(plan: Plan, providers: Mapping[str, Provider], *, parallelism: in
         per_vendor[change.vendor] = per_vendor.get(change.vendor, 0) + 1
     eta = max((providers[v].write_eta(n) for v, n in per_vendor.items()), default=0.0)
     task = progress.task("Applying changes", len(plan.changes), eta_hint=eta)
-    stop = threading.Event()
+    refused: dict[str, str] = {}  # vendor -> why its remaining changes are not attempted
     lock = threading.Lock()
     results: dict[int, ChangeResult] = {}
 
     def run(index: int, change: Change) -> None:
-        if stop.is_set():
-            result = ChangeResult(change, "skipped", "not attempted after an authentication failure")
+        with lock:
+            why = refused.get(change.vendor)
+        if why is not None:
+            result = ChangeResult(change, "skipped", why, refused=True)
         else:
             try:
                 result = ChangeResult(change, "succeeded", resource=providers[change.vendor].execute(change))
             except AuthError as exc:
-                stop.set()
+                with lock:
+                    refused.setdefault(change.vendor, refusal_message(change.vendor, exc))
                 result = ChangeResult(change, "failed", str(exc))
             except ReconcilerError as exc:
                 result = ChangeResult(change, "failed", str(exc))

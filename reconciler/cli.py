@@ -277,7 +277,7 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
             return
         if saved is None or sys.stdin.isatty():  # (a saved plan without a terminal: CD applies it as reviewed)
             _confirm(auto_approve)
-        on_result = (lambda r: progress.echo(render_text.render_result_line(r))) if text else None
+        on_result = render_text.result_printer(progress.echo) if text else None
         journal = engine.write_ahead(catalog, the_plan, livemode=run_env.livemode, environ=run_env.environ)
         result = engine.apply(the_plan, providers, parallelism=parallelism, on_result=on_result, progress=progress,
                               check_creates=saved is None,  # (a saved plan was just re-derived from a listing)
@@ -437,6 +437,8 @@ def sandbox() -> None:
               help="Answer every Nth vendor request 429 with Retry-After.")
 @click.option("--retry-after", type=click.FloatRange(0), default=1.0, show_default=True,
               help="Retry-After seconds of injected 429s.")
+@click.option("--rate-limit", "rate_limit", is_flag=True,
+              help="Enforce the vendors' documented rate limits over a sliding window (429 past them).")
 @click.option("--5xx-every", "every_5xx", type=click.IntRange(1), default=None, metavar="N",
               help="Answer every Nth vendor request 503 without acting.")
 @click.option("--lost-every", "every_lost", type=click.IntRange(1), default=None, metavar="N",
@@ -445,7 +447,7 @@ def sandbox() -> None:
               help='A fault as JSON, e.g. \'{"status": 500, "every_nth": 7, "method": "PATCH"}\' (repeatable).')
 def sandbox_serve(host: str, port: int, state: str, token: str | None, seed: str | None, latency_ms: int,
                   every_429: int | None, retry_after: float, every_5xx: int | None, every_lost: int | None,
-                  raw_faults: tuple[str, ...]) -> None:
+                  raw_faults: tuple[str, ...], rate_limit: bool = False) -> None:
     """Serve the sandbox until interrupted, optionally injecting faults. The
     control endpoints under /_sandbox/ (faults, requests, seed) stay available."""
     from reconciler.sandbox import DEFAULT_TOKEN, SeedError, serve
@@ -455,6 +457,9 @@ def sandbox_serve(host: str, port: int, state: str, token: str | None, seed: str
         faults.append({"latency_ms": latency_ms, "count": None})
     if every_429:
         faults.append({"status": 429, "every_nth": every_429, "retry_after": retry_after})
+    if rate_limit:
+        from reconciler.sandbox import documented_rate_limits
+        faults.extend(documented_rate_limits())
     if every_5xx:
         faults.append({"status": 503, "every_nth": every_5xx})
     if every_lost:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
@@ -29,9 +29,18 @@ class RetryPolicy:
     backoff_initial: float = 0.5
     backoff_max: float = 30.0
     retry_after_max: float = 120.0
-
-
+    #: A vendor's documented schedule after a 429 without ``Retry-After``
+    #: (ReadyCloud: 1, 2, 4 ... 128 s); None: the backoff above.
+    throttle_initial: float | None = None
+    throttle_max: float = 128.0
     timeout: float = 30.0      # seconds per request (connect: at most 10)
+
+    def throttled(self, initial: float, maximum: float) -> "RetryPolicy":
+        """This policy with a vendor's documented 429 schedule, unless one is
+        set already (``RECONCILER_RETRY_BACKOFF`` sets it, for tests and impatient users)."""
+        if self.throttle_initial is not None:
+            return self
+        return replace(self, throttle_initial=initial, throttle_max=maximum)
 
     @property
     def httpx_timeout(self) -> httpx.Timeout:
@@ -51,7 +60,8 @@ class RetryPolicy:
         if attempts < 1 or backoff < 0 or timeout <= 0:
             raise ConfigError("RECONCILER_RETRY_ATTEMPTS must be at least 1, RECONCILER_RETRY_BACKOFF >= 0 "
                               "and RECONCILER_TIMEOUT > 0")
-        return cls(attempts=attempts, backoff_initial=backoff, timeout=timeout)
+        throttle = backoff if "RECONCILER_RETRY_BACKOFF" in environ else None
+        return cls(attempts=attempts, backoff_initial=backoff, timeout=timeout, throttle_initial=throttle)
 
 
 DEFAULT_RETRY = RetryPolicy()
@@ -174,6 +184,10 @@ def _wait(policy: RetryPolicy):  # type: ignore[no-untyped-def]
             # the same Retry-After (0 included) would otherwise come back in
             # lockstep, and the same one could be turned away every time.
             return min(exc.retry_after, policy.retry_after_max) + random.uniform(0, policy.backoff_initial / 4)
+        if isinstance(exc, TransientError) and exc.status == 429 and policy.throttle_initial is not None:
+            # The vendor's documented schedule, at least, plus up to a quarter more as jitter.
+            step = min(policy.throttle_max, policy.throttle_initial * 2 ** (state.attempt_number - 1))
+            return step + random.uniform(0, step / 4)  # noqa: S311 - jitter, not crypto
         ceiling = min(policy.backoff_max, policy.backoff_initial * 2 ** (state.attempt_number - 1))
         return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not crypto
     return wait

@@ -49,6 +49,22 @@ def test_serve_injects_429s_with_retry_after(tmp_path: Path) -> None:
         process.wait(timeout=10)
 
 
+def test_serve_rate_limit_is_the_documented_sliding_window(tmp_path: Path) -> None:
+    process, url = serve(tmp_path, "--rate-limit")
+    try:
+        headers = {"Authorization": "Bearer tk"}
+        with httpx.Client(base_url=f"{url}/api/v2/orgs/1", headers=headers) as api:
+            answers = [api.get("/products/").status_code for _ in range(31)]
+            created = api.post("/products/", json={"code": "X", "kind": "goods"}).status_code
+            faults = httpx.get(f"{url}/_sandbox/faults").json()
+        assert answers == [200] * 30 + [429] and created == 201  # (writes are counted apart)
+        assert sorted((f["method"], f["per_window"], f["window_s"]) for f in faults) == \
+            [("GET", 30, 60.0), ("POST,PATCH,DELETE", 30, 60.0)]
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
+
+
 def test_serve_simulates_lost_responses(tmp_path: Path) -> None:
     process, url = serve(tmp_path, "--lost-every", "1")
     try:

@@ -2,6 +2,8 @@
 it when the output is not a terminal."""
 from __future__ import annotations
 
+from typing import Callable
+
 import click
 
 from reconciler.apply import ApplyResult, ChangeResult
@@ -76,13 +78,24 @@ def render_result_line(result: ChangeResult) -> str:
                        fg="yellow" if result.benign else "red")
 
 
+def result_printer(echo: Callable[[str], None]) -> Callable[[ChangeResult], None]:
+    """Prints each result's line as it comes, except the changes not attempted
+    after a vendor refused the credentials (the summary says that once)."""
+    def show(result: ChangeResult) -> None:
+        if not result.refused:
+            echo(render_result_line(result))
+    return show
+
+
 def render_apply_summary(result: ApplyResult) -> str:
     summary = (f"Apply {'complete' if result.ok else 'finished with errors'}: "
                f"{len(result.succeeded)} succeeded, {len(result.failed)} failed, "
                f"{len(result.skipped)} skipped.")
     lines = [click.style(summary, fg="green" if result.ok else "red", bold=True)]
     for r in result.failed + result.skipped:
-        lines.append(f"  {r.status}: {r.change.action} {clean(r.change.key)}: {clean(r.error)}")
+        if not r.refused:
+            lines.append(f"  {r.status}: {r.change.action} {clean(r.change.key)}: {clean(r.error)}")
+    lines.extend(click.style(f"Stopped: {clean(message)}.", fg="red", bold=True) for message in result.refusals)
     benign = [r for r in result.skipped if r.benign]
     if benign:
         from reconciler.vendors import get

@@ -35,7 +35,8 @@ _SECRET_HEADERS = ("authorization", "x-app-token", "x-app-id", "reconciler-signa
 _SECRET_BODY_KEYS = frozenset({"clientSecret"})
 _DROP_MESSAGE = "ASGI callable returned without completing response."
 _FAULT_KEYS = frozenset({"status", "count", "every_nth", "retry_after", "method", "path_contains",
-                         "mode", "latency_ms", "drop", "body", "content_type", "location"})
+                         "mode", "latency_ms", "drop", "body", "content_type", "location", "per_window",
+                         "window_s", "skip"})
 
 
 @dataclass
@@ -54,16 +55,35 @@ class Fault:
     body: str | None = None  # answer this instead of a vendor error (an HTML page, JSON cut short...)
     content_type: str = "text/html; charset=utf-8"
     location: str | None = None  # a Location header (for a 3xx)
+    #: A sliding-window rate limit (as Django REST Framework's throttles count):
+    #: the fault fires on a request when ``per_window`` matching requests were
+    #: let through in the last ``window_s`` seconds (refused ones do not count).
+    per_window: int | None = None
+    window_s: float = 60.0
+    skip: int = 0  # let the first ``skip`` matching requests through (a token that expires mid-run)
     seen: int = field(default=0, repr=False)
     hits: int = field(default=0, repr=False)
+    arrivals: deque[float] = field(default_factory=deque, repr=False)
 
     def matches(self, method: str, path: str) -> bool:
-        return ((self.method is None or self.method == method)
+        """``method`` may list several, comma-separated (``POST,PATCH,DELETE``)."""
+        return ((self.method is None or method in self.method.split(","))
                 and (self.path_contains is None or self.path_contains in path))
 
     def describe(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items()
-                if v is not None and (k != "content_type" or self.body is not None)}
+                if v is not None and k != "arrivals" and (k != "content_type" or self.body is not None)}
+
+    def throttles(self, now: float) -> bool:
+        """For a rate limit: whether this request is over it (else it is counted);
+        ``retry_after`` becomes the time until the oldest counted one leaves the window."""
+        while self.arrivals and self.arrivals[0] <= now - self.window_s:
+            self.arrivals.popleft()
+        if self.per_window is not None and len(self.arrivals) >= self.per_window:
+            self.retry_after = round(self.arrivals[0] + self.window_s - now, 3)
+            return True
+        self.arrivals.append(now)
+        return False
 
 
 def parse_fault(spec: Mapping[str, Any]) -> Fault:
@@ -98,7 +118,11 @@ def parse_fault(spec: Mapping[str, Any]) -> Fault:
     if status is not None and status > 599:
         raise ValueError("status must be an HTTP status (400-599; from 200 with body or location)")
     every_nth = number("every_nth", 1, integer=True)
-    count = number("count", 1, integer=True) if "count" in spec else (None if every_nth else 1)
+    per_window = number("per_window", 1, integer=True)
+    window = number("window_s", 0.001)
+    count = number("count", 1, integer=True) if "count" in spec else (None if every_nth or per_window else 1)
+    if per_window is not None and (every_nth is not None or status != 429):
+        raise ValueError("a rate limit (per_window) answers status 429 and takes no every_nth")
     mode = spec.get("mode", "before")
     if mode not in ("before", "after"):
         raise ValueError('mode must be "before" or "after"')
@@ -116,7 +140,9 @@ def parse_fault(spec: Mapping[str, Any]) -> Fault:
                  retry_after=number("retry_after", 0), method=method.upper() if method else None,
                  path_contains=spec.get("path_contains"), mode=mode, latency_ms=latency, drop=drop,
                  body=spec.get("body"), content_type=spec.get("content_type") or Fault.content_type,
-                 location=spec.get("location"))
+                 location=spec.get("location"), per_window=per_window,
+                 window_s=window if window is not None else Fault.window_s,
+                 skip=number("skip", 0, integer=True) or 0)
 
 
 class FaultInjector:
@@ -148,7 +174,12 @@ class FaultInjector:
                 if not fault.matches(method, path):
                     continue
                 fault.seen += 1
-                fires = fault.every_nth is None or fault.seen % fault.every_nth == 0
+                if fault.seen <= fault.skip:
+                    continue
+                if fault.per_window is not None:
+                    fires = fault.throttles(time.monotonic())
+                else:
+                    fires = fault.every_nth is None or fault.seen % fault.every_nth == 0
                 if fires and chosen is None:
                     chosen = fault
             if chosen is not None:

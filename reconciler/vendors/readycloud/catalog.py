@@ -22,6 +22,7 @@ class ReadyCloudSettings:
     location: Location = field(compare=False)  # (where it was declared, not what it is)
     max_reads_per_minute: float | None = None   # None: unpaced
     max_writes_per_minute: float | None = None
+    page_size: int = rc.PAGE_SIZE  # products asked for per listing page
 
 
 
@@ -33,7 +34,8 @@ def _readycloud(data: dict, check: Checker) -> ReadyCloudSettings | None:  # typ
     loc = check.at(data, "readycloud", "readycloud")
     if not check.expect(section, (dict,), loc, "a mapping"):
         return None
-    check.unknown_keys(section, ("org", "base_url", "max_reads_per_minute", "max_writes_per_minute"), "readycloud")
+    check.unknown_keys(section, ("org", "base_url", "max_reads_per_minute", "max_writes_per_minute", "page_size"),
+                       "readycloud")
     org = section.get("org")
     org_loc = check.at(section, "org", "readycloud.org")
     if "org" not in section:
@@ -51,8 +53,22 @@ def _readycloud(data: dict, check: Checker) -> ReadyCloudSettings | None:  # typ
             check.add(url_loc, f"base_url {problem}")
     return ReadyCloudSettings(
         org=org if isinstance(org, int) else 0, base_url=str(base_url).rstrip("/"), location=loc,
-        max_reads_per_minute=check.rate(section, "max_reads_per_minute", "readycloud", rc.MAX_READS_PER_MINUTE),
-        max_writes_per_minute=check.rate(section, "max_writes_per_minute", "readycloud", rc.MAX_WRITES_PER_MINUTE))
+        max_reads_per_minute=check.rate(section, "max_reads_per_minute", "readycloud", rc.DEFAULT_READS_PER_MINUTE),
+        max_writes_per_minute=check.rate(section, "max_writes_per_minute", "readycloud", rc.DEFAULT_WRITES_PER_MINUTE),
+        page_size=_page_size(section, check))
+
+
+def _page_size(section: dict, check: Checker) -> int:  # type: ignore[type-arg]
+    """``readycloud.page_size``: an integer within :data:`rc.PAGE_SIZE_RANGE`."""
+    value = section.get("page_size", rc.PAGE_SIZE)
+    low, high = rc.PAGE_SIZE_RANGE
+    where = check.at(section, "page_size", "readycloud.page_size")
+    if not check.expect(value, (int,), where, f"an integer from {low} to {high}"):
+        return rc.PAGE_SIZE
+    if not low <= value <= high:
+        check.add(where, f"page_size must be from {low} to {high} (products per listing page)")
+        return rc.PAGE_SIZE
+    return int(value)
 
 
 def _readycloud_section_needed(products: tuple[ProductSpec, ...], check: Checker) -> None:

@@ -9,13 +9,34 @@ DEFAULT_BASE_URL: Final = "https://www.readycloud.com/api/v2"
 #: documented host, and the one the vendor's own Python client uses.
 HOSTS: Final = ("www.readycloud.com", "readycloud.com")
 
-#: ``limit``/``offset`` paging is assumed (Django REST framework style); 100 is
-#: the largest page the sandbox serves and the page size the client asks for.
+#: Assumed: v2 documents no page-size parameters (v1 used ``limit``/``offset``,
+#: Django REST framework style). 100 is the default page size the client asks
+#: for (``readycloud.page_size``, ``READYCLOUD_PAGE_SIZE``) and the largest page
+#: the sandbox serves; a server that answers other page lengths is detected and
+#: the progress estimate sized from what it serves.
 PAGE_SIZE: Final = 100
+#: Our bounds on ``readycloud.page_size`` (assumed: no documented maximum).
+PAGE_SIZE_RANGE: Final = (1, 1000)
 
-#: Documented rate limits, per API client and minute.
+#: Documented (API reference v2, "Rate limiting"): 30 GET and 30
+#: POST/PATCH/DELETE requests a minute per API client; 429 past that.
 MAX_READS_PER_MINUTE: Final = 30
 MAX_WRITES_PER_MINUTE: Final = 30
+#: Documented (same page): ReadyCloud is a Django REST Framework API, whose
+#: throttles count the requests of the last 60 seconds (a sliding window).
+RATE_WINDOW_SECONDS: Final = 60.0
+#: Assumed: the share of the documented rate we pace at by default. Even
+#: spacing at exactly the limit leaves no room for arrival jitter in a sliding
+#: window (one 429 in 40 writes was seen); 90 % leaves that room.
+#: ``max_*_per_minute`` and ``READYCLOUD_MAX_RPM`` override it.
+PACING_MARGIN: Final = 0.9
+DEFAULT_READS_PER_MINUTE: Final = MAX_READS_PER_MINUTE * PACING_MARGIN
+DEFAULT_WRITES_PER_MINUTE: Final = MAX_WRITES_PER_MINUTE * PACING_MARGIN
+#: Documented (API reference v2, "Rate limiting"): after a 429, back off
+#: exponentially from 1 s to 128 s (1, 2, 4 ... 128). Used when the 429
+#: carries no ``Retry-After`` (DRF sends one; the docs do not promise it).
+THROTTLE_BACKOFF_INITIAL: Final = 1.0
+THROTTLE_BACKOFF_MAX: Final = 128.0
 
 KINDS: Final = ("goods", "discount", "tax", "adjustment")
 

@@ -74,16 +74,30 @@ def _stamps(products: Sequence[Mapping[str, Any]]) -> list[datetime] | None:
 CLOCK_SKEW = timedelta(minutes=10)
 
 
+def page_size_from_env(environ: Mapping[str, str], default: int) -> int:
+    """``READYCLOUD_PAGE_SIZE`` if set (an integer within the contract's range), else ``default``."""
+    raw = environ.get("READYCLOUD_PAGE_SIZE", "").strip()
+    if not raw:
+        return default
+    low, high = rc.PAGE_SIZE_RANGE
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ConfigError(f"READYCLOUD_PAGE_SIZE must be an integer from {low} to {high} (products per listing page)")
+    return int(raw)
+
+
 class ReadyCloudProvider(Provider):
     name = "readycloud"
 
     def __init__(self, org: int, base_url: str, token: str, *,
                  transport: httpx.BaseTransport | None = None,
-                 retry: RetryPolicy = DEFAULT_RETRY, parallelism: int = 8, limits: Limits = Limits()) -> None:
+                 retry: RetryPolicy = DEFAULT_RETRY, parallelism: int = 8, limits: Limits = Limits(),
+                 page_size: int = rc.PAGE_SIZE) -> None:
         self.org = org
+        self.page_size = page_size  # asked for; ``served_page_size``: what the server answered
         self.base_url = base_url.rstrip("/")
         client = build_client(self.base_url, {"Authorization": f"Bearer {token}"},
                               transport=transport, max_connections=max(parallelism, 4), timeout=retry.httpx_timeout)
+        retry = retry.throttled(rc.THROTTLE_BACKOFF_INITIAL, rc.THROTTLE_BACKOFF_MAX)  # (documented)
         self.http = Requester(self.name, client, retry, pacers=limits.pacers())
         self.collection = f"/orgs/{org}/products/"
         self.cache_dir: Path | None = None  # where the last listing is kept (see refresh)
@@ -96,6 +110,7 @@ class ReadyCloudProvider(Provider):
         self.refresh_mode = "full"
         self.listing_started: datetime | None = None
         self._listing: Prefetch[dict[str, Any]] | None = None  # a full listing begun ahead (start_listing)
+        self.served_page_size: int | None = None  # set when the server ignores ``limit`` (see _full)
 
     @classmethod
     def from_settings(cls, settings: ReadyCloudSettings, environ: Mapping[str, str] = os.environ,
@@ -106,7 +121,8 @@ class ReadyCloudProvider(Provider):
         if base_url is None:
             raise ConfigError("readycloud.base_url is empty; leave it out for the default")
         limits = Limits(settings.max_reads_per_minute, settings.max_writes_per_minute)
-        return cls(settings.org, base_url, token, limits=limits.resolve(environ, "READYCLOUD_MAX_RPM"), **kwargs)
+        return cls(settings.org, base_url, token, limits=limits.resolve(environ, "READYCLOUD_MAX_RPM"),
+                   page_size=page_size_from_env(environ, settings.page_size), **kwargs)
 
     def close(self) -> None:
         if self._listing is not None:
@@ -119,7 +135,7 @@ class ReadyCloudProvider(Provider):
     def iter_pages(self, updated_since: datetime | None = None) -> Iterator[dict[str, Any]]:
         """Every page of the org's product listing, following ``next`` links.
         ``self.listing_started`` is set to the server's clock at the first page."""
-        params: dict[str, Any] | None = {"limit": rc.PAGE_SIZE}
+        params: dict[str, Any] | None = {"limit": self.page_size}
         if updated_since is not None and params is not None:
             params["updated_at__gte"] = format_datetime(updated_since)
         url: str | None = self.collection
@@ -202,11 +218,17 @@ class ReadyCloudProvider(Provider):
         task = None
         pages, self._listing = self._listing or Prefetch(self.iter_pages()), None
         for page in pages:
+            count = page.get("count")  # (only sizes the progress bar: a vendor's odd count is ignored)
             if task is None:
-                count = page.get("count")  # (only sizes the progress bar: a vendor's odd count is ignored)
-                pages = max(1, -(-count // rc.PAGE_SIZE)) if type(count) is int else 1
-                task = progress.task("Reading ReadyCloud products (pages)", pages,
-                                     eta_hint=self.http.eta("read", pages - 1))
+                total = max(1, -(-count // self.page_size)) if type(count) is int else 1
+                task = progress.task("Reading ReadyCloud products (pages)", total,
+                                     eta_hint=self.http.eta("read", total - 1))
+            served = len(page["results"])
+            if self.served_page_size is None and served and served != self.page_size \
+                    and (served > self.page_size or page.get("next")) and type(count) is int:
+                # The server ignores ``limit`` (or caps it): the estimate follows the pages it serves.
+                self.served_page_size = served
+                task.set_total(max(1, -(-count // served)))
             products.extend(page["results"])
             _index(index, page["results"])
             yield page["results"]

@@ -9,7 +9,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from reconciler.vendors.readycloud.contract import PAGE_SIZE
+from reconciler.vendors.readycloud.contract import (MAX_READS_PER_MINUTE, MAX_WRITES_PER_MINUTE, PAGE_SIZE,
+                                                    RATE_WINDOW_SECONDS)
 
 from reconciler.vendors.readycloud.sandbox_model import normalise, parse_datetime, represent
 from reconciler.sandbox.responses import BodyError, drf_error, read_json
@@ -40,6 +41,18 @@ def _page_url(request: Request, limit: int, offset: int) -> str:
     if offset > 0:
         query.append(("offset", str(offset)))
     return str(request.url.replace(query=urlencode(query)))
+
+
+def rate_limit_faults(window_s: float = RATE_WINDOW_SECONDS, reads: int = MAX_READS_PER_MINUTE,
+                      writes: int = MAX_WRITES_PER_MINUTE) -> list[dict[str, Any]]:
+    """The documented rate limits as sandbox faults: sliding windows of
+    ``window_s`` seconds (Django REST Framework's throttles), one for GETs and
+    one for writes, answering 429 with ``Retry-After`` past them. A shorter
+    window scales the limit down for tests."""
+    path = f"{PREFIX}/orgs/"
+    return [{"status": 429, "per_window": reads, "window_s": window_s, "method": "GET", "path_contains": path},
+            {"status": 429, "per_window": writes, "window_s": window_s, "method": "POST,PATCH,DELETE",
+             "path_contains": path}]
 
 
 class ReadyCloudApi:
