@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from reconciler.vendors.base import Vendor
+from reconciler.vendors.readycloud import fields
 
 if TYPE_CHECKING:
     import httpx
@@ -43,6 +44,7 @@ class ReadyCloud(Vendor):
     same_hosts = {"readycloud.com": "www.readycloud.com"}
     typed_settings = {"readycloud": {"org": "int", "max_reads_per_minute": "number",
                                      "max_writes_per_minute": "number"}}
+    owns_top_level_fields = True
     announces = True
     keeps_deleted = True
     sandbox_path = "/api/v2"
@@ -51,6 +53,9 @@ class ReadyCloud(Vendor):
     def product_fields(self) -> Mapping[str, str]:  # type: ignore[override]
         from reconciler.vendors.readycloud.contract import WRITABLE_FIELDS
         return WRITABLE_FIELDS
+
+    #: (the module's function itself: this runs for every product)
+    parse_fields = staticmethod(fields.parse_fields)  # type: ignore[assignment]
 
     def sandbox_environ(self, box: Any) -> dict[str, str | None]:
         from reconciler.sandbox import DEFAULT_TOKEN

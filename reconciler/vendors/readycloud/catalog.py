@@ -1,6 +1,6 @@
 """The catalog's ``readycloud`` section: its settings, and the rule that
 entries managing ReadyCloud need it. (A product's own fields are ReadyCloud's,
-validated by :mod:`reconciler.catalog.load`.)"""
+validated by :mod:`.fields`.)"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
