@@ -74,18 +74,19 @@ class ReadyCloud(Vendor):
         return settings
 
     def configured(self, catalog: Catalog) -> bool:
-        return catalog.readycloud is not None
+        return catalog.settings.get(self.name) is not None
 
     def scope(self, catalog: Catalog) -> str | None:
-        return f"ReadyCloud org {catalog.readycloud.org}" if catalog.readycloud is not None else None
+        settings = catalog.settings.get(self.name)
+        return f"ReadyCloud org {settings.org}" if settings is not None else None
 
     def open(self, catalog: Catalog, stack: ExitStack, *, environ: Mapping[str, str],
              transport: httpx.BaseTransport | None, parallelism: int, incremental: bool,
              cache_dir: Any) -> Provider | None:
-        if catalog.readycloud is None:
+        settings = catalog.settings.get(self.name)
+        if settings is None:
             return None
-        return stack.enter_context(self.provider(catalog.readycloud, environ, transport, parallelism,
-                                                 incremental, cache_dir))
+        return stack.enter_context(self.provider(settings, environ, transport, parallelism, incremental, cache_dir))
 
     def start(self, settings: Any, *, environ: Mapping[str, str], transport: httpx.BaseTransport | None,
               parallelism: int, incremental: bool, cache_dir: Any, read: bool) -> Provider | None:
