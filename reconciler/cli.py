@@ -2,6 +2,7 @@
 exit codes in one place (:func:`main`)."""
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -66,7 +67,7 @@ def _import_httpx() -> None:
     if "httpx" not in sys.modules:
         sys.modules["httpx._main"] = None  # type: ignore[assignment]  # (importing it fails; httpx falls back)
         try:
-            import httpx  # noqa: F401
+            importlib.import_module("httpx")  # (imported for later: the engine's modules use it)
         except ImportError:
             del sys.modules["httpx._main"]
 
@@ -295,20 +296,20 @@ def notify(catalog_path: str, sandbox: bool, retry: bool, lock_timeout: float) -
     targets and their secrets; the outbox holds none. Changes a killed apply
     left unannounced are read back from the vendor and announced if they happened."""
     _import_httpx()
-    from reconciler import engine
+    from reconciler import notifications
 
     with _environment(sandbox) as run_env:
         catalog = load_catalog(catalog_path, run_env.environ)
-        engine.require_notify_credentials(catalog, "nothing was sent", environ=run_env.environ)
+        notifications.require_notify_credentials(catalog, "nothing was sent", environ=run_env.environ)
         held = apply_lock.hold_outbox(outbox_path_for(catalog.path), timeout=lock_timeout,
                                       command=f"reconciler notify -c {sources.label(catalog_path)}",
                                       consequence="nothing was sent", on_wait=lambda m: click.echo(m, err=True))
         with held:
-            report = engine.retry_notifications(catalog, environ=run_env.environ,
-                                                webhook_base_url=run_env.webhook_base_url)
-            recovered = engine.recover_notifications(catalog, environ=run_env.environ,
-                                                     webhook_base_url=run_env.webhook_base_url,
-                                                     livemode=run_env.livemode)
+            report = notifications.retry_notifications(catalog, environ=run_env.environ,
+                                                       webhook_base_url=run_env.webhook_base_url)
+            recovered = notifications.recover_notifications(catalog, environ=run_env.environ,
+                                                            webhook_base_url=run_env.webhook_base_url,
+                                                            livemode=run_env.livemode)
     lines = [clean(line) for line in (recovered.lines() if recovered is not None else []) + report.lines()]
     click.echo("\n".join(lines) if lines else "Nothing to deliver: the outbox is empty.")
     if not report.ok or (recovered is not None and not recovered.ok):

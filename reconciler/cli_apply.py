@@ -95,13 +95,13 @@ def apply_fresh(selection: Selection, options: ApplyOptions) -> None:
 def _start_apply(run_env: RunEnv, stack: ExitStack, progress: Progress, options: ApplyOptions) -> _Applying:
     """The catalog loaded and its providers opened (closed with ``stack``),
     the apply lock and the outbox held, what a killed run left in the outbox sent."""
-    from reconciler import engine
+    from reconciler import engine, notifications
 
     catalog_path, lock_timeout = options.catalog_path, options.lock_timeout
     catalog, providers = engine.load_and_open(catalog_path, stack, environ=run_env.environ,
                                               parallelism=options.parallelism,
                                               incremental=options.refresh == "incremental")
-    engine.require_notify_credentials(catalog, "nothing was applied", environ=run_env.environ)
+    notifications.require_notify_credentials(catalog, "nothing was applied", environ=run_env.environ)
     stack.enter_context(apply_lock.hold(  # before reading what to plan from: one apply at a time
         apply_lock.targets(providers, SANDBOX_STATE if run_env.box is not None else None),
         timeout=lock_timeout, environ=run_env.environ, command=f"reconciler apply -c {sources.label(catalog_path)}",
@@ -110,9 +110,9 @@ def _start_apply(run_env: RunEnv, stack: ExitStack, progress: Progress, options:
         stack.enter_context(apply_lock.hold_outbox(
             outbox_path_for(catalog.path), timeout=lock_timeout, command=f"reconciler apply -c "
             f"{sources.label(catalog_path)}", on_wait=lambda message: click.echo(message, err=True)))
-    recovered = engine.recover_notifications(catalog, providers, environ=run_env.environ,
-                                             webhook_base_url=run_env.webhook_base_url,
-                                             parallelism=options.parallelism, livemode=run_env.livemode)
+    recovered = notifications.recover_notifications(catalog, providers, environ=run_env.environ,
+                                                    webhook_base_url=run_env.webhook_base_url,
+                                                    parallelism=options.parallelism, livemode=run_env.livemode)
     if recovered is not None:  # (what a killed run left in the outbox)
         click.echo("\n".join(clean(line) for line in recovered.lines()), err=True)
     return _Applying(run_env, catalog, providers, progress)
@@ -122,7 +122,7 @@ def _apply_plan(run: _Applying, the_plan: Plan, selection: Selection, options: A
                 confirm: bool, check_creates: bool) -> _Applied | None:
     """Show the plan, check and confirm it, apply it and announce what it did
     (None: it has no changes). ``confirm``: ask (else it was reviewed)."""
-    from reconciler import engine
+    from reconciler import engine, notifications
     from reconciler.render import json as render_json
     from reconciler.render import text as render_text
 
@@ -138,11 +138,11 @@ def _apply_plan(run: _Applying, the_plan: Plan, selection: Selection, options: A
         _confirm(options.auto_approve)
     text = fmt == "text"
     on_result = (lambda r: progress.echo(render_text.render_result_line(r))) if text else None
-    journal = engine.write_ahead(catalog, the_plan, livemode=env.livemode, environ=env.environ)
+    journal = notifications.write_ahead(catalog, the_plan, livemode=env.livemode, environ=env.environ)
     result = engine.apply(the_plan, run.providers, parallelism=options.parallelism, on_result=on_result,
                           progress=progress, check_creates=check_creates, journal=journal)
-    report = engine.announce(catalog, result, environ=env.environ, livemode=env.livemode,
-                             webhook_base_url=env.webhook_base_url, journal=journal)
+    report = notifications.announce(catalog, result, environ=env.environ, livemode=env.livemode,
+                                    webhook_base_url=env.webhook_base_url, journal=journal)
     received = _sandbox_received(env) if report is not None and text else []
     return _Applied(the_plan, result, selection, report, received)
 
