@@ -2,6 +2,7 @@
 exit codes in one place (:func:`main`)."""
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -23,10 +24,8 @@ from reconciler.render.common import clean
 # sandbox are imported by the commands that use them, in their bodies: a
 # command pays only for what it needs (`validate` loads a catalog and no more).
 if TYPE_CHECKING:
-    from reconciler.catalog.model import Catalog
     from reconciler.plan import Plan, planfile
     from reconciler.plan.select import Selection
-    from reconciler.progress import Progress
     from reconciler.providers.base import Provider
     from reconciler.render.progress import BarProgress, LineProgress
 
@@ -68,7 +67,7 @@ def _import_httpx() -> None:
     if "httpx" not in sys.modules:
         sys.modules["httpx._main"] = None  # type: ignore[assignment]  # (importing it fails; httpx falls back)
         try:
-            import httpx  # noqa: F401
+            importlib.import_module("httpx")  # (imported for later: the engine's modules use it)
         except ImportError:
             del sys.modules["httpx._main"]
 
@@ -232,67 +231,18 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
     is refused if they no longer call for it; otherwise plan, show, confirm,
     apply."""
     _import_httpx()
-    from reconciler import engine
+    from reconciler.cli_apply import ApplyOptions, apply_fresh, apply_saved
     from reconciler.plan import planfile
     from reconciler.plan.select import Selection
-    from reconciler.render import json as render_json
-    from reconciler.render import text as render_text
 
     if planfile_path and (targets or excludes):
         raise click.UsageError("--target/--exclude are fixed by the saved plan; give them to `plan`")
-    started = datetime.now(timezone.utc)
-    saved = planfile.load(planfile_path, os.environ.get(planfile.KEY_VARIABLE)) if planfile_path else None
-    text = fmt == "text"
-    progress = _progress()
-    with _environment(sandbox) as run_env, ExitStack() as stack:
-        catalog, providers = engine.load_and_open(catalog_path, stack, environ=run_env.environ,
-                                                  parallelism=parallelism, incremental=refresh == "incremental")
-        engine.require_notify_credentials(catalog, "nothing was applied", environ=run_env.environ)
-        stack.enter_context(apply_lock.hold(  # before reading what to plan from: one apply at a time
-            apply_lock.targets(providers, SANDBOX_STATE if run_env.box is not None else None),
-            timeout=lock_timeout, environ=run_env.environ, command=f"reconciler apply -c {sources.label(catalog_path)}",
-            started=started, on_wait=lambda message: click.echo(message, err=True)))
-        if catalog.notify is not None and catalog.notify.configured:  # (notify waits for it: see hold_outbox)
-            stack.enter_context(apply_lock.hold_outbox(
-                outbox_path_for(catalog.path), timeout=lock_timeout, command=f"reconciler apply -c "
-                f"{sources.label(catalog_path)}", on_wait=lambda message: click.echo(message, err=True)))
-        recovered = engine.recover_notifications(catalog, providers, environ=run_env.environ,
-                                                 webhook_base_url=run_env.webhook_base_url, parallelism=parallelism,
-                                                 livemode=run_env.livemode)
-        if recovered is not None:  # (what a killed run left in the outbox)
-            click.echo("\n".join(clean(line) for line in recovered.lines()), err=True)
-        if saved is not None:
-            the_plan, selection = _rederived(saved, planfile_path, run_env, catalog, providers, progress, text)
-            force = force or saved.provenance.force  # approved at plan time, as reviewed
-        else:
-            selection = Selection(targets, excludes)
-            selection.require_matches(p.code for p in catalog.products)
-            the_plan = engine.refresh_and_plan(catalog, providers, selection, progress)
-        if fmt != "json":
-            click.echo(_render_plan(the_plan, fmt, selection))
-        _check_applicable(the_plan, force)
-        if not the_plan.has_changes:
-            if fmt == "json":
-                click.echo(render_json.render_apply(the_plan, engine.ApplyResult(()), selection))
-            return
-        if saved is None or sys.stdin.isatty():  # (a saved plan without a terminal: CD applies it as reviewed)
-            _confirm(auto_approve)
-        on_result = render_text.result_printer(progress.echo) if text else None
-        journal = engine.write_ahead(catalog, the_plan, livemode=run_env.livemode, environ=run_env.environ)
-        result = engine.apply(the_plan, providers, parallelism=parallelism, on_result=on_result, progress=progress,
-                              check_creates=saved is None,  # (a saved plan was just re-derived from a listing)
-                              journal=journal)
-        report = engine.announce(catalog, result, environ=run_env.environ, livemode=run_env.livemode,
-                                 webhook_base_url=run_env.webhook_base_url, journal=journal)
-        received = _sandbox_received(run_env) if report is not None and text else []
-    if fmt == "json":
-        click.echo(render_json.render_apply(the_plan, result, selection, report))
+    options = ApplyOptions(catalog_path, fmt, sandbox, parallelism, refresh, auto_approve, force, lock_timeout,
+                           started=datetime.now(timezone.utc))
+    if planfile_path:
+        apply_saved(planfile.load(planfile_path, os.environ.get(planfile.KEY_VARIABLE)), planfile_path, options)
     else:
-        click.echo(render_text.render_apply_summary(result))
-        if report is not None:
-            click.echo("\n".join(map(clean, report.lines() + received)))
-    if not result.ok or (report is not None and not report.ok):
-        raise ExitCode(EXIT_ERROR)
+        apply_fresh(Selection(targets, excludes), options)
 
 
 @cli.command()
@@ -332,59 +282,6 @@ def _provenance(run_env: RunEnv, providers: Mapping[str, Provider], force: bool 
                                 for vendor, where in made.vendors.items()}, force=force)
 
 
-def _rederived(saved: planfile.SavedPlan, path: str | None, run_env: RunEnv, catalog: Catalog,
-               providers: Mapping[str, Provider], progress: Progress, text: bool) -> tuple[Plan, Selection]:
-    """The saved plan as the catalog and the live state call for it now, or a refusal."""
-    from reconciler import engine
-
-    rederived = engine.rederive_saved(saved, catalog, providers, progress, _provenance(run_env, providers))
-    if rederived.refused:
-        raise ReconcilerError(f"{path} does not match the catalog and the live state; nothing was applied:\n"
-                              + "\n".join(f"  {s}" for s in rederived.refused)
-                              + "\nRun plan again and review it.")
-    if rederived.done and text:
-        click.echo(f"{len(rederived.done)} change(s) of {path} already in effect (applied before): "
-                   + ", ".join(sorted({c.key for c in rederived.done})))
-    return rederived.plan, saved.selection
-
-
-def _sandbox_received(run_env: RunEnv) -> list[str]:
-    """In --sandbox mode, what the sandbox's notification endpoints received."""
-    if run_env.box is None:
-        return []
-    lines = ["The sandbox received:"]
-    for sink in ("webhook", "usercom", "voucherify"):
-        for entry in run_env.box.captures(sink):
-            body = entry.get("json") if isinstance(entry.get("json"), dict) else {}
-            what = body.get("event") or body.get("event_type") or ""
-            about = (body.get("data") or {}).get("code") if sink == "webhook" else \
-                (body.get("metadata") or {}).get("code", "")
-            ident = f"id {body['id']}" if "id" in body else ""
-            lines.append(f"  {sink:10} {entry.get('status')} {entry.get('path', '')} {what} {about or ''} "
-                         f"{ident}".rstrip())
-    return lines if len(lines) > 1 else []
-
-
-def _check_applicable(the_plan: Plan, force: bool) -> None:
-    if the_plan.errors:
-        raise ReconcilerError("the plan has errors; nothing was applied")
-    if the_plan.violations and not force:
-        raise ReconcilerError("the plan crosses a safety threshold; nothing was applied:\n"
-                              + "\n".join(f"  {v}" for v in the_plan.violations)
-                              + "\nReview it; if it is intended, approve it with `plan --force` (recorded in the "
-                                "saved plan) or `apply --force`.")
-
-
-def _confirm(auto_approve: bool) -> None:
-    if auto_approve:
-        return
-    if not sys.stdin.isatty():
-        raise ReconcilerError("refusing to apply without a terminal to confirm on; "
-                              "review the plan and pass --auto-approve")
-    if not click.confirm("\nApply these changes?", default=False):
-        raise ReconcilerError("apply cancelled; nothing was changed")
-
-
 @cli.command()
 @catalog_option
 @sandbox_option
@@ -399,20 +296,20 @@ def notify(catalog_path: str, sandbox: bool, retry: bool, lock_timeout: float) -
     targets and their secrets; the outbox holds none. Changes a killed apply
     left unannounced are read back from the vendor and announced if they happened."""
     _import_httpx()
-    from reconciler import engine
+    from reconciler import notifications
 
     with _environment(sandbox) as run_env:
         catalog = load_catalog(catalog_path, run_env.environ)
-        engine.require_notify_credentials(catalog, "nothing was sent", environ=run_env.environ)
+        notifications.require_notify_credentials(catalog, "nothing was sent", environ=run_env.environ)
         held = apply_lock.hold_outbox(outbox_path_for(catalog.path), timeout=lock_timeout,
                                       command=f"reconciler notify -c {sources.label(catalog_path)}",
                                       consequence="nothing was sent", on_wait=lambda m: click.echo(m, err=True))
         with held:
-            report = engine.retry_notifications(catalog, environ=run_env.environ,
-                                                webhook_base_url=run_env.webhook_base_url)
-            recovered = engine.recover_notifications(catalog, environ=run_env.environ,
-                                                     webhook_base_url=run_env.webhook_base_url,
-                                                     livemode=run_env.livemode)
+            report = notifications.retry_notifications(catalog, environ=run_env.environ,
+                                                       webhook_base_url=run_env.webhook_base_url)
+            recovered = notifications.recover_notifications(catalog, environ=run_env.environ,
+                                                            webhook_base_url=run_env.webhook_base_url,
+                                                            livemode=run_env.livemode)
     lines = [clean(line) for line in (recovered.lines() if recovered is not None else []) + report.lines()]
     click.echo("\n".join(lines) if lines else "Nothing to deliver: the outbox is empty.")
     if not report.ok or (recovered is not None and not recovered.ok):

@@ -1,5 +1,6 @@
 """Library entry points the CLI (and other programs) call: build providers
-from a catalog and the environment, refresh, plan, apply."""
+from a catalog and the environment, refresh, plan, apply. (The notification
+steps, write-ahead, announce, recovery, are :mod:`reconciler.notifications`.)"""
 from __future__ import annotations
 
 import functools
@@ -26,9 +27,6 @@ from reconciler.providers.base import Provider
 from reconciler import vendors
 from reconciler.workers import in_background
 from reconciler.sinks.journal import WriteAhead
-# (the notification steps, where callers of the engine have found them)
-from reconciler.notifications import (announce, recover_notifications, require_notify_credentials,  # noqa: F401
-                                      retry_notifications, write_ahead)
 
 
 def cache_dir(catalog_path: str) -> Path:

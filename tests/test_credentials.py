@@ -8,6 +8,7 @@ import pytest
 
 from reconciler.sandbox import Sandbox
 from reconciler.sandbox.capture import sandbox_notify_environ
+from reconciler.vendors.readycloud.catalog import settings_of as rc_settings_of
 
 TOKEN = "rc-test-token-7f3a9c"  # what the conftest sandbox accepts
 SECRET = "cb-client-secret-0451"
@@ -93,7 +94,7 @@ def test_trusted_hosts_admit_a_catalog_host_over_https_only(tmp_path, monkeypatc
     path = tmp_path / "catalog.yaml"
     path.write_text("readycloud: {org: 1, base_url: 'https://rc.internal:8443/api/v2'}\n")
     for trusted in ("rc.internal", "rc.internal:8443", "*.internal"):
-        assert load_catalog(path, {"RECONCILER_TRUSTED_HOSTS": f"other.example, {trusted}"}).readycloud
+        assert rc_settings_of(load_catalog(path, {"RECONCILER_TRUSTED_HOSTS": f"other.example, {trusted}"}))
     for trusted in ("", "rc.internal:443", "internal", "evil-rc.internal.example"):
         with pytest.raises(CatalogError):
             load_catalog(path, {"RECONCILER_TRUSTED_HOSTS": trusted})
@@ -116,7 +117,7 @@ def test_readycloud_documented_hosts(tmp_path, url: str, ok: bool) -> None:  # t
     path = tmp_path / "catalog.yaml"
     path.write_text(f"readycloud: {{org: 1, base_url: '{url}'}}\n")
     if ok:
-        assert load_catalog(path, {}).readycloud
+        assert rc_settings_of(load_catalog(path, {}))
     else:
         with pytest.raises(CatalogError):
             load_catalog(path, {})

@@ -11,90 +11,24 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
-from reconciler.catalog.check import Checker, did_you_mean, quote_number, substitute_env
+from reconciler.catalog.check import Checker, did_you_mean, quote_number
 from reconciler.catalog import env as catalog_env
 from reconciler.catalog.notify import parse_notify
 from reconciler.catalog.policy import parse_policy
 from reconciler.catalog.model import Catalog, ProductSpec, frozen
 from reconciler.catalog import fastyaml
 from reconciler.catalog.yamlload import LineFinder, LocDict, LocList, load_yaml
-from reconciler.vendors.readycloud import contract as rc
 from reconciler.errors import CatalogError, Location, Problem
-from reconciler import values
 from reconciler.vendors import Vendor, registered
 
 #: top-level keys of the catalog itself (each vendor adds its sections, before these; ``x-`` keys are free)
 TOP_LEVEL_KEYS = ("products", "policy", "notify", "sensitive", "plain_env")
-PRODUCT_META_KEYS = ("absent", "sensitive")
-PRODUCT_KEYS = frozenset(rc.WRITABLE_FIELDS) | frozenset(PRODUCT_META_KEYS)
-_CUSTOM_FIELD_KEYS = frozenset(("value", "type"))
+#: keys of every product entry, whatever its vendors (each vendor adds its fields or its entry key)
+PRODUCT_META_KEYS = ("code", "absent", "sensitive")
 _NONE: frozenset[str] = frozenset()
 _NO_SECTIONS: Mapping[str, Any] = MappingProxyType({})
-_FIELD_KEYS = {name: name for name in rc.WRITABLE_FIELDS}
-_KINDS: dict[str, str] = dict(rc.WRITABLE_FIELDS)
-_PLAIN: dict[str, type] = {"str": str, "int": int, "bool": bool}
-_PARSED: dict[str, Any] = {"money": values.parse_money, "weight": values.parse_weight,
-                           "datetime": values.parse_datetime}
-
-
-#: (kind, string) pairs already found right by :func:`_quick_check`: catalogs
-#: repeat their kinds, prices and weights, and a set look-up is the cheapest check
-_CHECKED: set[tuple[str, str]] = set()
-_CHECKED_MAX = 1 << 16
-
-
-def _quick_check(kind: str, value: Any) -> bool:
-    """True when ``value`` is certainly right for ``kind`` as it is (no
-    ``${VAR}``, nothing to report): the usual case, checked cheaply; anything
-    else goes to :func:`_field_value`, which says what is wrong and where."""
-    if value is None:
-        return kind != "kind" and kind != "object"
-    if type(value) is str:
-        if "${" in value:
-            return False
-        if kind == "str":
-            return True
-        if kind == "kind":
-            return value in rc.KINDS
-        parse = _PARSED.get(kind)
-        if parse is None:
-            return False
-        try:
-            parse(value)
-        except ValueError:
-            return False
-        if len(_CHECKED) >= _CHECKED_MAX:
-            _CHECKED.clear()
-        _CHECKED.add((kind, value))
-        return True
-    if kind == "object":
-        return type(value) is dict and _plain_custom_fields(value)
-    return type(value) is _PLAIN.get(kind)
-
-
-def _plain_custom_fields(value: dict) -> bool:  # type: ignore[type-arg]
-    """Custom fields with nothing to report or substitute (the usual case)."""
-    for name, item in value.items():
-        if type(name) is not str or type(item) is not dict or "value" not in item \
-                or not _CUSTOM_FIELD_KEYS.issuperset(item):
-            return False
-        for text in item.values():
-            if type(text) is str and "${" in text:
-                return False
-    return True
-
-_TYPE_CHECKS: dict[str, tuple[tuple[type, ...], str]] = {
-    "str": ((str, type(None)), "a string or null"),
-    "bool": ((bool, type(None)), "true, false or null"),
-    "int": ((int, type(None)), "an integer or null"),
-    "money": ((str, type(None)), "an amount with a currency, like '88.00 USD'"),
-    "weight": ((str, type(None)), "an amount with a unit, like '180 g'"),
-    "datetime": ((str, type(None)), "an ISO 8601 date-time string"),
-    "object": ((dict,), "a mapping of name -> {value, type}"),
-    "kind": ((str,), f"one of {', '.join(rc.KINDS)}"),
-}
 
 
 @dataclass(frozen=True)
@@ -203,8 +137,9 @@ def build_catalog(data: Any, filename: str, digest: str, environ: Mapping[str, s
                               *extension_keys(data)), "")
     _settle_env(data, check, vendors)
     settings = {vendor.name: vendor.parse_settings(data, check) for vendor in vendors}
-    sensitive = _catalog_sensitive(data, check)
-    products = _products(data, check, consume, sensitive, vendors)
+    shape = _Entries.of(vendors)
+    sensitive = _catalog_sensitive(data, check, shape.known)
+    products = _products(data, check, consume, sensitive, shape)
     for vendor in vendors:
         settings[vendor.name] = vendor.finish_settings(settings[vendor.name], data, products, check)
     policy = parse_policy(data.get("policy"), check.at(data, "policy", "policy"), check)
@@ -221,9 +156,10 @@ def extension_keys(data: dict) -> list[str]:  # type: ignore[type-arg]
     return [key for key in data if isinstance(key, str) and key.startswith("x-")]
 
 
-def _catalog_sensitive(data: dict, check: Checker) -> frozenset[str]:  # type: ignore[type-arg]
+def _catalog_sensitive(data: dict, check: Checker, known: Mapping[str, str]) -> frozenset[str]:  # type: ignore[type-arg]
     """The top-level ``sensitive:`` list: fields hidden for every product,
-    live-only and tombstoned ones included (whose values the catalog cannot say)."""
+    live-only and tombstoned ones included (whose values the catalog cannot
+    say); ``known``: every vendor's product fields."""
     if "sensitive" not in data:
         return _NONE
     value, loc = data["sensitive"], check.at(data, "sensitive", "sensitive")
@@ -231,15 +167,50 @@ def _catalog_sensitive(data: dict, check: Checker) -> frozenset[str]:  # type: i
         check.add(loc, "sensitive must be a list of field names")
         return _NONE
     for index, name in enumerate(value):
-        if name not in rc.WRITABLE_FIELDS or name == "code":
+        if name not in known or name == "code":
             check.add(check.at(value, index, f"sensitive[{index}]"),
-                      f"sensitive names unknown field {name!r}{did_you_mean(name, rc.WRITABLE_FIELDS)}"
+                      f"sensitive names unknown field {name!r}{did_you_mean(name, known)}"
                       if name != "code" else "the code cannot be sensitive (it names the product)")
     return frozenset(value)
 
 
-def _products(data: dict, check: Checker, consume: bool = False,  # type: ignore[type-arg]
-              sensitive: frozenset[str] = _NONE, vendors: tuple[Vendor, ...] = ()) -> tuple[ProductSpec, ...]:
+def _no_fields(entry: dict, path: str, check: Checker,  # type: ignore[type-arg]
+               sensitive: set[str] | frozenset[str]) -> tuple[dict[str, Any], set[str] | frozenset[str]]:
+    return {}, sensitive  # (no vendor's fields are an entry's own keys)
+
+
+@dataclass(frozen=True)
+class _Entries:
+    """What a product entry may hold, from the registered vendors (worked out once per catalog)."""
+
+    #: every key an entry may have
+    keys: frozenset[str]
+    #: the entry's own fields checked (those of the vendor whose fields they are)
+    parse_fields: Callable[..., tuple[dict[str, Any], set[str] | frozenset[str]]]
+    #: those fields (``sensitive: true`` hides the ones an entry declares)
+    own: Mapping[str, str]
+    #: every vendor's product fields (what ``sensitive:`` may name)
+    known: Mapping[str, str]
+    #: each vendor with an entry of its own: (its name, its key, the vendor)
+    sections: tuple[tuple[str, str, Vendor], ...]
+
+    @classmethod
+    def of(cls, vendors: Sequence[Vendor]) -> _Entries:
+        owner = next((v for v in vendors if v.owns_top_level_fields), None)
+        own = owner.product_fields if owner is not None else {}
+        sections = tuple((v.name, v.product_key, v) for v in vendors if v.product_key)
+        return cls(keys=frozenset((*PRODUCT_META_KEYS, *own, *(key for _, key, _ in sections))),
+                   parse_fields=owner.parse_fields if owner is not None else _no_fields, own=own,
+                   known=field_names(vendors), sections=sections)
+
+
+def field_names(vendors: Sequence[Vendor]) -> dict[str, str]:
+    """Every vendor's product fields, name -> kind, in the vendors' order."""
+    return {name: kind for vendor in vendors for name, kind in vendor.product_fields.items()}
+
+
+def _products(data: dict, check: Checker, consume: bool, sensitive: frozenset[str],  # type: ignore[type-arg]
+              shape: _Entries) -> tuple[ProductSpec, ...]:
     entries = data.get("products")
     if entries is None:
         return ()
@@ -251,14 +222,12 @@ def _products(data: dict, check: Checker, consume: bool = False,  # type: ignore
     located = isinstance(entries, LocList)  # (else no lines to look up: the fast path)
     forget = consume and isinstance(entries, list)  # (a Streamed list forgets its items by itself)
     filename = check.filename
-    sections = tuple((v.name, v.product_key, v) for v in vendors if v.product_key)
-    keys = PRODUCT_KEYS.union(key for _, key, _ in sections)
     for index, entry in enumerate(entries):
         path = f"products[{index}]"
         loc = check.at(entries, index, path) if located else Location(filename, None, path)
         if type(entry) is not dict and not check.expect(entry, (dict,), loc, "a product mapping"):
             continue
-        spec = _product(entry, path, loc, check, sensitive, keys, sections)
+        spec = _product(entry, path, loc, check, sensitive, shape)
         if forget:
             entries[index] = None
         if spec is None:
@@ -273,8 +242,8 @@ def _products(data: dict, check: Checker, consume: bool = False,  # type: ignore
 
 
 def _product(entry: dict, path: str, loc: Location, check: Checker,  # type: ignore[type-arg]
-             everywhere: frozenset[str] = _NONE, keys: frozenset[str] = PRODUCT_KEYS,
-             vendors: tuple[tuple[str, str, Vendor], ...] = ()) -> ProductSpec | None:
+             everywhere: frozenset[str], shape: _Entries) -> ProductSpec | None:
+    keys = shape.keys
     if not keys.issuperset(entry):
         check.unknown_keys(entry, keys, path)
     code = entry.get("code")
@@ -297,30 +266,11 @@ def _product(entry: dict, path: str, loc: Location, check: Checker,  # type: ign
         if extra:
             check.add(check.at(entry, extra[0], f"{path}.{extra[0]}"),
                       "a tombstone (absent: true) takes no other fields than code")
-    sensitive: set[str] | frozenset[str] = {*_sensitive_list(entry, path, check), *everywhere} \
+    sensitive: set[str] | frozenset[str] = {*_sensitive_list(entry, path, check, shape), *everywhere} \
         if "sensitive" in entry else everywhere
-    # A new dict with the one shared copy of each field name (the parsed entry
-    # and its keys, one string per product, are then freed).
-    fields = {_FIELD_KEYS[k]: v for k, v in entry.items() if k in _FIELD_KEYS}
-    changed: dict[str, Any] | None = None
-    for name, value in fields.items():
-        kind = _KINDS[name]
-        if type(value) is str:
-            if kind == "str" and "${" not in value or (kind, value) in _CHECKED:
-                continue  # (the commonest fields, checked inline)
-        elif type(value) is int and kind == "int":
-            continue
-        if _quick_check(kind, value):
-            continue
-        new, from_env = _field_value(kind, value, entry, name, path, check, hidden=name in sensitive)
-        if from_env:
-            sensitive = {*sensitive, name}
-        if new is not value:
-            changed = {**(changed or {}), name: new}
-    if changed:
-        fields = {**fields, **changed}
+    fields, sensitive = shape.parse_fields(entry, path, check, sensitive)
     sections: Mapping[str, Any] = _NO_SECTIONS
-    for name, key, vendor in vendors:
+    for name, key, vendor in shape.sections:
         if key in entry:
             section = vendor.parse_product(entry[key], f"{path}.{key}", check.at(entry, key, f"{path}.{key}"), check)
             if section is not None:
@@ -330,77 +280,15 @@ def _product(entry: dict, path: str, loc: Location, check: Checker,  # type: ign
                        sections=sections if sections is _NO_SECTIONS else MappingProxyType(sections))
 
 
-def _sensitive_list(entry: dict, path: str, check: Checker) -> list[str]:  # type: ignore[type-arg]
+def _sensitive_list(entry: dict, path: str, check: Checker, shape: _Entries) -> list[str]:  # type: ignore[type-arg]
     value = entry.get("sensitive", [])
     loc = check.at(entry, "sensitive", f"{path}.sensitive")
     if value is True:
-        return [k for k in entry if k in rc.WRITABLE_FIELDS and k != "code"]
+        return [k for k in entry if k in shape.own and k != "code"]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         check.add(loc, "sensitive must be true or a list of field names")
         return []
     for name in value:
-        if name not in rc.WRITABLE_FIELDS:
-            check.add(loc, f"sensitive names unknown field {name!r}{did_you_mean(name, rc.WRITABLE_FIELDS)}")
+        if name not in shape.known:
+            check.add(loc, f"sensitive names unknown field {name!r}{did_you_mean(name, shape.known)}")
     return list(value)
-
-
-def _field_value(kind: str, value: Any, entry: dict, name: str, path: str,  # type: ignore[type-arg]
-                 check: Checker, hidden: bool = False) -> tuple[Any, bool]:
-    """Check one product field. Its location is worked out only for a problem
-    (this runs for every field of every product). A value from the environment
-    or a field marked sensitive (``hidden``) is never quoted in a message."""
-    kinds, what = _TYPE_CHECKS[kind]
-    if kind in ("int", "bool") and type(value) is str and catalog_env.WHOLE.fullmatch(value):
-        value, from_env = catalog_env.typed(value, kind, check.at(entry, name, f"{path}.{name}"), check)
-        return value, from_env
-    if type(value) not in kinds:
-        where = check.at(entry, name, f"{path}.{name}")
-        if not (check.text(value, where, name, nullable=True) if kind == "str" else
-                check.expect(value, kinds, where, what)):
-            return value, False
-    from_env = False
-    if isinstance(value, str) and "${" in value:
-        value, from_env = substitute_env(value, check.at(entry, name, f"{path}.{name}"), check)
-    try:
-        if kind == "kind" and value not in rc.KINDS:
-            raise ValueError(f"kind must be one of {', '.join(rc.KINDS)}, got {value!r}{did_you_mean(value, rc.KINDS)}")
-        if value is not None and kind == "money":
-            values.parse_money(value)
-        elif value is not None and kind == "weight":
-            values.parse_weight(value)
-        elif value is not None and kind == "datetime":
-            values.parse_datetime(value)
-        elif kind == "object":
-            value, used = _custom_fields(value, f"{path}.{name}", check)
-            from_env = from_env or used
-    except ValueError as exc:
-        message = str(exc)
-        if (from_env or hidden) and isinstance(value, str) and value:
-            message = message.replace(repr(value), "(sensitive)").replace(value, "(sensitive)")
-        check.add(check.at(entry, name, f"{path}.{name}"), message)
-    return value, from_env
-
-
-def _custom_fields(value: dict, path: str, check: Checker) -> tuple[dict, bool]:  # type: ignore[type-arg]
-    if _plain_custom_fields(value):
-        return value, False
-    result: dict[str, Any] = {}
-    used_env = False
-    for name, item in value.items():
-        item_path = f"{path}.{name}"
-        if not isinstance(name, str):
-            check.add(check.at(value, name, item_path), "custom field names must be strings")
-            continue
-        if not isinstance(item, dict) or "value" not in item:
-            check.add(check.at(value, name, item_path), "expected a mapping with 'value' (and optional 'type')")
-            continue
-        if not _CUSTOM_FIELD_KEYS.issuperset(item):
-            check.unknown_keys(item, _CUSTOM_FIELD_KEYS, item_path)
-        entry = dict(item)
-        for key in ("value", "type"):
-            text = entry.get(key)
-            if isinstance(text, str) and "${" in text:
-                entry[key], used = substitute_env(text, check.at(item, key, f"{item_path}.{key}"), check)
-                used_env = used_env or used
-        result[name] = entry
-    return result, used_env

@@ -18,8 +18,10 @@ def frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
 class ProductSpec:
     """One product entry: its code, whether it is a tombstone, and its managed fields.
 
-    ``fields`` holds the ReadyCloud fields the entry declares (``code`` included);
-    fields it leaves out are not managed. ``sensitive`` names the fields whose
+    ``fields`` holds the fields the entry declares as its own top-level keys
+    (``code`` included), those of the vendor that owns them
+    (:attr:`reconciler.vendors.base.Vendor.owns_top_level_fields`); fields it
+    leaves out are not managed. ``sensitive`` names the fields whose
     value came from the environment or that the catalog marks sensitive.
     """
 
@@ -30,16 +32,6 @@ class ProductSpec:
     sensitive: frozenset[str] = frozenset()
     #: each vendor's own entry in the product (vendor name -> what its ``parse_product`` made)
     sections: Mapping[str, Any] = field(default_factory=lambda: frozen({}))
-
-    @property
-    def cobuilder(self) -> Any:
-        """(Shorthand for ``sections.get("cobuilder")``, kept for the built-in vendor's callers.)"""
-        return self.sections.get("cobuilder")
-
-    @property
-    def manages_readycloud(self) -> bool:
-        """False for an entry that only declares Cobuilder values (code alone)."""
-        return self.absent or len(self.fields) > ("code" in self.fields)  # (a field other than code)
 
 
 @dataclass(frozen=True)
@@ -56,16 +48,6 @@ class Catalog:
     #: the top-level ``sensitive:`` fields, hidden for every product (those
     #: the catalog declares carry them in ``ProductSpec.sensitive`` too)
     sensitive: frozenset[str] = frozenset()
-
-    @property
-    def readycloud(self) -> Any:
-        """(Shorthand for ``settings.get("readycloud")``, kept for the built-in vendor's callers.)"""
-        return self.settings.get("readycloud")
-
-    @property
-    def cobuilder(self) -> Any:
-        """(Shorthand for ``settings.get("cobuilder")``, kept for the built-in vendor's callers.)"""
-        return self.settings.get("cobuilder")
 
     def locate(self, location: Location) -> Location:
         """``location`` with its line, looked up in the file if it was loaded without lines."""

@@ -7,7 +7,6 @@ one line in :data:`MODULES`. Packages are imported when first asked for.
 from __future__ import annotations
 
 import importlib
-from typing import Iterator
 
 from reconciler.vendors.base import Vendor
 

@@ -46,8 +46,12 @@ class Vendor:
     same_hosts: Mapping[str, str] = {}
     #: the key of its own entry inside a product (None: it has none)
     product_key: str | None = None
-    #: the product fields it manages, name -> kind (what an announced product's event carries)
+    #: the product fields it manages, name -> kind (what an announced product's event carries;
+    #: what ``sensitive:`` may name)
     product_fields: Mapping[str, str] = {}
+    #: its :attr:`product_fields` are a product entry's own top-level keys (one vendor at most),
+    #: checked by :meth:`parse_fields`
+    owns_top_level_fields: bool = False
     #: its changes set a product's property values (counted apart from products)
     properties: bool = False
     #: its succeeded changes are announced to notification sinks as product events
@@ -63,6 +67,14 @@ class Vendor:
     def parse_product(self, section: Any, path: str, location: Location, check: Checker) -> Any:
         """A product's own entry for this vendor (under :attr:`product_key`), validated."""
         return section
+
+    def parse_fields(self, entry: dict[str, Any], path: str, check: Checker,
+                     sensitive: set[str] | frozenset[str]) -> tuple[dict[str, Any], set[str] | frozenset[str]]:
+        """Its fields among a product ``entry``'s top-level keys (when it
+        :attr:`owns_top_level_fields`), validated, ``${VAR}``s substituted; and
+        ``sensitive`` with the fields whose value came from the environment
+        added. Called for every product: keep it cheap."""
+        return {}, sensitive
 
     def finish_settings(self, settings: Any, data: Mapping[str, Any], products: tuple[ProductSpec, ...],
                         check: Checker) -> Any:

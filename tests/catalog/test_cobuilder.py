@@ -4,6 +4,8 @@ import pytest
 
 from reconciler.catalog.load import load_catalog
 from reconciler.errors import CatalogError
+from reconciler.vendors.cobuilder.catalog import entry_of, settings_of as cb_settings_of
+from reconciler.vendors.readycloud.catalog import manages
 
 G = "2bHQbU5wD0o8dSnz0QYp9X"
 U = "0Rb7Jp3V1hXQ2rZy8yP4kF"
@@ -35,10 +37,11 @@ products:
 """)
     catalog = load_catalog(path)
     spec = catalog.products[0]
-    assert not spec.manages_readycloud
-    assert spec.cobuilder is not None and spec.cobuilder.id == 1000000 and spec.cobuilder.exclusive
-    assert spec.cobuilder.properties[0].values[1]["upperOperator"] == "<="
-    assert catalog.cobuilder is not None and catalog.cobuilder.token_url == "https://auth.cobuilder.com/token"
+    assert not manages(spec)
+    entry, settings = entry_of(spec), cb_settings_of(catalog)
+    assert entry is not None and entry.id == 1000000 and entry.exclusive
+    assert entry.properties[0].values[1]["upperOperator"] == "<="
+    assert settings is not None and settings.token_url == "https://auth.cobuilder.com/token"
 
 
 def test_schema_errors_name_line_and_path(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import pytest
 
 from reconciler.catalog.load import load_catalog
 from reconciler.errors import CatalogError
+from reconciler.vendors.readycloud.catalog import settings_of as rc_settings_of
 
 
 def load(tmp_path: Path, text: str, **environ: str):  # type: ignore[no-untyped-def]
@@ -26,8 +27,8 @@ def test_a_whole_var_takes_the_type_of_its_setting(tmp_path: Path) -> None:
                              "policy: {prune: '${PRUNE}', scope: [A*], min_existing: '${MIN}'}\n"
                              "products:\n  - {code: A, quantity: '${QTY}', joint_production: '${JOINT}'}\n",
                    RC_ORG="42", RPM="12.5", PRUNE="true", MIN="3", QTY="7", JOINT="false")
-    assert catalog.readycloud is not None and catalog.readycloud.org == 42
-    assert catalog.readycloud.max_reads_per_minute == 12.5
+    assert rc_settings_of(catalog) is not None and rc_settings_of(catalog).org == 42
+    assert rc_settings_of(catalog).max_reads_per_minute == 12.5
     assert catalog.policy.prune is True and catalog.policy.min_existing == 3
     assert dict(catalog.products[0].fields) == {"code": "A", "quantity": 7, "joint_production": False}
 
@@ -47,13 +48,13 @@ def test_a_default_applies_when_the_variable_is_unset_or_empty(tmp_path: Path) -
     text = ("readycloud: {org: '${RC_ORG:-1}', base_url: '${RC_URL:-https://www.readycloud.com/api/v2}'}\n"
             "products:\n  - {code: A, description: 'made in ${REGION:-EU}'}\n")
     unset = load(tmp_path, text)
-    assert unset.readycloud is not None and unset.readycloud.org == 1
+    assert rc_settings_of(unset) is not None and rc_settings_of(unset).org == 1
     assert unset.products[0].fields["description"] == "made in EU"
     empty = load(tmp_path, text, RC_ORG="", REGION="")
-    assert empty.readycloud is not None and empty.readycloud.org == 1
+    assert rc_settings_of(empty) is not None and rc_settings_of(empty).org == 1
     assert empty.products[0].fields["description"] == "made in EU"
     set_ = load(tmp_path, text, RC_ORG="9", REGION="US")
-    assert set_.readycloud is not None and set_.readycloud.org == 9
+    assert rc_settings_of(set_) is not None and rc_settings_of(set_).org == 9
     assert set_.products[0].fields["description"] == "made in US"
 
 

@@ -14,6 +14,7 @@ from reconciler.catalog import fastyaml
 from reconciler.catalog.load import load_catalog
 from reconciler.catalog.yamlload import load_yaml
 from reconciler.errors import CatalogError
+from reconciler.vendors.cobuilder.catalog import entry_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -185,7 +186,7 @@ def test_streamed_and_whole_loads_build_the_same_catalog(small_chunks: None, tmp
     monkeypatch.setattr(fastyaml, "yaml_rs", None)  # PyYAML, located
     located = load_catalog(path)
     def content(catalog: Any) -> list[Any]:
-        return [(p.code, dict(p.fields), [(q.guid, q.unit_guid, q.values) for q in p.cobuilder.properties])
+        return [(p.code, dict(p.fields), [(q.guid, q.unit_guid, q.values) for q in entry_of(p).properties])
                 for p in catalog.products]
     assert content(streamed) == content(located) and len(streamed.products) == 30
 

@@ -4,6 +4,7 @@ import pytest
 
 from reconciler.catalog.load import load_catalog
 from reconciler.errors import CatalogError
+from reconciler.vendors.readycloud.catalog import settings_of as rc_settings_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,7 +31,7 @@ def test_example_catalog_is_valid() -> None:
     tshirt = catalog.by_code()["ES-4335-64667-7565"]
     assert tshirt.fields["origin_country_code"] == "NO"  # YAML 1.1 would make this False
     assert catalog.by_code()["OLD-1"].absent
-    assert catalog.readycloud is not None and catalog.readycloud.org == 1
+    assert rc_settings_of(catalog) is not None and rc_settings_of(catalog).org == 1
 
 
 def test_typo_gets_did_you_mean_with_line(tmp_path: Path) -> None:

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from reconciler.catalog import load
 from reconciler.catalog.check import Checker
 from reconciler.errors import Location
 from reconciler.vendors.cobuilder import catalog as cobuilder_catalog
 from reconciler.vendors.cobuilder import contract as cb
+from reconciler.vendors.readycloud import fields as rc_fields
 
 STRINGS = ["", " ", "a", "88.00 USD", "88 usd", "88.00USD", "-1.00 USD", "1e3 EUR", "180 g", "180.0000 g",
            "0.5 kg", "180 stone", "g 180", "2026-12-03T09:20:00Z", "2026-12-03", "2026-13-03T00:00:00Z",
@@ -36,17 +36,17 @@ def values(seed: int = 13, extra: int = 300) -> list[Any]:
     return made
 
 
-@pytest.mark.parametrize("kind", sorted(load._TYPE_CHECKS))
+@pytest.mark.parametrize("kind", sorted(rc_fields._TYPE_CHECKS))
 def test_a_value_the_quick_check_passes_passes_the_full_rule_unchanged(kind: str) -> None:
     passed = 0
     for value in values():
-        load._CHECKED.clear()
-        if not load._quick_check(kind, value):
+        rc_fields._CHECKED.clear()
+        if not rc_fields._quick_check(kind, value):
             continue
         passed += 1
         check = Checker("c.yaml", {})
         entry = {"field": value}
-        checked, from_env = load._field_value(kind, value, entry, "field", "products[0]", check)
+        checked, from_env = rc_fields._field_value(kind, value, entry, "field", "products[0]", check)
         assert not check.problems, (kind, value, check.problems)
         assert checked == value and not from_env, (kind, value)
     assert passed  # (the sweep holds values each quick check passes)

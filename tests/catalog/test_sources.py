@@ -7,6 +7,7 @@ import pytest
 
 from reconciler.catalog.load import load_catalog
 from reconciler.errors import CatalogError
+from reconciler.vendors.readycloud.catalog import settings_of as rc_settings_of
 
 
 def tree(root: Path, files: dict[str, str]) -> Path:
@@ -31,11 +32,11 @@ def test_a_directory_is_one_catalog_in_sorted_path_order(tmp_path: Path) -> None
     root = tree(tmp_path, SPLIT)
     catalog = load_catalog(root / "catalog", environ={})
     assert [p.code for p in catalog.products] == ["A", "B", "C"]
-    assert catalog.readycloud is not None and catalog.readycloud.org == 1
+    assert rc_settings_of(catalog) is not None and rc_settings_of(catalog).org == 1
     assert all(p.location.line is None for p in catalog.products)  # the fast path: lines looked up when needed
     assert [str(catalog.locate(p.location)).split(": ")[0] for p in catalog.products] == [
         f"{root}/catalog/a.yaml:3", f"{root}/catalog/shirts/b.yml:2", f"{root}/catalog/shirts/b.yml:3"]
-    assert catalog.readycloud.location.file == f"{root}/catalog/a.yaml"
+    assert rc_settings_of(catalog).location.file == f"{root}/catalog/a.yaml"
     assert catalog.path == str(root / "catalog")
 
 
@@ -50,8 +51,8 @@ def test_a_directory_the_fast_parser_declines_loads_the_same(tmp_path: Path) -> 
 def test_a_later_catalog_overrides_settings_key_by_key(tmp_path: Path) -> None:
     root = tree(tmp_path, {**SPLIT, "envs/staging.yaml": "readycloud: {org: 2}\nx-note: staging\n"})
     catalog = load_catalog([root / "catalog", root / "envs/staging.yaml"], environ={})
-    assert catalog.readycloud is not None and catalog.readycloud.org == 2
-    assert catalog.readycloud.max_reads_per_minute == 5  # kept from the earlier file
+    assert rc_settings_of(catalog) is not None and rc_settings_of(catalog).org == 2
+    assert rc_settings_of(catalog).max_reads_per_minute == 5  # kept from the earlier file
     assert [p.code for p in catalog.products] == ["A", "B", "C"]
 
 

@@ -13,7 +13,7 @@ from reconciler.catalog.load import load_catalog
 from reconciler.errors import CatalogError, ConfigError
 from reconciler.http import RetryPolicy
 from reconciler.sandbox import Sandbox
-from reconciler.vendors.readycloud.catalog import ReadyCloudSettings
+from reconciler.vendors.readycloud.catalog import ReadyCloudSettings, settings_of
 from reconciler.vendors.readycloud.provider import ReadyCloudProvider
 
 TOKEN = "rc-page-token-2500"
@@ -74,7 +74,7 @@ def test_a_server_ignoring_limit_with_longer_pages_is_detected() -> None:
 def test_page_size_setting_and_variable(tmp_path: Path) -> None:
     path = tmp_path / "catalog.yaml"
     path.write_text("readycloud:\n  org: 1\n  page_size: 500\nproducts: []\n")
-    settings = load_catalog(path, environ={}).readycloud
+    settings = settings_of(load_catalog(path, environ={}))
     assert settings is not None and settings.page_size == 500
     default = ReadyCloudSettings(org=1, base_url="https://www.readycloud.com/api/v2", location=settings.location)
     env = {"READYCLOUD_TOKEN": TOKEN}

@@ -15,6 +15,7 @@ from reconciler.http import Requester, RetryPolicy, build_client
 from reconciler.pacing import Limits
 from reconciler.sandbox import Sandbox
 from reconciler.vendors.readycloud import contract as rc
+from reconciler.vendors.readycloud.catalog import settings_of
 from reconciler.vendors.readycloud.provider import ReadyCloudProvider
 from reconciler.vendors.readycloud.sandbox import rate_limit_faults
 
@@ -55,7 +56,7 @@ def test_paced_at_the_default_margin_no_write_meets_a_429(tmp_path: Path) -> Non
 def test_default_pacing_keeps_a_margin_below_the_documented_limit(tmp_path: Path) -> None:
     path = tmp_path / "catalog.yaml"
     path.write_text("readycloud: {org: 1}\nproducts: []\n")
-    settings = load_catalog(path, environ={}).readycloud
+    settings = settings_of(load_catalog(path, environ={}))
     assert settings is not None
     assert settings.max_writes_per_minute == pytest.approx(27.0)  # 90 % of the documented 30
     assert settings.max_reads_per_minute == pytest.approx(27.0)

@@ -45,12 +45,12 @@ def test_live_codes_and_values_are_escaped_in_text_and_markdown(env: Sandbox, ru
 
 
 def test_delivery_messages_are_escaped(run, write_catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from reconciler import engine
+    from reconciler import notifications
     from reconciler.sinks.deliver import DeliveryReport, SinkReport
 
     report = DeliveryReport(sinks=(SinkReport("webhooks[0]", "webhook", 0, 1,
                                               ("HTTP 500: oops\nuser.com: 5 delivered\x1b[2J",)),))
-    monkeypatch.setattr(engine, "retry_notifications", lambda *args, **kwargs: report)
+    monkeypatch.setattr(notifications, "retry_notifications", lambda *args, **kwargs: report)
     result = run("notify", "--retry", "-c", write_catalog("products: []\n"))
     assert result.code == 1
     assert "  HTTP 500: oops\\nuser.com: 5 delivered\\x1b[2J" in result.out

@@ -45,6 +45,15 @@ def test_an_unregistered_vendor_s_section_is_an_unknown_key() -> None:
         catalog()
 
 
+def test_sensitive_names_any_registered_vendor_s_product_fields(fake: ModuleType, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(fake.VENDOR, "product_fields", {"price": "int"}, raising=False)
+    text = "pricelist: {shop: s1}\nsensitive: [price, unit_price]\nproducts:\n  - {code: A, pricelist: {price: 5}}\n"
+    assert catalog(text).sensitive == {"price", "unit_price"}
+    with pytest.raises(CatalogError) as bad:
+        catalog(text.replace("[price,", "[prise,"))
+    assert "c.yaml:2: sensitive[0]: sensitive names unknown field 'prise' (did you mean 'price'?)" in str(bad.value)
+
+
 def test_build_plan_and_apply_plan_with_the_fake_provider(fake: ModuleType) -> None:
     fake.SHOPS["s1"] = {"A": 4, "B": 9, "D": 1}
     plan = build_plan(catalog(), {"pricelist": fake.SHOPS["s1"]})

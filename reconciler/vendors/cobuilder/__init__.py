@@ -43,24 +43,26 @@ class Cobuilder(Vendor):
     def finish_settings(self, settings: Any, data: Mapping[str, Any], products: tuple[ProductSpec, ...],
                         check: Checker) -> Any:
         from reconciler.vendors.cobuilder.catalog import _unique_cobuilder_ids, parse_settings
-        if "cobuilder" in data or any(p.cobuilder for p in products):
+        if "cobuilder" in data or any(p.sections.get(self.name) for p in products):
             settings = parse_settings(data.get("cobuilder"), check.at(data, "cobuilder", "cobuilder"), check)
         _unique_cobuilder_ids(products, check)
         return settings
 
     def configured(self, catalog: Catalog) -> bool:
-        return any(p.cobuilder for p in catalog.products)
+        return any(p.sections.get(self.name) for p in catalog.products)
 
     def open(self, catalog: Catalog, stack: ExitStack, *, environ: Mapping[str, str],
              transport: httpx.BaseTransport | None, parallelism: int, incremental: bool,
              cache_dir: Any) -> Provider | None:
         from reconciler.http import RetryPolicy
         from reconciler.vendors.cobuilder.provider import CobuilderProvider
-        ids = [p.cobuilder.id for p in catalog.products if p.cobuilder is not None]
-        if catalog.cobuilder is None or not ids:
+        from reconciler.vendors.cobuilder.catalog import entry_of, settings_of
+        ids = [entry.id for entry in map(entry_of, catalog.products) if entry is not None]
+        settings = settings_of(catalog)
+        if settings is None or not ids:
             return None
         return stack.enter_context(CobuilderProvider.from_settings(
-            catalog.cobuilder, ids, environ, transport=transport, parallelism=parallelism,
+            settings, ids, environ, transport=transport, parallelism=parallelism,
             retry=RetryPolicy.from_env(environ)))
 
     def plan(self, catalog: Catalog, live: Any, selection: Selection,
@@ -72,8 +74,9 @@ class Cobuilder(Vendor):
         return {"base_url": str(provider.http.client.base_url).rstrip("/")}  # type: ignore[attr-defined]
 
     def narrow(self, provider: Provider, catalog: Catalog, wanted: Callable[[str], bool]) -> None:
-        provider.product_ids = tuple(sorted({p.cobuilder.id for p in catalog.products  # type: ignore[attr-defined]
-                                             if p.cobuilder is not None and wanted(p.code)}))
+        from reconciler.vendors.cobuilder.catalog import entry_of
+        provider.product_ids = tuple(sorted({entry.id for p in catalog.products  # type: ignore[attr-defined]
+                                             if (entry := entry_of(p)) is not None and wanted(p.code)}))
 
     def narrowed(self) -> bool:
         return True

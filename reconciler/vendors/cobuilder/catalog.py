@@ -12,7 +12,7 @@ from reconciler.vendors.cobuilder import contract as cb
 from reconciler.errors import Location
 
 if TYPE_CHECKING:
-    from reconciler.catalog.model import ProductSpec
+    from reconciler.catalog.model import Catalog, ProductSpec
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,16 @@ class CobuilderProductSpec:
 
 #: The settings that receive credentials, and the environment variables that override them.
 _CREDENTIAL_URLS = {"base_url": "COBUILDER_BASE_URL", "token_url": "COBUILDER_TOKEN_URL"}
+
+
+def settings_of(catalog: Catalog) -> CobuilderSettings | None:
+    """The catalog's ``cobuilder`` settings (None: no product needs them)."""
+    return catalog.settings.get("cobuilder")
+
+
+def entry_of(product: ProductSpec) -> CobuilderProductSpec | None:
+    """A product's ``cobuilder:`` entry (None: it declares none)."""
+    return product.sections.get("cobuilder")
 
 
 def parse_settings(section: Any, location: Location, check: Checker) -> CobuilderSettings | None:
@@ -228,9 +238,9 @@ def _objects(items: Any, keys: tuple[str, ...], location: Location, check: Check
 def _unique_cobuilder_ids(products: tuple[ProductSpec, ...], check: Checker) -> None:
     seen: dict[int, str] = {}
     for product in products:
-        if product.cobuilder is None:
+        entry = entry_of(product)
+        if entry is None:
             continue
-        first = seen.setdefault(product.cobuilder.id, product.code)
+        first = seen.setdefault(entry.id, product.code)
         if first != product.code:
-            check.add(product.cobuilder.location,
-                      f"Cobuilder product {product.cobuilder.id} is already used by product {first!r}")
+            check.add(entry.location, f"Cobuilder product {entry.id} is already used by product {first!r}")

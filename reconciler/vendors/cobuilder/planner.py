@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, Mapping
 
-from reconciler.vendors.cobuilder.catalog import CobuilderProductSpec, PropertySpec
+from reconciler.vendors.cobuilder.catalog import CobuilderProductSpec, PropertySpec, entry_of
 from reconciler.catalog.model import Catalog
 from reconciler.vendors.cobuilder import contract as cb
 from reconciler.errors import Location, ProviderError
@@ -53,7 +53,7 @@ def _describe(values: Any) -> list[Any]:
 def plan_cobuilder(catalog: Catalog, live: LiveValues, selected: Callable[[str], bool]) -> VendorPlan:
     result = VendorPlan()
     for product in catalog.products:
-        spec = product.cobuilder
+        spec = entry_of(product)
         if spec is None or not selected(product.code):
             continue
         answer = live.get(spec.id)

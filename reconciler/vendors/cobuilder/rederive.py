@@ -6,13 +6,14 @@ from typing import TYPE_CHECKING
 
 from reconciler.plan.model import SENSITIVE_KEY, Change
 from reconciler.plan.rederive import canonical
+from reconciler.vendors.cobuilder.catalog import entry_of
 
 if TYPE_CHECKING:
     from reconciler.catalog.model import ProductSpec
 
 
 def _cobuilder(change: Change, spec: ProductSpec | None) -> str | None:
-    product = spec.cobuilder if spec is not None else None
+    product = entry_of(spec) if spec is not None else None
     if product is None:
         return "the catalog declares no Cobuilder values for the product"
     if change.resource_id != str(product.id):

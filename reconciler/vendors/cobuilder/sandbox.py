@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from typing import Any, Literal
+from typing import Literal
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response

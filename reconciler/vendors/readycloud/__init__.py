@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from reconciler.vendors.base import Vendor
+from reconciler.vendors.readycloud import fields
 
 if TYPE_CHECKING:
     import httpx
@@ -43,6 +44,7 @@ class ReadyCloud(Vendor):
     same_hosts = {"readycloud.com": "www.readycloud.com"}
     typed_settings = {"readycloud": {"org": "int", "max_reads_per_minute": "number",
                                      "max_writes_per_minute": "number"}}
+    owns_top_level_fields = True
     announces = True
     keeps_deleted = True
     sandbox_path = "/api/v2"
@@ -51,6 +53,9 @@ class ReadyCloud(Vendor):
     def product_fields(self) -> Mapping[str, str]:  # type: ignore[override]
         from reconciler.vendors.readycloud.contract import WRITABLE_FIELDS
         return WRITABLE_FIELDS
+
+    #: (the module's function itself: this runs for every product)
+    parse_fields = staticmethod(fields.parse_fields)  # type: ignore[assignment]
 
     def sandbox_environ(self, box: Any) -> dict[str, str | None]:
         from reconciler.sandbox import DEFAULT_TOKEN
@@ -69,18 +74,19 @@ class ReadyCloud(Vendor):
         return settings
 
     def configured(self, catalog: Catalog) -> bool:
-        return catalog.readycloud is not None
+        return catalog.settings.get(self.name) is not None
 
     def scope(self, catalog: Catalog) -> str | None:
-        return f"ReadyCloud org {catalog.readycloud.org}" if catalog.readycloud is not None else None
+        settings = catalog.settings.get(self.name)
+        return f"ReadyCloud org {settings.org}" if settings is not None else None
 
     def open(self, catalog: Catalog, stack: ExitStack, *, environ: Mapping[str, str],
              transport: httpx.BaseTransport | None, parallelism: int, incremental: bool,
              cache_dir: Any) -> Provider | None:
-        if catalog.readycloud is None:
+        settings = catalog.settings.get(self.name)
+        if settings is None:
             return None
-        return stack.enter_context(self.provider(catalog.readycloud, environ, transport, parallelism,
-                                                 incremental, cache_dir))
+        return stack.enter_context(self.provider(settings, environ, transport, parallelism, incremental, cache_dir))
 
     def start(self, settings: Any, *, environ: Mapping[str, str], transport: httpx.BaseTransport | None,
               parallelism: int, incremental: bool, cache_dir: Any, read: bool) -> Provider | None:

@@ -1,6 +1,6 @@
 """The catalog's ``readycloud`` section: its settings, and the rule that
 entries managing ReadyCloud need it. (A product's own fields are ReadyCloud's,
-validated by :mod:`reconciler.catalog.load`.)"""
+validated by :mod:`.fields`.)"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -12,7 +12,7 @@ from reconciler.errors import Location
 from reconciler.vendors.readycloud import contract as rc
 
 if TYPE_CHECKING:
-    from reconciler.catalog.model import ProductSpec
+    from reconciler.catalog.model import Catalog, ProductSpec
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,17 @@ class ReadyCloudSettings:
     page_size: int = rc.PAGE_SIZE  # products asked for per listing page
 
 
+
+
+def settings_of(catalog: Catalog) -> ReadyCloudSettings | None:
+    """The catalog's ``readycloud`` settings (None: it has no such section)."""
+    return catalog.settings.get("readycloud")
+
+
+def manages(spec: ProductSpec) -> bool:
+    """Whether a product entry manages ReadyCloud: a tombstone, or a field
+    other than code (False for an entry that only declares another vendor's entry)."""
+    return spec.absent or len(spec.fields) > ("code" in spec.fields)
 
 
 def _readycloud(data: dict, check: Checker) -> ReadyCloudSettings | None:  # type: ignore[type-arg]
@@ -75,7 +86,7 @@ def _readycloud_section_needed(products: tuple[ProductSpec, ...], check: Checker
     """Entries that manage ReadyCloud (fields beyond code, or tombstones) need
     the top-level ``readycloud`` section: without its org they would be
     silently left out of every plan."""
-    managing = [p for p in products if p.manages_readycloud]
+    managing = [p for p in products if manages(p)]
     if managing:
         more = len(managing) - 1
         check.add(managing[0].location,

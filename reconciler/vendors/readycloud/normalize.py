@@ -4,7 +4,7 @@ instants, ``custom_fields`` as a whole object."""
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 from reconciler import values
 from reconciler.vendors.readycloud import contract as rc

@@ -6,6 +6,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from reconciler.catalog.model import Catalog, ProductSpec
 from reconciler.vendors.readycloud import contract as rc
+from reconciler.vendors.readycloud.catalog import manages
 from reconciler.plan.model import SENSITIVE, Change, FieldChange, PlanIssue, VendorPlan, fingerprint
 from reconciler.vendors.readycloud.normalize import NORMALISED, equal_normalised, normalise_field
 
@@ -52,7 +53,7 @@ class PageComparison:
     def __init__(self, catalog: Catalog, selected: Callable[[str], bool]) -> None:
         self.selected = selected
         self._specs = {s.code: s for s in catalog.products
-                       if s.manages_readycloud and not s.absent and selected(s.code)}
+                       if manages(s) and not s.absent and selected(s.code)}
         #: id(live product) -> (it, the fields that differ, its update): the
         #: products that differ, their updates made while the listing is read
         self._found: dict[int, tuple[Mapping[str, Any], list[str], Change]] = {}
@@ -127,7 +128,7 @@ def plan_readycloud(catalog: Catalog, live: LiveProducts, selected: Callable[[st
             continue
         if not selected(spec.code):
             continue
-        if not spec.manages_readycloud:
+        if not manages(spec):
             not_managed.add(spec.code)
             continue
         declared.add(spec.code)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from reconciler.plan.model import Change
 from reconciler.plan.rederive import declared
+from reconciler.vendors.readycloud.catalog import manages, settings_of
 
 if TYPE_CHECKING:
     from reconciler.catalog.model import Catalog, ProductSpec
@@ -15,7 +16,7 @@ _PK = re.compile(r"\d+")
 
 
 def _readycloud(change: Change, spec: ProductSpec | None, catalog: Catalog) -> str | None:
-    if catalog.readycloud is None:
+    if settings_of(catalog) is None:
         return "the catalog has no readycloud section"
     if change.action == "create":
         if change.resource_id is not None:
@@ -30,7 +31,7 @@ def _readycloud(change: Change, spec: ProductSpec | None, catalog: Catalog) -> s
         if spec is None and not (catalog.policy.prune and catalog.policy.in_scope(change.key)):
             return "the catalog neither tombstones it nor prunes it (prune and scope)"
         return None if change.body is None else "a delete sends no body"
-    if spec is None or spec.absent or not spec.manages_readycloud:
+    if spec is None or spec.absent or not manages(spec):
         return "the catalog does not declare the product's ReadyCloud fields"
     body = change.body if isinstance(change.body, dict) else {}
     if not body or (change.action == "create" and set(body) != set(spec.fields)):
