@@ -261,13 +261,6 @@ def show(planfile_path: str, fmt: str) -> None:
     click.echo(_render_plan(saved.plan, fmt, saved.selection, planfile_path, saved.provenance))
 
 
-def outbox_path_for(catalog_path: str) -> Path:
-    """The outbox of the catalog at ``catalog_path`` (``.reconciler/outbox.json`` next to it)."""
-    from reconciler.sinks import default_outbox_path
-
-    return Path(default_outbox_path(catalog_path))
-
-
 def _provenance(run_env: RunEnv, providers: Mapping[str, Provider], force: bool = False) -> planfile.Provenance:
     """Where this run talks to, as a saved plan records it. A sandbox started
     for the command listens on a new port each time: it is named by its state."""
@@ -297,11 +290,12 @@ def notify(catalog_path: str, sandbox: bool, retry: bool, lock_timeout: float) -
     left unannounced are read back from the vendor and announced if they happened."""
     _import_httpx()
     from reconciler import notifications
+    from reconciler.sinks import default_outbox_path
 
     with _environment(sandbox) as run_env:
         catalog = load_catalog(catalog_path, run_env.environ)
         notifications.require_notify_credentials(catalog, "nothing was sent", environ=run_env.environ)
-        held = apply_lock.hold_outbox(outbox_path_for(catalog.path), timeout=lock_timeout,
+        held = apply_lock.hold_outbox(default_outbox_path(catalog.path), timeout=lock_timeout,
                                       command=f"reconciler notify -c {sources.label(catalog_path)}",
                                       consequence="nothing was sent", on_wait=lambda m: click.echo(m, err=True))
         with held:

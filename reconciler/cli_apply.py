@@ -16,9 +16,10 @@ import click
 from reconciler import lock as apply_lock
 from reconciler.catalog import sources
 from reconciler.cli import (EXIT_ERROR, SANDBOX_STATE, ExitCode, RunEnv, _environment, _progress, _provenance,
-                            _render_plan, outbox_path_for)
+                            _render_plan)
 from reconciler.errors import ReconcilerError
 from reconciler.render.common import clean
+from reconciler.sinks import default_outbox_path
 
 if TYPE_CHECKING:
     from reconciler.catalog.model import Catalog
@@ -108,7 +109,7 @@ def _start_apply(run_env: RunEnv, stack: ExitStack, progress: Progress, options:
         started=options.started, on_wait=lambda message: click.echo(message, err=True)))
     if catalog.notify is not None and catalog.notify.configured:  # (notify waits for it: see hold_outbox)
         stack.enter_context(apply_lock.hold_outbox(
-            outbox_path_for(catalog.path), timeout=lock_timeout, command=f"reconciler apply -c "
+            default_outbox_path(catalog.path), timeout=lock_timeout, command=f"reconciler apply -c "
             f"{sources.label(catalog_path)}", on_wait=lambda message: click.echo(message, err=True)))
     recovered = notifications.recover_notifications(catalog, providers, environ=run_env.environ,
                                                     webhook_base_url=run_env.webhook_base_url,

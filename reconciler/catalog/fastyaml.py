@@ -400,14 +400,6 @@ def _products_keys(text: str) -> Iterator[tuple[int, int]]:
         yield found.start() + 1, found.end()
 
 
-def head(text: str) -> str | None:
-    """The text before the first top-level ``products:`` key (where a
-    catalog's settings usually are), or None if there is none."""
-    for start, _ in _products_keys(text):
-        return text[:start]
-    return None
-
-
 _SIGNIFICANT = re.compile(r"(?m)^([ ]*)(?!#|\r?$)(\S)")
 
 

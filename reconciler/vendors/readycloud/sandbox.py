@@ -78,6 +78,17 @@ class ReadyCloudApi:
             supplied = request.query_params.get("bearer_token", "")
         return bool(supplied) and hmac.compare_digest(supplied.encode(), self.token.encode())
 
+    @staticmethod
+    async def _fields(request: Request, creating: bool) -> tuple[dict[str, Any], Response | None]:
+        """The product fields a POST or PATCH body sets, as the server stores
+        them, or the 400 answer that refuses it."""
+        try:
+            body = await read_json(request, default={})
+        except BodyError:
+            return {}, drf_error(400, _PARSE_ERROR)
+        fields, errors = normalise(body, creating=creating)
+        return fields, (drf_error(400, errors) if errors else None)
+
     def _denied(self) -> Response:
         return drf_error(401, _INVALID_TOKEN, {"WWW-Authenticate": 'Bearer realm="api"'})
 
@@ -87,13 +98,9 @@ class ReadyCloudApi:
         org = int(request.path_params["org"])
         if request.method == "GET":
             return self._list(request, org)
-        try:
-            body = await read_json(request, default={})
-        except BodyError:
-            return drf_error(400, _PARSE_ERROR)
-        fields, errors = normalise(body, creating=True)
-        if errors:
-            return drf_error(400, errors)
+        fields, refused = await self._fields(request, creating=True)
+        if refused is not None:
+            return refused
         (row,) = self.store.rc_insert(org, [fields])
         return JSONResponse(represent(row), status_code=201)
 
@@ -126,13 +133,9 @@ class ReadyCloudApi:
                 else drf_error(404, _NOT_FOUND)
         if self.store.rc_get(org, pk) is None:
             return drf_error(404, _NOT_FOUND)
-        try:
-            body = await read_json(request, default={})
-        except BodyError:
-            return drf_error(400, _PARSE_ERROR)
-        fields, errors = normalise(body, creating=False)
-        if errors:
-            return drf_error(400, errors)
+        fields, refused = await self._fields(request, creating=False)
+        if refused is not None:
+            return refused
         row = self.store.rc_update(org, pk, fields)
         return JSONResponse(represent(row)) if row else drf_error(404, _NOT_FOUND)
 
