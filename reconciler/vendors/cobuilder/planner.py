@@ -20,6 +20,12 @@ VENDOR = "cobuilder"
 LiveValues = Mapping[int, "list[dict[str, Any]] | ProviderError"]
 
 
+def is_own(prop: Mapping[str, Any]) -> bool:
+    """Whether a property of a GET answer holds the product's own values (not
+    ones inherited from a parent product, which are not its to change)."""
+    return not prop.get("parentId")
+
+
 def normalise_value(value: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
     """A canonical, hashable form of one value object: its informative keys
     in order, lists sorted (``ifdValues`` by GUID, translations by language)."""
@@ -68,8 +74,8 @@ def plan_cobuilder(catalog: Catalog, live: LiveValues, selected: Callable[[str],
 
 def _plan_product(code: str, spec: CobuilderProductSpec, answer: list[dict[str, Any]], result: VendorPlan,
                   locate: Callable[[Location], Location]) -> None:
-    own = {p.get("propertyGuid"): p for p in answer if not p.get("parentId")}
-    inherited = {p.get("propertyGuid"): p for p in answer if p.get("parentId")}
+    own = {p.get("propertyGuid"): p for p in answer if is_own(p)}
+    inherited = {p.get("propertyGuid"): p for p in answer if not is_own(p)}
     creates: list[PropertySpec] = []
     updates: list[tuple[PropertySpec, dict[str, Any]]] = []
     for prop in spec.properties:

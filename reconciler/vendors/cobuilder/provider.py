@@ -12,7 +12,7 @@ from reconciler import endpoints
 from reconciler.vendors.cobuilder.catalog import CobuilderSettings
 from reconciler.vendors.cobuilder import contract as cb
 from reconciler.errors import AuthError, ConfigError, ProviderError, TransientError
-from reconciler.vendors.cobuilder.planner import normalise_values
+from reconciler.vendors.cobuilder.planner import is_own, normalise_values
 from reconciler.plan.model import Change
 from reconciler.providers.base import Provider
 from reconciler.pacing import Limits
@@ -201,7 +201,7 @@ class CobuilderProvider(Provider):
                 now = self.read_values(product_id)
                 if isinstance(now, ProviderError):
                     raise exc from None
-                own = {p.get("propertyGuid"): normalise_values(p.get("values")) for p in now if not p.get("parentId")}
+                own = {p.get("propertyGuid"): normalise_values(p.get("values")) for p in now if is_own(p)}
                 if all(own.get(guid) == values for guid, values in wanted.items()):
                     return  # the lost create did happen
                 if any(guid in own for guid in wanted):
@@ -222,7 +222,7 @@ class CobuilderProvider(Provider):
                 raise
             now = self.read_values(product_id)
             if isinstance(now, ProviderError) or any(
-                    p.get("propertyGuid") == guid and not p.get("parentId") for p in now):
+                    p.get("propertyGuid") == guid and is_own(p) for p in now):
                 raise
 
     def execute(self, change: Change) -> Any:
