@@ -371,7 +371,8 @@ def import_(org: int | None, catalog_paths: tuple[str, ...], selects: tuple[str,
         target = stack.enter_context(importer.replaced(out)) if out else _Echoed(progress.echo)
         options = dict(select=selects, ids=ids, environ=run_env.environ, parallelism=parallelism,
                        progress=progress, command=command)
-        report = importer.import_org(org, target, **options) if org is not None else \
+        where = f"org {org} of the sandbox ({SANDBOX_STATE})" if sandbox else None
+        report = importer.import_org(org, target, origin=where, **options) if org is not None else \
             importer.import_unmanaged(catalog_paths[0] if len(catalog_paths) == 1 else catalog_paths, target,
                                       **options)  # type: ignore[arg-type]
     for note in report.notes:

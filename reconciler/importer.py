@@ -37,7 +37,6 @@ from reconciler import engine, tempfiles, vendors
 from reconciler.catalog import dump, sources
 from reconciler.catalog.load import build_catalog
 from reconciler.catalog.model import Catalog
-from reconciler.endpoints import without_userinfo
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.progress import NULL, Progress
 from reconciler.providers.base import Provider
@@ -191,9 +190,8 @@ class _Writer:
 
 
 def _origin(vendor: Vendor, provider: Provider) -> str:
-    where = dict(vendor.provenance(provider))
-    if isinstance(where.get("base_url"), str):
-        where["base_url"] = without_userinfo(where["base_url"])
+    """Where ``provider`` reads, as a plan records it (no userinfo of an environment URL)."""
+    where = engine.provenance({vendor.name: provider}).vendors.get(vendor.name, {})
     return f"{vendor.label} " + ", ".join(f"{k} {v}" for k, v in sorted(where.items()))
 
 
@@ -203,9 +201,11 @@ def _now() -> str:
 
 def import_org(org: int, out: TextIO, *, select: Sequence[str] = (), ids: Mapping[str, Ids] | None = None,
                environ: Mapping[str, str] = os.environ, transport: httpx.BaseTransport | None = None,
-               parallelism: int = 8, progress: Progress = NULL, command: str = "reconciler import") -> Report:
+               parallelism: int = 8, progress: Progress = NULL, command: str = "reconciler import",
+               origin: str | None = None) -> Report:
     """Write a complete catalog of every live product of ``org`` to ``out``,
-    page by page as the listing arrives."""
+    page by page as the listing arrives. ``origin``: where the products come
+    from, as the header says it (default: the listing vendor's server and org)."""
     ids = ids or {}
     sections: dict[str, Any] = {}
     for vendor in vendors.registered():
@@ -218,7 +218,7 @@ def import_org(org: int, out: TextIO, *, select: Sequence[str] = (), ids: Mappin
         if provider is None:
             raise ConfigError(f"{lister.label} cannot be read for an import")
         extenders = _Extenders(catalog, ids, lister, stack, environ, transport, parallelism)
-        out.write(dump.comment(f"Catalog imported from {_origin(lister, provider)}\non {_now()} by `{command}`.\n"
+        out.write(dump.comment(f"Catalog imported from {origin or _origin(lister, provider)}\non {_now()} by `{command}`.\n"
                                "`reconciler plan -c FILE` shows no changes until the live products or this "
                                "file change.\nFields an entry leaves out are not managed (null fields are "
                                "left out); `absent: true` deletes a product."))
@@ -238,7 +238,8 @@ def import_org(org: int, out: TextIO, *, select: Sequence[str] = (), ids: Mappin
             entries = writer.keep(page)
             extenders.extend(entries, report.notes.append)
             writer.write(entries)
-        out.write(dump.comment(f"{report.products:,} products imported."))
+        # (no thousands separator: the fast parser's prescan reads comments too, and ',000' looks octal to it)
+        out.write(dump.comment(f"{report.products} products imported."))
     _unused_ids(ids, writer.seen, report)
     return report
 
@@ -269,10 +270,11 @@ def import_unmanaged(catalog_path: str | Sequence[str], out: TextIO, *, select: 
                 codes.append(code)
         writer = _Writer(out, select, report)
         entries = writer.keep(lister.import_live(live.get(lister.name), codes, report.notes.append))
+        _hide_sensitive(entries, catalog.sensitive, report)
         _Extenders(catalog, ids, lister, stack, environ, transport, parallelism).extend(entries, report.notes.append)
     where = _append_point(catalog_path)
     label = sources.label(catalog_path)
-    count = f"{len(entries):,} live product{'s' * (len(entries) != 1)} that {label} does not declare"
+    count = f"{len(entries)} live product{'s' * (len(entries) != 1)} that {label} does not declare"
     if where is None:
         out.write(dump.comment(f"{count} (imported on {_now()} by `{command}`).\nAdd this file to the catalog "
                                f"(a file of {label}, or another -c)."))
@@ -288,6 +290,17 @@ def import_unmanaged(catalog_path: str | Sequence[str], out: TextIO, *, select: 
     writer.write(entries)
     _unused_ids(ids, writer.seen, report)
     return report
+
+
+def _hide_sensitive(entries: list[dict[str, Any]], hidden: frozenset[str], report: Report) -> None:
+    """Leave out the fields the catalog's top-level ``sensitive:`` names: their live values are secrets."""
+    left_out = sorted({name for made in entries for name in hidden.intersection(made) if name != "code"})
+    for made in entries:
+        for name in left_out:
+            made.pop(name, None)
+    if left_out:
+        report.notes.append(f"{', '.join(left_out)} not written: the catalog lists them under sensitive: (their "
+                            "live values are secret); declare them with ${VAR} to manage them")
 
 
 def _append_point(catalog_path: str | Sequence[str]) -> tuple[str, int, int | None] | None:

@@ -87,6 +87,7 @@ def test_standard_output_and_the_sandbox_flag(run, tmp_path: Path, monkeypatch) 
     done = run("import", "--org", "1", "--sandbox")
     assert done.code == 0, done.err
     data = load_yaml(done.out, "stdout")
+    assert done.out.startswith("# Catalog imported from org 1 of the sandbox (.reconciler/sandbox.sqlite3)\n")
     assert data["readycloud"] == {"org": 1} and "LEGACY-UNMANAGED" in [p["code"] for p in data["products"]]
     Path("catalog.yaml").write_text(done.out)
     assert "No changes." in run("plan", "--sandbox").out
@@ -119,6 +120,7 @@ def test_catalog_import_writes_only_the_unmanaged_ready_to_append(env: Sandbox, 
     assert [p["code"] for p in load_yaml(done.out, "o")] == ["B", "C-1"]  # (X left out by --select)
     assert "\n    - code: B\n      kind: tax\n      description: 'NO'\n" in done.out  # (indented as the list)
     path.write_text(path.read_text() + done.out)
+    assert fastyaml.parse_fast(path.read_text())[0]  # (what import adds keeps the file on the fast path)
     again = run("plan", "-c", str(path), "--detailed-exitcode", "--show-unmanaged")
     assert again.code == 0, again.out + again.err
     assert "Plan: 0 to create, 0 to update, 0 to delete, 4 unchanged, 2 unmanaged." in again.out
@@ -233,3 +235,41 @@ def test_show_of_a_saved_plan_lists_the_unmanaged_codes_when_asked(env: Sandbox,
     assert "LIVE-ONLY" not in run("show", str(saved)).out
     shown = run("show", str(saved), "--show-unmanaged", "--format", "markdown")
     assert shown.code == 0 and "- <code>LIVE-ONLY</code>" in shown.out
+
+
+def test_fields_the_catalog_calls_sensitive_are_not_written(env: Sandbox, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    env.seed_readycloud(1, [{"code": "A", "kind": "goods"},
+                            {"code": "B", "kind": "goods", "description": "secret-3c9d", "quantity": 1}])
+    path = tmp_path / "c.yaml"
+    path.write_text("readycloud: {org: 1}\nsensitive: [description]\nproducts:\n  - {code: A, kind: goods}\n")
+    done = run("import", "-c", str(path))
+    assert done.code == 0 and "secret-3c9d" not in done.out + done.err
+    assert "note: description not written: the catalog lists them under sensitive:" in done.err
+    path.write_text(path.read_text() + done.out)
+    assert run("plan", "-c", str(path), "--detailed-exitcode").code == 0
+
+
+def test_import_streams_each_page_as_it_arrives(env: Sandbox) -> None:
+    import os
+
+    from reconciler import importer
+
+    env.seed_readycloud(1, [{"code": f"P{i:04}", "kind": "goods"} for i in range(1000)])
+    env.clear_requests()
+    listed_when_written: list[int] = []
+
+    written: list[str] = []
+
+    class Out:
+        def write(self, text: str) -> None:
+            if text.startswith("- code:"):
+                listed_when_written.append(len(env.requests()))
+            written.append(text)
+
+    report = importer.import_org(1, Out(), environ={**os.environ, "READYCLOUD_PAGE_SIZE": "10"})  # type: ignore[arg-type]
+    assert report.products == 1000 and len(listed_when_written) == 100
+    assert listed_when_written[0] <= 4  # the first page was written while the other 96+ were still to come
+    text = "".join(written)
+    assert text.endswith("\n# 1000 products imported.\n")
+    parsed, data = fastyaml.parse_fast(text)  # (comments included: the prescan reads them too)
+    assert parsed and len(data["products"]) == 1000
