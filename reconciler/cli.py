@@ -226,9 +226,10 @@ def _render_plan(the_plan: Plan, fmt: str, selection: Selection, saved: str | No
 @click.option("--lock-timeout", type=click.FloatRange(0), default=apply_lock.DEFAULT_TIMEOUT, show_default=True,
               metavar="SECONDS", help="How long to wait for another apply to the same vendor endpoint and org "
                                       "on this machine (0: fail at once).")
+@show_unmanaged_option
 def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool, targets: tuple[str, ...],
           excludes: tuple[str, ...], parallelism: int, refresh: str, auto_approve: bool, force: bool,
-          lock_timeout: float) -> None:
+          lock_timeout: float, show_unmanaged: bool = False) -> None:
     """Make the live state match the catalog.
 
     With PLANFILE (from `plan --out`), apply exactly that reviewed plan: each
@@ -243,7 +244,7 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
     if planfile_path and (targets or excludes):
         raise click.UsageError("--target/--exclude are fixed by the saved plan; give them to `plan`")
     options = ApplyOptions(catalog_path, fmt, sandbox, parallelism, refresh, auto_approve, force, lock_timeout,
-                           started=datetime.now(timezone.utc))
+                           started=datetime.now(timezone.utc), show_unmanaged=show_unmanaged)
     if planfile_path:
         apply_saved(planfile.load(planfile_path, os.environ.get(planfile.KEY_VARIABLE)), planfile_path, options)
     else:

@@ -169,6 +169,7 @@ class _Writer:
     def __init__(self, out: TextIO, select: Sequence[str], report: Report, indent: int = 0) -> None:
         self.out, self.select, self.report, self.indent = out, select, report, indent
         self.seen: set[str] = set()
+        self.unmatched = dict.fromkeys(select)  # the --select patterns no code has matched yet
 
     def keep(self, entries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         kept = []
@@ -176,6 +177,9 @@ class _Writer:
             code = made["code"]
             if not _matches(self.select, code):
                 continue
+            if self.unmatched:
+                for pattern in [p for p in self.unmatched if fnmatchcase(code, p)]:
+                    del self.unmatched[pattern]
             if code in self.seen:
                 self.report.notes.append(f"{code}: another live product has this code; only the first was "
                                          "imported (plan reports the duplicate)")
@@ -240,7 +244,7 @@ def import_org(org: int, out: TextIO, *, select: Sequence[str] = (), ids: Mappin
             writer.write(entries)
         # (no thousands separator: the fast parser's prescan reads comments too, and ',000' looks octal to it)
         out.write(dump.comment(f"{report.products} products imported."))
-    _unused_ids(ids, writer.seen, report)
+    _finish(writer, ids, report)
     return report
 
 
@@ -288,7 +292,7 @@ def import_unmanaged(catalog_path: str | Sequence[str], out: TextIO, *, select: 
             out.write("products:\n")
         writer.indent = indent
     writer.write(entries)
-    _unused_ids(ids, writer.seen, report)
+    _finish(writer, ids, report)
     return report
 
 
@@ -333,6 +337,13 @@ def _last_line(node: yaml.Node) -> int:
         node = last[1] if isinstance(last, tuple) else last
     end = node.end_mark
     return int(end.line) + (end.column > 0)
+
+
+def _finish(writer: _Writer, ids: Mapping[str, Ids], report: Report) -> None:
+    """Say which ``--select`` patterns and which given ids went unused."""
+    if writer.unmatched:
+        report.notes.append(f"--select {', '.join(map(repr, writer.unmatched))} matched no product")
+    _unused_ids(ids, writer.seen, report)
 
 
 def _unused_ids(ids: Mapping[str, Ids], imported: set[str], report: Report) -> None:

@@ -77,9 +77,10 @@ def test_the_fast_parser_takes_an_ordinary_import(env: Sandbox, run, tmp_path: P
 
 def test_select_keeps_matching_codes(env: Sandbox, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     env.seed_readycloud(1, [{"code": c, "kind": "goods"} for c in ("SHIRT-1", "SHIRT-2", "MUG-1", "CAP-1")])
-    text = imported(run, tmp_path / "c.yaml", "--org", "1", "--select", "SHIRT-*", "--select", "CAP-?")
-    assert [p["code"] for p in load_yaml(text, "c.yaml")["products"]] == ["SHIRT-1", "SHIRT-2", "CAP-1"]
-    assert "# 3 products imported." in text
+    done = run("import", "--org", "1", "--select", "SHIRT-*", "--select", "CAP-?", "--select", "SHRIT-*")
+    assert done.code == 0 and "note: --select 'SHRIT-*' matched no product" in done.err
+    assert [p["code"] for p in load_yaml(done.out, "c.yaml")["products"]] == ["SHIRT-1", "SHIRT-2", "CAP-1"]
+    assert "# 3 products imported." in done.out
 
 
 def test_standard_output_and_the_sandbox_flag(run, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -273,3 +274,21 @@ def test_import_streams_each_page_as_it_arrives(env: Sandbox) -> None:
     assert text.endswith("\n# 1000 products imported.\n")
     parsed, data = fastyaml.parse_fast(text)  # (comments included: the prescan reads them too)
     assert parsed and len(data["products"]) == 1000
+
+
+def test_a_cobuilder_product_that_cannot_be_read_fails_the_import(env: Sandbox, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    env.seed_readycloud(1, [{"code": "A", "kind": "goods"}])
+    ids = tmp_path / "ids.csv"
+    ids.write_text("A,404404\n")
+    out = tmp_path / "c.yaml"
+    done = run("import", "--org", "1", "--cobuilder-ids", str(ids), "-o", str(out))
+    assert done.code == 1 and not out.exists()
+    assert done.err.startswith("Error: cobuilder: HTTP 404: product 404404 (code A): cannot read its property values")
+
+
+def test_apply_shows_the_unmanaged_codes_when_asked(env: Sandbox, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    env.seed_readycloud(1, [{"code": "A", "kind": "goods"}, {"code": "LIVE-ONLY", "kind": "goods"}])
+    path = tmp_path / "c.yaml"
+    path.write_text("readycloud: {org: 1}\nproducts:\n  - {code: A, kind: tax}\n")
+    done = run("apply", "-c", str(path), "--auto-approve", "--show-unmanaged")
+    assert done.code == 0 and "\n  LIVE-ONLY\n" in done.out

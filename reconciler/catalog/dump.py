@@ -29,7 +29,8 @@ class CatalogDumper(_Base):  # type: ignore[misc, valid-type]
     """A safe dumper whose strings read back as strings under YAML 1.1 and 1.2 alike."""
 
 
-def _represent_str(dumper: yaml.BaseDumper, value: str) -> yaml.ScalarNode:
+def represent_str(dumper: yaml.BaseDumper, value: str) -> yaml.ScalarNode:
+    """A string in the style both parsers read back as it is."""
     style = None
     if any(mark in value for mark in _BREAKS_1_1):
         style = '"'
@@ -40,12 +41,12 @@ def _represent_str(dumper: yaml.BaseDumper, value: str) -> yaml.ScalarNode:
     return dumper.represent_scalar(_STR, value, style=style)
 
 
-CatalogDumper.add_representer(str, _represent_str)
+CatalogDumper.add_representer(str, represent_str)
 
 
-def dump(data: Any) -> str:
+def dump(data: Any, dumper: type = CatalogDumper) -> str:
     """``data`` as block YAML, keys in their order, unicode as it is, no line folding."""
-    return str(yaml.dump(data, Dumper=CatalogDumper, allow_unicode=True, sort_keys=False, width=1 << 30,
+    return str(yaml.dump(data, Dumper=dumper, allow_unicode=True, sort_keys=False, width=1 << 30,
                          default_flow_style=False))
 
 
