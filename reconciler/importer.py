@@ -265,6 +265,11 @@ def import_unmanaged(catalog_path: str | Sequence[str], out: TextIO, *, select: 
         live: dict[str, Any] = {}
         plan = engine.refresh_and_plan(catalog, providers, progress=progress, live=live)
         declared = {spec.code for spec in catalog.products}
+        pruned = sorted({c.key for c in plan.changes if c.action == "delete" and c.key not in declared})
+        if pruned:
+            report.notes.append(f"{len(pruned)} live product{'s' * (len(pruned) != 1)} in policy.prune's scope "
+                                f"(e.g. {pruned[0]!r}) {'are' if len(pruned) != 1 else 'is'} planned for deletion, "
+                                "not imported; to adopt them, take them out of the prune scope first")
         codes = []
         for code in plan.unmanaged_codes:
             if code in declared:  # (declared for another vendor only: it has an entry already)

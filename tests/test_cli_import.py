@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml_rs
 
 from reconciler.catalog import fastyaml
@@ -292,3 +293,50 @@ def test_apply_shows_the_unmanaged_codes_when_asked(env: Sandbox, run, tmp_path:
     path.write_text("readycloud: {org: 1}\nproducts:\n  - {code: A, kind: tax}\n")
     done = run("apply", "-c", str(path), "--auto-approve", "--show-unmanaged")
     assert done.code == 0 and "\n  LIVE-ONLY\n" in done.out
+
+
+def test_import_shows_progress_and_keeps_the_vendor_s_pace(env: Sandbox) -> None:
+    import os
+    import time
+    from io import StringIO
+
+    from reconciler import importer
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.tasks: list[list] = []  # type: ignore[type-arg]
+
+        def task(self, label: str, total: int | None = None, eta_hint: float | None = None):  # type: ignore[no-untyped-def]
+            record = [label, total, eta_hint, 0, False]
+            self.tasks.append(record)
+
+            class Task:
+                def advance(self, n: int = 1) -> None:
+                    record[3] += n
+
+                def set_total(self, total: int) -> None:
+                    record[1] = total
+
+                def close(self) -> None:
+                    record[4] = True
+            return Task()
+
+    env.seed_readycloud(1, [{"code": f"P{i:03}", "kind": "goods"} for i in range(250)])
+    progress = Recorder()
+    started = time.monotonic()
+    report = importer.import_org(1, StringIO(), environ={**os.environ, "READYCLOUD_MAX_RPM": "600"},
+                                 progress=progress)
+    assert report.products == 250
+    assert progress.tasks == [["Reading ReadyCloud products (pages)", 3, pytest.approx(0.2, abs=0.05), 3, True]]
+    assert time.monotonic() - started >= 0.18  # three reads at 600 a minute: 0.1 s apart
+
+
+def test_products_prune_would_delete_are_not_unmanaged_and_are_said(env: Sandbox, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    env.seed_readycloud(1, [{"code": c, "kind": "goods"} for c in ("SHOP-1", "SHOP-2", "OTHER-1")])
+    path = tmp_path / "c.yaml"
+    path.write_text('readycloud: {org: 1}\npolicy: {prune: true, scope: ["SHOP-*"]}\n'
+                    "products:\n  - {code: SHOP-1, kind: goods}\n")
+    done = run("import", "-c", str(path))
+    assert done.code == 0 and [p["code"] for p in load_yaml(done.out, "o")] == ["OTHER-1"]
+    assert "note: 1 live product in policy.prune's scope (e.g. 'SHOP-2') is planned for deletion, not imported" \
+        in done.err
