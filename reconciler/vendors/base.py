@@ -81,6 +81,18 @@ class Vendor:
         """Its settings once the products are known (rules across products, defaults they imply)."""
         return settings
 
+    def settings_schema(self) -> dict[str, Any]:
+        """The JSON Schema of each of its :attr:`sections` (section -> schema),
+        for the catalog's schema (:mod:`reconciler.catalog.schema`, which adds
+        the ``${VAR}`` of its :attr:`typed_settings`); a section left out takes any value."""
+        return {}
+
+    def product_schema(self) -> dict[str, Any]:
+        """The JSON Schema of each key it adds to a product entry (its
+        :attr:`product_fields` when it :attr:`owns_top_level_fields`, its
+        :attr:`product_key`), key -> schema; a key left out takes any value."""
+        return {}
+
     def scope(self, catalog: Catalog) -> str | None:
         """Where this vendor's changes for ``catalog`` are made, beyond its
         endpoint (an org, an account), as write-ahead records name it; None: one place."""

@@ -48,6 +48,14 @@ class Cobuilder(Vendor):
         _unique_cobuilder_ids(products, check)
         return settings
 
+    def settings_schema(self) -> dict[str, Any]:
+        from reconciler.vendors.cobuilder import schema
+        return schema.settings()
+
+    def product_schema(self) -> dict[str, Any]:
+        from reconciler.vendors.cobuilder import schema
+        return schema.product()
+
     def configured(self, catalog: Catalog) -> bool:
         return any(p.sections.get(self.name) for p in catalog.products)
 

@@ -42,6 +42,10 @@ class CobuilderProductSpec:
     location: Location
 
 
+#: the keys of the ``cobuilder`` section, of a product's ``cobuilder:`` entry, of one of its properties
+SETTINGS_KEYS = ("base_url", "token_url", "audience_url", "max_reads_per_minute", "max_writes_per_minute")
+PRODUCT_KEYS = ("id", "exclusive", "properties")
+PROPERTY_KEYS = ("propertyGuid", "unitGuid", "values")
 #: The settings that receive credentials, and the environment variables that override them.
 _CREDENTIAL_URLS = {"base_url": "COBUILDER_BASE_URL", "token_url": "COBUILDER_TOKEN_URL"}
 
@@ -61,8 +65,7 @@ def parse_settings(section: Any, location: Location, check: Checker) -> Cobuilde
         section = {}
     if not check.expect(section, (dict,), location, "a mapping"):
         return None
-    check.unknown_keys(section, ("base_url", "token_url", "audience_url", "max_reads_per_minute",
-                                 "max_writes_per_minute"), "cobuilder")
+    check.unknown_keys(section, SETTINGS_KEYS, "cobuilder")
     urls: dict[str, str | None] = {}
     for key, default in (("base_url", cb.DEFAULT_BASE_URL), ("token_url", None),
                          ("audience_url", cb.DEFAULT_AUDIENCE_URL)):
@@ -89,7 +92,7 @@ def parse_settings(section: Any, location: Location, check: Checker) -> Cobuilde
 def parse_product(section: Any, path: str, location: Location, check: Checker) -> CobuilderProductSpec | None:
     if not check.expect(section, (dict,), location, "a mapping with id and properties"):
         return None
-    check.unknown_keys(section, ("id", "exclusive", "properties"), path)
+    check.unknown_keys(section, PRODUCT_KEYS, path)
     product_id = section.get("id")
     # A wrong id does not hide the entry's other problems: all are reported at once.
     if "id" not in section:
@@ -140,7 +143,7 @@ def _guid(container: dict, key: str, path: str, check: Checker) -> str | None:  
     return value
 
 
-_PROPERTY_KEYS = frozenset(("propertyGuid", "unitGuid", "values"))
+_PROPERTY_KEYS = frozenset(PROPERTY_KEYS)
 #: value keys whose values are plain strings, each key kept once (not once per value object)
 _STRING_KEYS = {key: key for key in cb.VALUE_STRING_KEYS}
 _LIMITED = frozenset(cb.LENGTH_LIMITED_KEYS)
@@ -176,7 +179,7 @@ def _quick_property(prop: Any, location: Location) -> PropertySpec | None:
 def _property(prop: Any, path: str, location: Location, check: Checker) -> PropertySpec | None:
     if not check.expect(prop, (dict,), location, "a property mapping"):
         return None
-    check.unknown_keys(prop, ("propertyGuid", "unitGuid", "values"), path)
+    check.unknown_keys(prop, PROPERTY_KEYS, path)
     guid = _guid(prop, "propertyGuid", path, check)
     unit = _guid(prop, "unitGuid", path, check)
     if "values" not in prop:

@@ -73,6 +73,14 @@ class ReadyCloud(Vendor):
             _readycloud_section_needed(products, check)
         return settings
 
+    def settings_schema(self) -> dict[str, Any]:
+        from reconciler.vendors.readycloud import schema
+        return schema.settings()
+
+    def product_schema(self) -> dict[str, Any]:
+        from reconciler.vendors.readycloud import schema
+        return schema.product()
+
     def configured(self, catalog: Catalog) -> bool:
         return catalog.settings.get(self.name) is not None
 
