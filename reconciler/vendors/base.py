@@ -81,6 +81,11 @@ class Vendor:
         """Its settings once the products are known (rules across products, defaults they imply)."""
         return settings
 
+    def advice(self, catalog: Catalog, environ: Mapping[str, str]) -> tuple[str, ...]:
+        """Warnings ``validate`` shows for ``catalog`` under ``environ``: an
+        assumed default the configuration relies on (not an error)."""
+        return ()
+
     def scope(self, catalog: Catalog) -> str | None:
         """Where this vendor's changes for ``catalog`` are made, beyond its
         endpoint (an org, an account), as write-ahead records name it; None: one place."""
