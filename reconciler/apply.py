@@ -120,7 +120,8 @@ def apply_plan(plan: Plan, providers: Mapping[str, Provider], *, parallelism: in
             except EndpointMissing as exc:
                 with lock:
                     refused.setdefault((change.vendor, exc.action), exc.detail)
-                result = ChangeResult(change, "failed", str(exc))
+                result = (ChangeResult(change, "failed", str(exc)) if exc.sent
+                          else ChangeResult(change, "skipped", exc.detail, refused=True))
             except ReconcilerError as exc:
                 result = ChangeResult(change, "failed", str(exc))
         with lock:

@@ -108,9 +108,10 @@ def _endpoints(section: dict, check: Checker) -> dict[str, str]:  # type: ignore
         if kind not in given:
             continue
         template = given[kind]
-        problem = cb.endpoint_problem(kind, template)
-        if problem is None and "${" in template:
-            problem = "is taken as written: ${VAR} is not substituted in an endpoint"
+        if isinstance(template, str) and "${" in template:
+            problem: str | None = "is taken as written: ${VAR} is not substituted in an endpoint"
+        else:
+            problem = cb.endpoint_problem(kind, template)
         if problem:
             check.add(check.at(given, kind, f"cobuilder.endpoints.{kind}"), f"{kind} endpoint {problem}")
         else:

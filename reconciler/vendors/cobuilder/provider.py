@@ -122,6 +122,12 @@ class CobuilderProvider(Provider):
         self.product_ids: tuple[int, ...] = ()
         #: the assumed endpoints' path templates (checked by the catalog, :func:`contract.endpoint_problem`)
         self.endpoints: Mapping[str, str] = {**cb.ENDPOINTS, **endpoints}
+        # Until an assumed endpoint has answered a success, its requests go one
+        # at a time (``_gates``): if it is missing, one request finds out and the
+        # others are not sent (``_missing``), however many run in parallel.
+        self._gates = {kind: threading.Lock() for kind in cb.ENDPOINTS}
+        self._works: set[str] = set()
+        self._missing: dict[str, EndpointMissing] = {}
 
     @classmethod
     def from_settings(cls, settings: CobuilderSettings, product_ids: Iterable[int],
@@ -224,12 +230,30 @@ class CobuilderProvider(Provider):
         """Send to an assumed endpoint (``update``, ``delete``). A 405, or a
         404 for a product that exists, means the vendor has no such endpoint:
         :class:`EndpointMissing`, which stops the remaining changes of that
-        kind once (see :mod:`reconciler.apply`). A 404 left unexplained is
-        returned for the caller to judge (a delete that already happened)."""
+        kind once (see :mod:`reconciler.apply`); those held back meanwhile are
+        not sent. A delete's 404 for a property no longer there is a success
+        (a retried DELETE whose first answer was lost)."""
+        if kind in self._works:
+            self._send_checked(kind, product_id, property_guid, **kwargs)
+            return
+        with self._gates[kind]:
+            known = self._missing.get(kind)
+            if known is not None:
+                raise EndpointMissing(self.name, known.detail, known.status, kind, sent=False)
+            try:
+                if self._send_checked(kind, product_id, property_guid, **kwargs):
+                    self._works.add(kind)
+            except EndpointMissing as exc:
+                self._missing[kind] = exc
+                raise
+
+    def _send_checked(self, kind: str, product_id: int, property_guid: str | None, **kwargs: Any) -> bool:
+        """Whether the endpoint answered a success (False: a 404 a read-back explains)."""
         path = cb.endpoint_path(self.endpoints[kind], product_id, property_guid)
         method = cb.ENDPOINT_METHODS[kind]
         try:
             self.http.send(method, path, **kwargs)
+            return True
         except ProviderError as exc:
             if isinstance(exc, AuthError) or exc.status not in (404, 405):
                 raise
@@ -238,10 +262,11 @@ class CobuilderProvider(Provider):
                 raise exc from None  # (the product itself is not there: that product's error)
             if exc.status == 404 and kind == "delete" and not any(
                     p.get("propertyGuid") == property_guid and cb.is_own(p) for p in now or ()):
-                return  # (a retried DELETE whose first answer was lost: it did happen)
-            raise EndpointMissing(self.name, self._missing(kind, method, path, exc), exc.status, kind) from None
+                return False  # (a retried DELETE whose first answer was lost: it did happen)
+            raise EndpointMissing(self.name, self._missing_message(kind, method, path, exc), exc.status,
+                                  kind) from None
 
-    def _missing(self, kind: str, method: str, path: str, exc: ProviderError) -> str:
+    def _missing_message(self, kind: str, method: str, path: str, exc: ProviderError) -> str:
         template = self.endpoints[kind]
         assumed = "the assumed" if template == cb.ENDPOINTS[kind] else "the configured"
         return (f"Cobuilder answered {exc.status} to {method} {path}: {assumed} {kind} endpoint {method} "
