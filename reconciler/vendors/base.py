@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from reconciler.apply import ChangeResult
     from reconciler.catalog.check import Checker
     from reconciler.catalog.model import Catalog, ProductSpec
+    from reconciler.contracts import Contract
     from reconciler.errors import Location
     from reconciler.plan.model import Change, Plan, VendorPlan
     from reconciler.plan.select import Selection
@@ -80,6 +81,11 @@ class Vendor:
                         check: Checker) -> Any:
         """Its settings once the products are known (rules across products, defaults they imply)."""
         return settings
+
+    def contract(self) -> Contract | None:
+        """What this vendor's API is relied on for, each behaviour documented
+        (with its source) or assumed (:mod:`reconciler.contracts`); None: not listed."""
+        return None
 
     def advice(self, catalog: Catalog, environ: Mapping[str, str]) -> tuple[str, ...]:
         """Warnings ``validate`` shows for ``catalog`` under ``environ``: an

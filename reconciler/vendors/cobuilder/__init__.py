@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from reconciler.catalog.check import Checker
     from reconciler.catalog.model import Catalog, ProductSpec
+    from reconciler.contracts import Contract
     from reconciler.errors import Location
     from reconciler.plan.model import Change, VendorPlan
     from reconciler.plan.select import Selection
@@ -53,6 +54,10 @@ class Cobuilder(Vendor):
                     check.add(location, problem)
         _unique_cobuilder_ids(products, check)
         return settings
+
+    def contract(self) -> Contract:
+        from reconciler.vendors.cobuilder.contract import CONTRACT
+        return CONTRACT
 
     def advice(self, catalog: Catalog, environ: Mapping[str, str]) -> tuple[str, ...]:
         from reconciler.vendors.cobuilder.catalog import client_credentials_advice, settings_of
