@@ -28,8 +28,9 @@ class ChangeResult:
     #: a skip that is no failure: the product to create appeared since the plan
     #: (see :mod:`reconciler.precreate`); reported, but apply still succeeds
     benign: bool = False
-    #: not attempted: the vendor had refused the credentials (``error`` says
-    #: so, the same for each; reported once per vendor, see :attr:`ApplyResult.refusals`)
+    #: not attempted: the vendor had refused the credentials, or turned out to
+    #: have no endpoint for this kind of change (``error`` says so, the same for
+    #: each; reported once, see :attr:`ApplyResult.refusals`)
     refused: bool = False
 
 
@@ -54,8 +55,8 @@ class ApplyResult:
 
     @property
     def refusals(self) -> tuple[str, ...]:
-        """One message per vendor that refused the credentials mid-run, with
-        how many changes were not attempted because of it."""
+        """One message per vendor that refused the credentials mid-run (or per
+        endpoint found missing), with how many changes were not attempted because of it."""
         counts: dict[str, int] = {}
         for r in self.results:
             if r.refused:
