@@ -175,6 +175,9 @@ def test_validate_names_a_missing_token_url_with_client_credentials(client_crede
             "credentials) and Cobuilder publishes no default token endpoint; set cobuilder.token_url or "
             "COBUILDER_TOKEN_URL") in result.err
     assert "audience_url" not in result.err and "not-shown-secret" not in result.err
+    both = run("validate", "-c", write_catalog(catalog()))
+    assert both.code == 1 and ("COBUILDER_TOKEN_URL; audience_url is missing too (the assumed "
+                               "https://api.cobuilder.com would be sent): set cobuilder.audience_url") in both.err
 
 
 def test_validate_warns_of_the_assumed_audience(client_credentials, run, write_catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]

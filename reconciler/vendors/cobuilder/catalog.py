@@ -121,12 +121,17 @@ def _endpoints(section: dict, check: Checker) -> dict[str, str]:  # type: ignore
 
 def client_credentials_problems(settings: CobuilderSettings, environ: Mapping[str, str]) -> list[str]:
     """What client credentials (``COBUILDER_CLIENT_ID``/``_SECRET``, no
-    ``COBUILDER_TOKEN``) lack: a token endpoint (no public default exists).
-    Empty when a static token is used or nothing is missing."""
+    ``COBUILDER_TOKEN``) lack: a token endpoint (no public default exists),
+    naming the audience too when it is the assumed default. Empty when a
+    static token is used or the token endpoint is given (a missing audience
+    alone is :func:`client_credentials_advice`: a warning)."""
     if not _uses_client_credentials(environ) or settings.token_url or environ.get("COBUILDER_TOKEN_URL", "").strip():
         return []
+    also = (f"; audience_url is missing too (the assumed {cb.DEFAULT_AUDIENCE_URL} would be sent): set "
+            "cobuilder.audience_url" if settings.audience_assumed else "")
     return ["token_url is missing: COBUILDER_CLIENT_ID/COBUILDER_CLIENT_SECRET are set (client credentials) "
-            "and Cobuilder publishes no default token endpoint; set cobuilder.token_url or COBUILDER_TOKEN_URL"]
+            "and Cobuilder publishes no default token endpoint; set cobuilder.token_url or COBUILDER_TOKEN_URL"
+            + also]
 
 
 def client_credentials_advice(settings: CobuilderSettings, environ: Mapping[str, str]) -> list[str]:
