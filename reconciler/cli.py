@@ -139,6 +139,10 @@ def validate(catalog_path: str) -> None:
     """Check the catalog offline: syntax, keys, types, duplicates, ${VAR}s."""
     catalog = load_catalog(catalog_path)
     click.echo(f"{sources.label(catalog_path)}: valid ({len(catalog.products)} products).")
+    from reconciler.vendors import registered
+    for vendor in registered():  # (an assumed default in use: said, not refused)
+        for line in vendor.advice(catalog, os.environ):
+            click.echo(f"Warning: {clean(line)}", err=True)
 
 
 @cli.command()

@@ -282,6 +282,9 @@ cobuilder:
   audience_url: https://api.cobuilder.com
   max_reads_per_minute: null
   max_writes_per_minute: 0
+  endpoints:
+    update: /products/{product_id}/properties/values/update
+    delete: /products/{product_id}/properties/{property_guid}/values
 sensitive: [unit_price]
 plain_env: [RC_ORG, RPM]
 policy:

@@ -20,6 +20,12 @@ def settings() -> dict[str, Any]:
         "audience_url": {"anyOf": [null, HTTP_URL], "default": cb.DEFAULT_AUDIENCE_URL},
         "max_reads_per_minute": RATE,
         "max_writes_per_minute": RATE,
+        # each template must hold its placeholders (checked by the loader: cb.endpoint_problem)
+        "endpoints": exactly(tuple(cb.ENDPOINTS), {
+            kind: {"type": "string", "pattern": r"^/", "default": path,
+                   "description": f"Path template of the assumed {cb.ENDPOINT_METHODS[kind]} endpoint, relative to "
+                                  f"base_url (placeholders: {', '.join(cb.ENDPOINT_PLACEHOLDERS[kind])})."}
+            for kind, path in cb.ENDPOINTS.items()}, nullable=True),
     }
     return {"cobuilder": exactly(SETTINGS_KEYS, known, nullable=True)}
 

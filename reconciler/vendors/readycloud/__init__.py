@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from reconciler.apply import ChangeResult
     from reconciler.catalog.check import Checker
     from reconciler.catalog.model import Catalog, ProductSpec
+    from reconciler.contracts import Contract
     from reconciler.plan.model import Change, Plan, VendorPlan
     from reconciler.plan.select import Selection
     from reconciler.progress import Progress
@@ -48,6 +49,10 @@ class ReadyCloud(Vendor):
     announces = True
     keeps_deleted = True
     sandbox_path = "/api/v2"
+
+    def contract(self) -> Contract:
+        from reconciler.vendors.readycloud.contract import CONTRACT
+        return CONTRACT
 
     @property
     def product_fields(self) -> Mapping[str, str]:  # type: ignore[override]
