@@ -74,7 +74,7 @@ class ReadyCloud(Vendor):
     def finish_settings(self, settings: Any, data: Mapping[str, Any], products: tuple[ProductSpec, ...],
                         check: Checker) -> Any:
         from reconciler.vendors.readycloud.catalog import _readycloud_section_needed
-        if settings is None and "readycloud" not in data:
+        if settings is None and data.get("readycloud") is None:  # absent, or ``readycloud:`` left empty
             _readycloud_section_needed(products, check)
         return settings
 
