@@ -1,14 +1,16 @@
 """Execute a plan: creates and updates first, deletes last, with bounded
 concurrency. One failing change never stops the others; an authentication
 failure stops everything not yet started for that vendor (it would fail the
-same way: an expired token), reported once, not once per product."""
+same way: an expired token), reported once, not once per product; an
+endpoint the vendor turns out not to have (:class:`EndpointMissing`) stops
+that vendor's remaining changes of that kind the same way."""
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Literal, Mapping
 
-from reconciler.errors import AuthError, ReconcilerError, SafetyError
+from reconciler.errors import AuthError, EndpointMissing, ReconcilerError, SafetyError
 from reconciler.plan.model import Change, Plan
 from reconciler.progress import NULL, Progress
 from reconciler.providers.base import Provider
@@ -26,8 +28,9 @@ class ChangeResult:
     #: a skip that is no failure: the product to create appeared since the plan
     #: (see :mod:`reconciler.precreate`); reported, but apply still succeeds
     benign: bool = False
-    #: not attempted: the vendor had refused the credentials (``error`` says
-    #: so, the same for each; reported once per vendor, see :attr:`ApplyResult.refusals`)
+    #: not attempted: the vendor had refused the credentials, or turned out to
+    #: have no endpoint for this kind of change (``error`` says so, the same for
+    #: each; reported once, see :attr:`ApplyResult.refusals`)
     refused: bool = False
 
 
@@ -52,8 +55,8 @@ class ApplyResult:
 
     @property
     def refusals(self) -> tuple[str, ...]:
-        """One message per vendor that refused the credentials mid-run, with
-        how many changes were not attempted because of it."""
+        """One message per vendor that refused the credentials mid-run (or per
+        endpoint found missing), with how many changes were not attempted because of it."""
         counts: dict[str, int] = {}
         for r in self.results:
             if r.refused:
@@ -98,13 +101,14 @@ def apply_plan(plan: Plan, providers: Mapping[str, Provider], *, parallelism: in
         per_vendor[change.vendor] = per_vendor.get(change.vendor, 0) + 1
     eta = max((providers[v].write_eta(n) for v, n in per_vendor.items()), default=0.0)
     task = progress.task("Applying changes", len(plan.changes), eta_hint=eta)
-    refused: dict[str, str] = {}  # vendor -> why its remaining changes are not attempted
+    # (vendor, None) or (vendor, action) -> why its remaining changes (of that action) are not attempted
+    refused: dict[tuple[str, str | None], str] = {}
     lock = threading.Lock()
     results: dict[int, ChangeResult] = {}
 
     def run(index: int, change: Change) -> None:
         with lock:
-            why = refused.get(change.vendor)
+            why = refused.get((change.vendor, None)) or refused.get((change.vendor, change.action))
         if why is not None:
             result = ChangeResult(change, "skipped", why, refused=True)
         else:
@@ -112,8 +116,13 @@ def apply_plan(plan: Plan, providers: Mapping[str, Provider], *, parallelism: in
                 result = ChangeResult(change, "succeeded", resource=providers[change.vendor].execute(change))
             except AuthError as exc:
                 with lock:
-                    refused.setdefault(change.vendor, refusal_message(change.vendor, exc))
+                    refused.setdefault((change.vendor, None), refusal_message(change.vendor, exc))
                 result = ChangeResult(change, "failed", str(exc))
+            except EndpointMissing as exc:
+                with lock:
+                    refused.setdefault((change.vendor, exc.action), exc.detail)
+                result = (ChangeResult(change, "failed", str(exc)) if exc.sent
+                          else ChangeResult(change, "skipped", exc.detail, refused=True))
             except ReconcilerError as exc:
                 result = ChangeResult(change, "failed", str(exc))
         with lock:

@@ -10,7 +10,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from typing import IO, TYPE_CHECKING, Any, Iterator, Mapping
 
 import click
 
@@ -142,6 +142,19 @@ def validate(catalog_path: str) -> None:
     """Check the catalog offline: syntax, keys, types, duplicates, ${VAR}s."""
     catalog = load_catalog(catalog_path)
     click.echo(f"{sources.label(catalog_path)}: valid ({len(catalog.products)} products).")
+    from reconciler.vendors import registered
+    for vendor in registered():  # (an assumed default in use: said, not refused)
+        for line in vendor.advice(catalog, os.environ):
+            click.echo(f"Warning: {clean(line)}", err=True)
+
+
+@cli.command()
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-",
+              help="Write the schema to this file (default: standard output).")
+def schema(output: IO[str]) -> None:
+    """Print the catalog's JSON Schema (for editors and check-jsonschema; committed as schemas/catalog.v1.json)."""
+    from reconciler.catalog.schema import catalog_schema, render
+    output.write(render(catalog_schema()))
 
 
 @cli.command()

@@ -62,6 +62,19 @@ class AuthError(ProviderError):
     """401/403 from a vendor: the credentials are wrong, expired or lack access."""
 
 
+class EndpointMissing(ProviderError):
+    """The vendor has no endpoint where one was assumed (a 404 or 405 that no
+    single resource explains): every change of kind ``action`` to this vendor
+    would fail the same way, so apply stops sending them, saying so once.
+    ``sent``: this change's own request got that answer (False: it was held
+    back, not sent, because another one's did)."""
+
+    def __init__(self, vendor: str, message: str, status: int | None, action: str, sent: bool = True) -> None:
+        super().__init__(vendor, message, status)
+        self.action = action
+        self.sent = sent
+
+
 class TransientError(ProviderError):
     """A failure that may succeed when retried (429, 5xx, network)."""
 

@@ -7,8 +7,12 @@ from functools import lru_cache
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 
-_AMOUNT_UNIT = re.compile(r"^\s*([-+]?\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*$")
+_NUMBER = r"[-+]?\d+(?:\.\d+)?"
+_AMOUNT_UNIT = re.compile(rf"^\s*({_NUMBER})\s*([A-Za-z]+)\s*$")
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
+#: What :func:`parse_weight` and :func:`parse_money` accept, as patterns (the catalog's JSON Schema)
+WEIGHT_PATTERN = _AMOUNT_UNIT.pattern
+MONEY_PATTERN = rf"^\s*{_NUMBER}\s*[A-Za-z]{{3}}\s*$"
 
 
 _UNIT_AMOUNT = re.compile(r"^\s*([A-Za-z]+)\s*([-+]?\d+(?:\.\d+)?)\s*$")

@@ -87,7 +87,7 @@ def test_create_update_delete_unchanged_inherited_and_convergence(env: Sandbox, 
         ("POST", f"{base}/300/properties/values/create", {"properties": [prop(THICK, {"value": "5"})]}),
     ], key=str)
     values = {p["propertyGuid"]: p for p in env.cobuilder_values(200)}
-    assert values[INHER]["parentId"] == 100 and values[INHER]["values"][0]["value"] == "parent"
+    assert values[INHER]["parentId"] == "100" and values[INHER]["values"][0]["value"] == "parent"
     assert OLD not in values
     assert {p["propertyGuid"] for p in env.cobuilder_values(300)} == {OLD, THICK}  # not exclusive: kept
     assert env.readycloud_products(1)[0]["quantity"] == 2

@@ -130,12 +130,14 @@ def test_cobuilder_lost_delete_answer_is_not_a_failure(env: Sandbox, run, write_
 
 
 def test_cobuilder_delete_404_for_a_property_still_there_is_a_failure(env: Sandbox, run, write_catalog) -> None:  # type: ignore[no-untyped-def]
+    """The product still reads with the property as its own: the 404 is the
+    assumed delete endpoint missing (tests/test_cli_cobuilder_endpoints.py)."""
     env.seed_cobuilder(601, [{"propertyGuid": G, "unitGuid": U, "values": [{"value": "old"}]}])
     env.inject({"status": 404, "count": 10, "method": "DELETE"})
     catalog = write_catalog("products:\n  - code: CB\n    cobuilder: {id: 601, exclusive: true, properties: []}\n")
     result = run("apply", "-c", catalog, "--auto-approve")
     assert result.code == 1 and "0 succeeded, 1 failed" in result.out
-    assert f"Cobuilder product 601, properties {G}" in result.out
+    assert f"Cobuilder answered 404 to DELETE /products/601/properties/{G}/values: the assumed delete" in result.out
 
 
 def test_lost_delete_answer_is_not_a_failure(env: Sandbox, run, write_catalog) -> None:  # type: ignore[no-untyped-def]

@@ -338,9 +338,9 @@ def _attributes(section: Section, loc: Location, check: Checker) -> tuple[str, .
     attributes = tuple(name for name, kind in fields.items() if kind != "object")
     whose = " / ".join(v.label for v in announced)
     for index, name in enumerate(value):
-        if name not in attributes:
+        if not isinstance(name, str) or name not in attributes:
             ok = False
-            hint = (" (an object; user.com attributes are single values)" if name in fields
+            hint = (" (an object; user.com attributes are single values)" if isinstance(name, str) and name in fields
                     else did_you_mean(str(name), attributes))
             check.add(check.at(value, index, f"notify.usercom.attributes[{index}]"),
                       f"{name!r} is not a {whose} product field user.com can take{hint}")

@@ -12,6 +12,8 @@ from reconciler.errors import Location
 
 DEFAULT_MAX_DELETE_PERCENT = 10.0
 DEFAULT_MIN_EXISTING = 10
+#: the keys of the ``policy`` section
+POLICY_KEYS = ("prune", "scope", "protect", "max_delete_percent", "max_update_percent", "min_existing")
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,7 @@ def parse_policy(section: Any, location: Location, check: Checker) -> Policy:
         return Policy()
     if not check.expect(section, (dict,), location, "a mapping"):
         return Policy()
-    check.unknown_keys(section, ("prune", "scope", "protect", "max_delete_percent", "max_update_percent",
-                                 "min_existing"), "policy")
+    check.unknown_keys(section, POLICY_KEYS, "policy")
 
     def at(key: str) -> Location:
         return check.at(section, key, f"policy.{key}")
@@ -63,7 +64,10 @@ def parse_policy(section: Any, location: Location, check: Checker) -> Policy:
                 check.add(at(key), f"{key} must be between 0 and 100, got {value}")
         percents[key] = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
     min_existing = section.get("min_existing", DEFAULT_MIN_EXISTING)
-    if not check.expect(min_existing, (int,), at("min_existing"), "an integer") or min_existing < 0:
+    if not check.expect(min_existing, (int,), at("min_existing"), "an integer"):
+        min_existing = DEFAULT_MIN_EXISTING
+    elif min_existing < 0:
+        check.add(at("min_existing"), f"min_existing must not be negative, got {min_existing}")
         min_existing = DEFAULT_MIN_EXISTING
     return Policy(prune=bool(prune), scope=patterns["scope"], protect=patterns["protect"],
                   max_delete_percent=float(percents["max_delete_percent"] or 0.0),

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from reconciler.contracts import Contract, assumed, documented
+
 # -- events -------------------------------------------------------------------
 #: Event names, per plan action (``product.deleted`` is our addition to the seed's two).
 EVENT_FOR_ACTION: Final[dict[str, str]] = {
@@ -110,3 +112,55 @@ VOUCHERIFY_MAX_RPM_ENV: Final = "VOUCHERIFY_MAX_RPM"
 VOUCHERIFY_LIMIT_HEADER: Final = "X-Rate-Limit-Limit"
 VOUCHERIFY_REMAINING_HEADER: Final = "X-Rate-Limit-Remaining"
 VOUCHERIFY_RETRY_HEADER: Final = "X-Rate-Limit-Retry"
+
+
+# -- what is documented and what is assumed (listed by :func:`reconciler.contracts.index`) ------------
+_N = "reconciler.contracts.notify."
+CONTRACTS: Final[tuple[Contract, ...]] = (
+    Contract("Webhooks (seed 002, Betterez)", (
+        documented("Envelope {id, attemptId, created (unix seconds), event, livemode, data}; id the same for "
+                   "every attempt and subscriber, attemptId new per attempt; events product.created and "
+                   "product.updated", "seed 002 (Betterez's webhook documentation)", _N + "ENVELOPE_KEYS"),
+        assumed("product.deleted for deletions", "the seed has only created and updated", _N + "EVENT_FOR_ACTION"),
+        documented("Betterez signs \"{t}.{body}\" with HMAC-SHA256 in x-btrz-signature: t=...,s=...",
+                   "Betterez webhook documentation", _N + "BETTEREZ_SIGNATURE_HEADER",
+                   _N + "BETTEREZ_SIGNATURE_SCHEME"),
+        assumed("We sign the same string in Reconciler-Signature: t=...,v1=... (Stripe-style label)",
+                "our header name; a Betterez receiver only reads another header and label",
+                _N + "SIGNATURE_HEADER", _N + "SIGNATURE_SCHEME", _N + "SIGNATURE_TOLERANCE"),
+        assumed("A change of a product's property values alone is its product.updated naming the properties, "
+                "data only its code", "ours: one event per changed product", "reconciler.sinks.events.coalesce"),
+    )),
+    Contract("user.com", (
+        documented("POST {base}/products-by-id/{custom_id}/product_event/ (trailing slash required), "
+                   "Authorization: Token <64-character key>", "user.com apidocs v2, \"Create product event\"; "
+                   "seed 000", _N + "USERCOM_EVENT_BY_CUSTOM_ID", _N + "USERCOM_AUTH_SCHEME"),
+        documented("API v2 is chosen with Accept: */*; version=2", "user.com apidocs v2", _N + "USERCOM_ACCEPT"),
+        documented("Attribution: user_id (integer) or user_custom_id (string) in v2; v1's client refused",
+                   "user.com apidocs v2 and v1", _N + "USERCOM_ATTRIBUTIONS", _N + "USERCOM_V1_ATTRIBUTION"),
+        documented("event_type is one of 16 values; timestamp and data are required", "user.com apidocs v2; "
+                   "seed 000", _N + "USERCOM_EVENT_TYPES"),
+        documented("No idempotency key: data carries the event's id as event_id",
+                   "user.com apidocs v2 (none documented)", _N + "EVENT_ID_KEY"),
+        assumed("The sandbox answers 406 without the v2 Accept header", "what v2 does without it is not "
+                "documented; a client that forgets it is caught", _N + "USERCOM_ACCEPT"),
+        assumed("Unpaced", "user.com publishes no rate limit that we found"),
+    )),
+    Contract("Voucherify", (
+        documented("POST {cluster}/v1/events with X-App-Id and X-App-Token; clusters api, us1.api, as1.api",
+                   "Voucherify \"Track custom event\"; seed 003", _N + "VOUCHERIFY_EVENTS_PATH",
+                   _N + "VOUCHERIFY_HOSTS", _N + "VOUCHERIFY_APP_ID_HEADER", _N + "VOUCHERIFY_APP_TOKEN_HEADER"),
+        documented("event is 1-300 characters and defined in the project's event schema (its metadata too when "
+                   "the schema allows only defined fields)", "Voucherify \"Track custom event\"",
+                   _N + "VOUCHERIFY_EVENT_MAX_LENGTH"),
+        assumed("Metadata keys event_id, code, change, changed_fields", "ours; to be defined in the schema",
+                _N + "VOUCHERIFY_METADATA_KEYS"),
+        documented("100 requests a minute on the Business plan; a 429 carries X-Rate-Limit-Retry (unix time), "
+                   "not Retry-After", "Voucherify \"Limits\"", _N + "VOUCHERIFY_RATE_LIMIT_PER_MINUTE",
+                   _N + "VOUCHERIFY_RETRY_HEADER"),
+        assumed("Paced at 90 a minute by default; X-Rate-Limit-Retry above 10^11 read as milliseconds",
+                "a 10 % margin under the Business plan's limit", _N + "VOUCHERIFY_DEFAULT_MAX_RPM"),
+        documented("No idempotency key: metadata carries the event's id as event_id",
+                   "Voucherify \"Track custom event\" (none documented)", _N + "EVENT_ID_KEY"),
+    )),
+)

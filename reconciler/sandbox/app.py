@@ -11,6 +11,7 @@ Control routes need no authentication and are neither logged nor faulted:
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
@@ -108,15 +109,19 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 def build_app(state: Store | SandboxState, *, token: str = DEFAULT_TOKEN,
               cobuilder_client_id: str = DEFAULT_CLIENT_ID,
-              cobuilder_client_secret: str = DEFAULT_CLIENT_SECRET) -> Starlette:
-    """The whole sandbox over one store; ``app.state.sandbox`` holds its :class:`SandboxState`."""
+              cobuilder_client_secret: str = DEFAULT_CLIENT_SECRET,
+              cobuilder_endpoints: Mapping[str, str] | None = None) -> Starlette:
+    """The whole sandbox over one store; ``app.state.sandbox`` holds its :class:`SandboxState`.
+    ``cobuilder_endpoints``: where Cobuilder's (assumed) update and delete are
+    served instead of the contract's paths (a server whose paths differ)."""
     if isinstance(state, Store):
         state = SandboxState(state)
     quiet_dropped_responses()
     routes = [
         *_Control(state).routes(),
         *ReadyCloudApi(state.store, token).routes(),
-        *CobuilderApi(state.store, token, cobuilder_client_id, cobuilder_client_secret).routes(),
+        *CobuilderApi(state.store, token, cobuilder_client_id, cobuilder_client_secret,
+                      cobuilder_endpoints).routes(),
     ]
     routes += capture_routes()
     app = Starlette(routes=routes,

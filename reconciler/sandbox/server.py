@@ -44,8 +44,11 @@ class Sandbox:
     def __init__(self, state_path: str | Path | None = None, *, token: str = DEFAULT_TOKEN,
                  cobuilder_client_id: str = DEFAULT_CLIENT_ID,
                  cobuilder_client_secret: str = DEFAULT_CLIENT_SECRET,
-                 host: str = DEFAULT_HOST, port: int = 0) -> None:
+                 host: str = DEFAULT_HOST, port: int = 0,
+                 cobuilder_endpoints: Mapping[str, str] | None = None) -> None:
         self.state_path = Path(state_path) if state_path is not None else None
+        #: where Cobuilder's update and delete are served (default: the assumed contract's paths)
+        self.cobuilder_endpoints = cobuilder_endpoints
         self.token = token
         self.cobuilder_client_id = cobuilder_client_id
         self.cobuilder_client_secret = cobuilder_client_secret
@@ -66,7 +69,8 @@ class Sandbox:
             self.state_path = Path(self._temp_dir) / "sandbox.sqlite3"
         self._state = SandboxState(Store(self.state_path))
         app = build_app(self._state, token=self.token, cobuilder_client_id=self.cobuilder_client_id,
-                        cobuilder_client_secret=self.cobuilder_client_secret)
+                        cobuilder_client_secret=self.cobuilder_client_secret,
+                        cobuilder_endpoints=self.cobuilder_endpoints)
         # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets
         # whose proto says TCP, and without it every response stalls ~40 ms (Nagle).
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET

@@ -25,7 +25,7 @@ from reconciler.errors import AuthError, ReconcilerError, TransientError
 from reconciler.http import DEFAULT_RETRY, RetryPolicy
 from reconciler.sinks import usercom, voucherify
 from reconciler.sinks.base import Sink
-from reconciler.sinks.events import Event
+from reconciler.sinks.events import Event, coalesce
 from reconciler.sinks.outbox import Outbox, OutboxEntry
 from reconciler.sinks.usercom import UserComSink
 from reconciler.sinks.voucherify import VoucherifySink
@@ -241,7 +241,7 @@ def deliver(events: Iterable[Event], settings: NotifySettings | None, *, environ
     ``livemode`` is false for an apply against the sandbox.
     ``webhook_base_url`` (the sandbox's ``/hooks``) sends webhook ``i`` to
     ``{webhook_base_url}/webhook-{i}`` instead of its configured url."""
-    events = list(events)
+    events = coalesce(list(events))  # (one event per product)
     outbox = Outbox(outbox_path, outbox_key(settings, environ))
     if settings is None or not events:
         return DeliveryReport(outbox_path=str(outbox.path), pending=outbox.pending())

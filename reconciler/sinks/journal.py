@@ -35,7 +35,7 @@ from reconciler.errors import AuthError, ConfigError, ProviderError, ReconcilerE
 from reconciler.plan.model import Change, FieldChange
 from reconciler.progress import NULL, Progress
 from reconciler.providers.base import Provider
-from reconciler.sinks.events import Event, announced, event_for
+from reconciler.sinks.events import Event, announced, event_for, values_only
 from reconciler.sinks.outbox import Outbox
 from reconciler.workers import bounded_map
 
@@ -70,8 +70,10 @@ class Intent:
     def of(cls, change: Change, recorded_at: float, livemode: bool, sensitive: frozenset[str],
            org: str | None = None) -> "Intent":
         hidden = sensitive | change.sensitive_fields
-        body = change.body if isinstance(change.body, Mapping) and change.action == "update" else {}
-        live = change.live if change.action == "delete" and isinstance(change.live, Mapping) else None
+        # (property values are never recorded: a read-back checks which properties are the product's own)
+        record = not values_only(change)
+        body = change.body if isinstance(change.body, Mapping) and change.action == "update" and record else {}
+        live = change.live if change.action == "delete" and isinstance(change.live, Mapping) and record else None
         return cls(id=str(uuid.uuid4()), vendor=change.vendor, action=change.action, code=change.key,
                    resource_id=change.resource_id, recorded_at=recorded_at, livemode=livemode,
                    changed=tuple(f.field for f in change.fields), hidden=tuple(sorted(hidden)),

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from reconciler.apply import ChangeResult
     from reconciler.catalog.check import Checker
     from reconciler.catalog.model import Catalog, ProductSpec
+    from reconciler.contracts import Contract
     from reconciler.errors import Location
     from reconciler.plan.model import Change, Plan, VendorPlan
     from reconciler.plan.select import Selection
@@ -80,6 +81,28 @@ class Vendor:
                         check: Checker) -> Any:
         """Its settings once the products are known (rules across products, defaults they imply)."""
         return settings
+
+    def settings_schema(self) -> dict[str, Any]:
+        """The JSON Schema of each of its :attr:`sections` (section -> schema),
+        for the catalog's schema (:mod:`reconciler.catalog.schema`, which adds
+        the ``${VAR}`` of its :attr:`typed_settings`); a section left out takes any value."""
+        return {}
+
+    def product_schema(self) -> dict[str, Any]:
+        """The JSON Schema of each key it adds to a product entry (its
+        :attr:`product_fields` when it :attr:`owns_top_level_fields`, its
+        :attr:`product_key`), key -> schema; a key left out takes any value."""
+        return {}
+
+    def contract(self) -> Contract | None:
+        """What this vendor's API is relied on for, each behaviour documented
+        (with its source) or assumed (:mod:`reconciler.contracts`); None: not listed."""
+        return None
+
+    def advice(self, catalog: Catalog, environ: Mapping[str, str]) -> tuple[str, ...]:
+        """Warnings ``validate`` shows for ``catalog`` under ``environ``: an
+        assumed default the configuration relies on (not an error)."""
+        return ()
 
     def scope(self, catalog: Catalog) -> str | None:
         """Where this vendor's changes for ``catalog`` are made, beyond its

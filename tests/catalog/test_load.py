@@ -128,6 +128,10 @@ def test_readycloud_fields_without_a_readycloud_section(tmp_path: Path) -> None:
     assert found == [f"{tmp_path / 'catalog.yaml'}:4: products[1]: product 'A' (and 1 more) declares ReadyCloud "
                      "fields, but the catalog has no 'readycloud' section; add 'readycloud: {org: <org_pk>}' "
                      "at the top level"]
+    # an empty section (``readycloud:``, null) is no section: the products are not silently left out
+    found = problems(tmp_path, "readycloud:\nproducts:\n  - {code: A, kind: goods}\n")
+    assert found == [f"{tmp_path / 'catalog.yaml'}:3: products[0]: product 'A' declares ReadyCloud fields, but the "
+                     "catalog has no 'readycloud' section; add 'readycloud: {org: <org_pk>}' at the top level"]
     # code alone (Cobuilder values only) needs no readycloud section
     assert load_catalog(write(tmp_path, "products:\n  - {code: A, cobuilder: {id: 1, properties: []}}\n"))
 

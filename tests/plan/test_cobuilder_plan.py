@@ -61,3 +61,21 @@ def test_unreadable_product_is_a_plan_error() -> None:
     plan = build_plan(catalog(), {"cobuilder": {10: ProviderError("cobuilder", "Not Found: no product 10", 404)}})
     assert not plan.changes and "Cobuilder product 10" in plan.errors[0].message
     assert "Not Found" in plan.errors[0].message
+
+
+def test_documented_get_shape_string_parent_id_and_answer_only_keys() -> None:
+    """The portal's GET shape: ``parentId`` a string when inherited (``"111111"``);
+    ``0``, ``"0"`` and null are the product's own; ``valueGuid``, ``dataType`` and
+    the default titles are not compared (only what the request model sets is)."""
+    def documented(guid: str, values: list, parent: object) -> dict:  # type: ignore[type-arg]
+        return {**prop(guid, [{**v, "valueGuid": "V" * 22, "dataType": "string"} for v in values]),
+                "propertyDefaultTitle": "T", "unitDefaultTitle": "u", "parentId": parent}
+    live = {10: [documented(G1, [{"value": "1"}, {"value": "2"}], "0"),
+                 documented(G2, [{"value": "new"}], None),
+                 documented(G3, [{"value": "x"}], 0),
+                 documented(G4, [{"value": "from parent"}], "111111"),
+                 documented("5" * 22, [{"value": "own"}], "0")]}
+    plan = build_plan(catalog(exclusive=True), {"cobuilder": live})
+    assert [(c.action, c.body) for c in plan.changes] == [("delete", {"propertyGuid": "5" * 22})]
+    assert plan.counts["properties_unchanged"] == 3
+    assert len(plan.notes) == 1 and "inherited from parent product 111111" in plan.notes[0]

@@ -102,7 +102,9 @@ def test_expired_tokens_are_rejected_but_the_static_token_still_works(sb: Sandbo
 
 
 # -- reading ------------------------------------------------------------------------
-def test_get_fills_in_titles_and_every_documented_key(api: httpx.Client, sb: Sandbox) -> None:
+def test_get_answers_the_documented_shape_with_every_request_model_key(api: httpx.Client, sb: Sandbox) -> None:
+    """The portal guide's GET entries: default titles beside the titles, and
+    each value with a ``valueGuid`` and a ``dataType`` beyond the request model."""
     sb.seed_cobuilder(LONE, [{"propertyGuid": PROP_A, "unitGuid": UNIT_MM, "values": [
         {"value": "1", "ifdValues": [{"valueGuid": IFD}], "extra": "dropped"},
         {"lowerValue": "2", "lowerOperator": ">=", "valueTranslations": [{"text": "to"}]},
@@ -111,9 +113,13 @@ def test_get_fills_in_titles_and_every_documented_key(api: httpx.Client, sb: San
     assert response.status_code == 200
     (entry,) = response.json()
     assert entry["propertyGuid"] == PROP_A and entry["unitGuid"] == UNIT_MM and entry["parentId"] == 0
-    assert entry["propertyTitle"] == f"Property {PROP_A[:6]}" and entry["unitTitle"] == f"Unit {UNIT_MM[:6]}"
+    assert list(entry) == ["propertyGuid", "unitGuid", "propertyTitle", "propertyDefaultTitle", "unitTitle",
+                           "unitDefaultTitle", "parentId", "values"]
+    assert entry["propertyTitle"] == entry["propertyDefaultTitle"] == f"Property {PROP_A[:6]}"
+    assert entry["unitTitle"] == entry["unitDefaultTitle"] == f"Unit {UNIT_MM[:6]}"
     first, second = entry["values"]
-    assert list(first) == VALUE_KEYS and list(second) == VALUE_KEYS
+    assert list(first) == list(second) == VALUE_KEYS + ["valueGuid", "dataType"]
+    assert first["dataType"] == "string" and len(first["valueGuid"]) == 22 != first["valueGuid"] != second["valueGuid"]
     assert first["operator"] is None and first["valueTranslations"] == []
     assert first["ifdValues"] == [{"valueGuid": IFD, "title": f"Value {IFD[:6]}",
                                    "defaultTitle": f"Value {IFD[:6]}"}]
@@ -122,12 +128,14 @@ def test_get_fills_in_titles_and_every_documented_key(api: httpx.Client, sb: San
     assert response.json() == sb.cobuilder_values(LONE)
 
 
-def test_children_see_parent_values_with_the_parents_id(api: httpx.Client) -> None:
+def test_children_see_parent_values_with_the_parents_id_as_a_string(api: httpx.Client) -> None:
+    """Documented: ``parentId`` is ``0`` for own values and the parent's id as a string (``"111111"``)."""
     child = api.get(values_path(CHILD)).json()
-    assert [(p["propertyGuid"], p["parentId"]) for p in child] == [(PROP_B, 0), (PROP_A, PARENT)]
+    assert [(p["propertyGuid"], p["parentId"]) for p in child] == [(PROP_B, 0), (PROP_A, str(PARENT))]
     assert child[1]["values"][0]["value"] == "A1"
     parent = api.get(values_path(PARENT)).json()
     assert [(p["propertyGuid"], p["parentId"]) for p in parent] == [(PROP_A, 0)]
+    assert child[1]["values"][0]["valueGuid"] == parent[0]["values"][0]["valueGuid"]  # (the same value)
 
 
 def test_unknown_product_is_404(api: httpx.Client) -> None:
@@ -179,7 +187,7 @@ def test_inherited_properties_cannot_be_changed_on_the_child(api: httpx.Client, 
     assert own(sb, CHILD) == {PROP_B: ["12.5"]} and own(sb, PARENT) == {PROP_A: ["A1"]}
     # a change on the parent shows on the child
     assert api.put(values_path(PARENT, "update"), json=body).status_code == 204
-    inherited = [p for p in sb.cobuilder_values(CHILD) if p["parentId"] == PARENT]
+    inherited = [p for p in sb.cobuilder_values(CHILD) if p["parentId"] == str(PARENT)]
     assert [v["value"] for v in inherited[0]["values"]] == ["changed"]
 
 
@@ -222,7 +230,7 @@ def test_value_of_exactly_2000_characters_and_unknown_keys_are_accepted(api: htt
                             "values": [{"value": "x" * 2000, "colour": "red"}]}], "extra": True}
     assert api.post(values_path(LONE, "create"), json=body).status_code == 201
     (entry,) = sb.cobuilder_values(LONE)
-    assert list(entry["values"][0]) == VALUE_KEYS and len(entry["values"][0]["value"]) == 2000
+    assert list(entry["values"][0]) == VALUE_KEYS + ["valueGuid", "dataType"] and len(entry["values"][0]["value"]) == 2000
 
 
 def test_malformed_json_is_400(api: httpx.Client) -> None:

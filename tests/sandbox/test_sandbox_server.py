@@ -71,7 +71,7 @@ def test_load_seed_only_seeds_an_empty_store(tmp_path: Path) -> None:
     with Sandbox(state) as sb:
         assert sb.load_seed(seed) is True
         assert [p["code"] for p in sb.readycloud_products(1)] == ["A", "A"]
-        assert [p["parentId"] for p in sb.cobuilder_values(101)] == [100]
+        assert [p["parentId"] for p in sb.cobuilder_values(101)] == ["100"]
         sb.readycloud_products(1)
     with Sandbox(state) as sb:
         assert sb.seed_from_file(seed) is False  # state persists instead
@@ -84,7 +84,7 @@ def test_demo_seed_loads() -> None:
         assert not sb.load_seed(DEMO_SEED_PATH)  # the same file; only into an empty store
         assert len(sb.readycloud_products(1)) == 5
         inherited = sb.cobuilder_values(1000001)
-        assert inherited and all(p["parentId"] == 1000000 for p in inherited)
+        assert inherited and all(p["parentId"] == "1000000" for p in inherited)
 
 
 def test_invalid_seed_file_is_rejected_without_writing(tmp_path: Path) -> None:

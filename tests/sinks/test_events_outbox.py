@@ -10,6 +10,7 @@ from reconciler.catalog.load import build_catalog
 from reconciler.catalog.yamlload import load_yaml
 from reconciler.plan.model import Change, FieldChange
 from reconciler.sinks import Event, Outbox, OutboxEntry, build_events, default_outbox_path
+from reconciler.sinks.events import coalesce
 
 LIVE = {"url": "https://rc.test/api/v2/orgs/1/products/7/", "code": "OLD", "description": "Old thing",
         "unit_price": "1.00 USD"}
@@ -32,7 +33,6 @@ def test_one_event_per_succeeded_readycloud_change() -> None:
         ChangeResult(change("delete", "OLD", live=LIVE), "succeeded"),
         ChangeResult(change("update", "BAD", (FieldChange("description", "a", "b"),)), "failed", "HTTP 400"),
         ChangeResult(change("update", "SKIP"), "skipped", "not attempted"),
-        ChangeResult(change("update", "CB", vendor="cobuilder"), "succeeded", resource={"code": "CB"}),
     ))
     events = build_events(result, now=lambda: 1700000000.7)
     assert [(e.event, e.code) for e in events] == [
@@ -43,6 +43,47 @@ def test_one_event_per_succeeded_readycloud_change() -> None:
     assert "net_cost_code" not in new.data and new.changed == ("code", "net_cost_code")  # sensitive value left out
     assert upd.data == updated and upd.changed == ("unit_price",) and upd.kind == "updated"
     assert old.data == LIVE and old.changed == () and old.kind == "deleted"  # last known state
+
+
+G1, G2, G3 = "PropertyGuid0000000001", "PropertyGuid0000000002", "PropertyGuid0000000003"
+
+
+def values(action: str, code: str, *guids: str) -> ChangeResult:
+    """A succeeded change of Cobuilder property values (a vendor whose changes are ``properties``)."""
+    fields = tuple(FieldChange(g, None, [{"value": "secret"}], True) for g in guids)
+    fields += tuple(FieldChange(f"{g}.unitGuid", "a", "b") for g in guids[:1] if action == "update")
+    return ChangeResult(Change("cobuilder", action, code, "10", fields, {"properties": []}),  # type: ignore[arg-type]
+                        "succeeded", resource={"properties": []})
+
+
+def test_a_change_of_property_values_alone_is_one_product_updated_naming_them() -> None:
+    events = build_events(ApplyResult((values("create", "CB", G2), values("update", "CB", G1),
+                                       values("delete", "CB", G3),
+                                       ChangeResult(values("update", "NO", G1).change, "failed", "HTTP 409"))))
+    assert [(e.event, e.code, e.changed, e.values_only) for e in events] == [
+        ("product.updated", "CB", (G2,), True), ("product.updated", "CB", (G1,), True),
+        ("product.updated", "CB", (G3,), True)]
+    assert all(e.data == {"code": "CB"} for e in events)  # (never a value: they may be sensitive)
+    (one,) = coalesce(events)
+    assert one.id == events[0].id and one.changed == (G2, G1, G3) and one.event == "product.updated"
+    assert Event.from_json(json.loads(json.dumps(one.to_json()))) == one
+
+
+def test_property_changes_join_their_products_event() -> None:
+    updated = {"url": "u/2/", "code": "UPD", "description": "Updated"}
+    events = build_events(ApplyResult((
+        values("update", "UPD", G1),
+        ChangeResult(change("update", "UPD", (FieldChange("description", "a", "Updated"),)), "succeeded",
+                     resource=updated),
+        values("create", "ONLY", G2),
+        ChangeResult(change("delete", "OLD", live=LIVE), "succeeded"),
+        values("delete", "OLD", G3),
+    )))
+    merged = coalesce(events)
+    assert [(e.event, e.code, e.changed) for e in merged] == [
+        ("product.updated", "UPD", ("description", G1)), ("product.updated", "ONLY", (G2,)),
+        ("product.deleted", "OLD", ()), ("product.updated", "OLD", (G3,))]
+    assert merged[0].data == updated and not merged[0].values_only
 
 
 def test_catalog_sensitive_fields_are_left_out_even_when_unchanged(tmp_path: Path) -> None:

@@ -62,6 +62,15 @@ class PriceList(Vendor):
             return None
         return section["shop"]
 
+    def settings_schema(self) -> dict[str, Any]:
+        return {"pricelist": {"type": "object", "required": ["shop"], "properties": {"shop": {"type": "string"}}}}
+
+    def product_schema(self) -> dict[str, Any]:
+        return {"pricelist": {"oneOf": [
+            {"type": "object", "required": ["price"], "properties": {"price": {"type": "integer"}}},
+            {"type": "object", "required": ["absent"], "properties": {"absent": {"const": True}},
+             "additionalProperties": False}]}}
+
     def parse_product(self, section: Any, path: str, location: Location, check: Checker) -> Any:
         if isinstance(section, dict) and section.get("absent") is True:
             return None if len(section) > 1 else "absent"

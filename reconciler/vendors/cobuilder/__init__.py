@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from reconciler.catalog.check import Checker
     from reconciler.catalog.model import Catalog, ProductSpec
+    from reconciler.contracts import Contract
     from reconciler.plan.model import Change, VendorPlan
     from reconciler.plan.select import Selection
     from reconciler.providers.base import Provider
@@ -42,11 +43,36 @@ class Cobuilder(Vendor):
 
     def finish_settings(self, settings: Any, data: Mapping[str, Any], products: tuple[ProductSpec, ...],
                         check: Checker) -> Any:
-        from reconciler.vendors.cobuilder.catalog import _unique_cobuilder_ids, parse_settings
-        if "cobuilder" in data or any(p.sections.get(self.name) for p in products):
-            settings = parse_settings(data.get("cobuilder"), check.at(data, "cobuilder", "cobuilder"), check)
+        from reconciler.vendors.cobuilder.catalog import (_unique_cobuilder_ids, client_credentials_problems,
+                                                          parse_settings)
+        used = any(p.sections.get(self.name) for p in products)
+        if "cobuilder" in data or used:
+            location = check.at(data, "cobuilder", "cobuilder")
+            settings = parse_settings(data.get("cobuilder"), location, check)
+            if used and settings is not None:
+                for problem in client_credentials_problems(settings, check.environ):
+                    check.add(location, problem)
         _unique_cobuilder_ids(products, check)
         return settings
+
+    def settings_schema(self) -> dict[str, Any]:
+        from reconciler.vendors.cobuilder import schema
+        return schema.settings()
+
+    def product_schema(self) -> dict[str, Any]:
+        from reconciler.vendors.cobuilder import schema
+        return schema.product()
+
+    def contract(self) -> Contract:
+        from reconciler.vendors.cobuilder.contract import CONTRACT
+        return CONTRACT
+
+    def advice(self, catalog: Catalog, environ: Mapping[str, str]) -> tuple[str, ...]:
+        from reconciler.vendors.cobuilder.catalog import client_credentials_advice, settings_of
+        settings = settings_of(catalog)
+        if settings is None or not self.configured(catalog):
+            return ()
+        return tuple(client_credentials_advice(settings, environ))
 
     def configured(self, catalog: Catalog) -> bool:
         return any(p.sections.get(self.name) for p in catalog.products)

@@ -3,8 +3,8 @@ the documented request model, before any call."""
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Mapping
 
 from reconciler.catalog.check import Checker, substitute_env
 from reconciler import endpoints
@@ -23,6 +23,10 @@ class CobuilderSettings:
     location: Location
     max_reads_per_minute: float | None = None   # Cobuilder publishes no limit: unpaced by default
     max_writes_per_minute: float | None = None
+    #: the assumed endpoints' path templates (``update``, ``delete``), the contract's unless overridden
+    endpoints: Mapping[str, str] = field(default_factory=lambda: dict(cb.ENDPOINTS))
+    #: whether ``audience_url`` is the assumed default (the catalog names none)
+    audience_assumed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,10 @@ class CobuilderProductSpec:
     location: Location
 
 
+#: the keys of the ``cobuilder`` section, of a product's ``cobuilder:`` entry, of one of its properties
+SETTINGS_KEYS = ("base_url", "token_url", "audience_url", "max_reads_per_minute", "max_writes_per_minute", "endpoints")
+PRODUCT_KEYS = ("id", "exclusive", "properties")
+PROPERTY_KEYS = ("propertyGuid", "unitGuid", "values")
 #: The settings that receive credentials, and the environment variables that override them.
 _CREDENTIAL_URLS = {"base_url": "COBUILDER_BASE_URL", "token_url": "COBUILDER_TOKEN_URL"}
 
@@ -61,8 +69,7 @@ def parse_settings(section: Any, location: Location, check: Checker) -> Cobuilde
         section = {}
     if not check.expect(section, (dict,), location, "a mapping"):
         return None
-    check.unknown_keys(section, ("base_url", "token_url", "audience_url", "max_reads_per_minute",
-                                 "max_writes_per_minute"), "cobuilder")
+    check.unknown_keys(section, SETTINGS_KEYS, "cobuilder")
     urls: dict[str, str | None] = {}
     for key, default in (("base_url", cb.DEFAULT_BASE_URL), ("token_url", None),
                          ("audience_url", cb.DEFAULT_AUDIENCE_URL)):
@@ -83,13 +90,72 @@ def parse_settings(section: Any, location: Location, check: Checker) -> Cobuilde
         urls[key] = value.rstrip("/") if isinstance(value, str) else None
     return CobuilderSettings(str(urls["base_url"]), urls["token_url"], str(urls["audience_url"]), location,
                              check.rate(section, "max_reads_per_minute", "cobuilder", None),
-                             check.rate(section, "max_writes_per_minute", "cobuilder", None))
+                             check.rate(section, "max_writes_per_minute", "cobuilder", None),
+                             _endpoints(section, check), audience_assumed=section.get("audience_url") is None)
+
+
+def _endpoints(section: dict, check: Checker) -> dict[str, str]:  # type: ignore[type-arg]
+    """``cobuilder.endpoints``: path templates overriding the assumed update
+    and delete endpoints, checked here (relative to ``base_url``, only known
+    placeholders). Taken as written: no ``${VAR}`` (a saved plan is bound to
+    the catalog's text, so the endpoints it is applied with are the reviewed ones)."""
+    given = section.get("endpoints")
+    result = dict(cb.ENDPOINTS)
+    if given is None:
+        return result
+    loc = check.at(section, "endpoints", "cobuilder.endpoints")
+    if not check.expect(given, (dict,), loc, "a mapping of update and delete path templates"):
+        return result
+    check.unknown_keys(given, tuple(cb.ENDPOINTS), "cobuilder.endpoints")
+    for kind in cb.ENDPOINTS:
+        if kind not in given:
+            continue
+        template = given[kind]
+        if isinstance(template, str) and "${" in template:
+            problem: str | None = "is taken as written: ${VAR} is not substituted in an endpoint"
+        else:
+            problem = cb.endpoint_problem(kind, template)
+        if problem:
+            check.add(check.at(given, kind, f"cobuilder.endpoints.{kind}"), f"{kind} endpoint {problem}")
+        else:
+            result[kind] = template
+    return result
+
+
+def client_credentials_problems(settings: CobuilderSettings, environ: Mapping[str, str]) -> list[str]:
+    """What client credentials (``COBUILDER_CLIENT_ID``/``_SECRET``, no
+    ``COBUILDER_TOKEN``) lack: a token endpoint (no public default exists),
+    naming the audience too when it is the assumed default. Empty when a
+    static token is used or the token endpoint is given (a missing audience
+    alone is :func:`client_credentials_advice`: a warning)."""
+    if not _uses_client_credentials(environ) or settings.token_url or environ.get("COBUILDER_TOKEN_URL", "").strip():
+        return []
+    also = (f"; audience_url is missing too (the assumed {cb.DEFAULT_AUDIENCE_URL} would be sent): set "
+            "cobuilder.audience_url" if settings.audience_assumed else "")
+    return ["token_url is missing: COBUILDER_CLIENT_ID/COBUILDER_CLIENT_SECRET are set (client credentials) "
+            "and Cobuilder publishes no default token endpoint; set cobuilder.token_url or COBUILDER_TOKEN_URL"
+            + also]
+
+
+def client_credentials_advice(settings: CobuilderSettings, environ: Mapping[str, str]) -> list[str]:
+    """What client credentials rely on that is assumed: the audience, when the catalog names none."""
+    if not _uses_client_credentials(environ) or not settings.audience_assumed:
+        return []
+    return [f"cobuilder.audience_url is missing: the token request names the assumed audience "
+            f"{cb.DEFAULT_AUDIENCE_URL} (Cobuilder documents no default); set cobuilder.audience_url to the "
+            f"audience your Cobuilder client was issued for"]
+
+
+def _uses_client_credentials(environ: Mapping[str, str]) -> bool:
+    given = [environ.get(name, "").strip() for name in ("COBUILDER_TOKEN", "COBUILDER_CLIENT_ID",
+                                                         "COBUILDER_CLIENT_SECRET")]
+    return not given[0] and bool(given[1] or given[2])
 
 
 def parse_product(section: Any, path: str, location: Location, check: Checker) -> CobuilderProductSpec | None:
     if not check.expect(section, (dict,), location, "a mapping with id and properties"):
         return None
-    check.unknown_keys(section, ("id", "exclusive", "properties"), path)
+    check.unknown_keys(section, PRODUCT_KEYS, path)
     product_id = section.get("id")
     # A wrong id does not hide the entry's other problems: all are reported at once.
     if "id" not in section:
@@ -140,7 +206,7 @@ def _guid(container: dict, key: str, path: str, check: Checker) -> str | None:  
     return value
 
 
-_PROPERTY_KEYS = frozenset(("propertyGuid", "unitGuid", "values"))
+_PROPERTY_KEYS = frozenset(PROPERTY_KEYS)
 #: value keys whose values are plain strings, each key kept once (not once per value object)
 _STRING_KEYS = {key: key for key in cb.VALUE_STRING_KEYS}
 _LIMITED = frozenset(cb.LENGTH_LIMITED_KEYS)
@@ -176,7 +242,7 @@ def _quick_property(prop: Any, location: Location) -> PropertySpec | None:
 def _property(prop: Any, path: str, location: Location, check: Checker) -> PropertySpec | None:
     if not check.expect(prop, (dict,), location, "a property mapping"):
         return None
-    check.unknown_keys(prop, ("propertyGuid", "unitGuid", "values"), path)
+    check.unknown_keys(prop, PROPERTY_KEYS, path)
     guid = _guid(prop, "propertyGuid", path, check)
     unit = _guid(prop, "unitGuid", path, check)
     if "values" not in prop:

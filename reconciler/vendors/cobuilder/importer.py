@@ -1,6 +1,6 @@
 """Live Cobuilder property values as a product's ``cobuilder:`` entry (``reconciler import``).
 
-Only the product's **own** properties are written (:func:`.planner.is_own`):
+Only the product's **own** properties are written (:func:`.contract.is_own`):
 inherited ones are its parent's, and a plan never changes them. Each value
 object keeps the keys of the documented request model that carry
 information, as the planner compares them; a property the catalog's own
@@ -14,7 +14,6 @@ from reconciler.catalog.check import ENV_VAR, Checker
 from reconciler.errors import AuthError, Location, ProviderError
 from reconciler.vendors.cobuilder import contract as cb
 from reconciler.vendors.cobuilder.catalog import _property
-from reconciler.vendors.cobuilder.planner import is_own
 from reconciler.vendors.cobuilder.provider import CobuilderProvider
 from reconciler.workers import bounded_map
 
@@ -57,7 +56,7 @@ def entry(product_id: int, answer: list[dict[str, Any]], code: str, note: Callab
     """The ``cobuilder:`` entry of product ``product_id`` from its GET answer."""
     properties = []
     for prop in answer:
-        if not is_own(prop):
+        if not cb.is_own(prop):
             continue
         written = {"propertyGuid": prop.get("propertyGuid"), "unitGuid": prop.get("unitGuid"),
                    "values": [_value(v) for v in prop.get("values") or () if isinstance(v, dict)]}

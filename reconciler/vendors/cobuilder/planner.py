@@ -1,8 +1,11 @@
 """Plan Cobuilder property-value changes.
 
 A property's values are compared as a multiset after normalising what the
-server fills in (nulls, empty lists, titles). Inherited values (``parentId``
-≠ 0) are never changed: declaring one yields a note, not a change.
+server fills in (nulls, empty lists, titles); keys of the answer beyond the
+request model (``valueGuid``, ``dataType``) are not compared. Inherited values
+(``parentId`` the parent's id, documented as a string; ``0``, ``"0"`` or null
+is the product's own, :func:`contract.is_own`) are never changed: declaring
+one yields a note, not a change.
 """
 from __future__ import annotations
 
@@ -18,12 +21,6 @@ from reconciler.plan.model import Change, FieldChange, PlanIssue, VendorPlan, fi
 VENDOR = "cobuilder"
 #: product id -> the GET answer, or the error reading it
 LiveValues = Mapping[int, "list[dict[str, Any]] | ProviderError"]
-
-
-def is_own(prop: Mapping[str, Any]) -> bool:
-    """Whether a property of a GET answer holds the product's own values (not
-    ones inherited from a parent product, which are not its to change)."""
-    return not prop.get("parentId")
 
 
 def normalise_value(value: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
@@ -74,8 +71,8 @@ def plan_cobuilder(catalog: Catalog, live: LiveValues, selected: Callable[[str],
 
 def _plan_product(code: str, spec: CobuilderProductSpec, answer: list[dict[str, Any]], result: VendorPlan,
                   locate: Callable[[Location], Location]) -> None:
-    own = {p.get("propertyGuid"): p for p in answer if is_own(p)}
-    inherited = {p.get("propertyGuid"): p for p in answer if not is_own(p)}
+    own = {p.get("propertyGuid"): p for p in answer if cb.is_own(p)}
+    inherited = {p.get("propertyGuid"): p for p in answer if not cb.is_own(p)}
     creates: list[PropertySpec] = []
     updates: list[tuple[PropertySpec, dict[str, Any]]] = []
     for prop in spec.properties:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from datetime import datetime
 from typing import Any, Generator, Iterable, Iterator, Mapping
 
 import httpx
@@ -11,8 +12,8 @@ import httpx
 from reconciler import endpoints
 from reconciler.vendors.cobuilder.catalog import CobuilderSettings
 from reconciler.vendors.cobuilder import contract as cb
-from reconciler.errors import AuthError, ConfigError, ProviderError, TransientError
-from reconciler.vendors.cobuilder.planner import is_own, normalise_values
+from reconciler.errors import AuthError, ConfigError, EndpointMissing, ProviderError, TransientError
+from reconciler.vendors.cobuilder.planner import normalise_values
 from reconciler.plan.model import Change
 from reconciler.providers.base import Provider
 from reconciler.pacing import Limits
@@ -27,8 +28,10 @@ class ClientCredentialsAuth(httpx.Auth):
     JSON string), caches it, and fetches a new one once if a call answers 401."""
 
     def __init__(self, token_url: str, client_id: str, client_secret: str, audience_url: str,
-                 transport: httpx.BaseTransport | None = None, timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> None:
+                 transport: httpx.BaseTransport | None = None, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+                 audience_assumed: bool = False) -> None:
         self._token_url = token_url
+        self._audience_assumed = audience_assumed
         self._timeout = timeout
         self._form = {"clientId": client_id, "clientSecret": client_secret, "audienceUrl": audience_url}
         self._transport = transport
@@ -51,7 +54,10 @@ class ClientCredentialsAuth(httpx.Auth):
             except TransientError:
                 raise  # 429/5xx: the request is retried, token fetch included
             except ProviderError as exc:
-                raise AuthError("cobuilder", f"token request refused: {exc.detail}", exc.status) from None
+                hint = (f" (the request named the assumed audience {cb.DEFAULT_AUDIENCE_URL}: set "
+                        "cobuilder.audience_url if your client was issued for another)"
+                        if self._audience_assumed else "")
+                raise AuthError("cobuilder", f"token request refused: {exc.detail}{hint}", exc.status) from None
         try:
             token = response.json()
         except ValueError:
@@ -103,7 +109,8 @@ class CobuilderProvider(Provider):
 
     def __init__(self, base_url: str, *, token: str | None = None, auth: httpx.Auth | None = None,
                  transport: httpx.BaseTransport | None = None, retry: RetryPolicy = DEFAULT_RETRY,
-                 parallelism: int = 8, limits: Limits = Limits()) -> None:
+                 parallelism: int = 8, limits: Limits = Limits(),
+                 endpoints: Mapping[str, str] = cb.ENDPOINTS) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         client = build_client(base_url.rstrip("/"), headers, transport=transport,
                               max_connections=max(parallelism, 4), timeout=retry.httpx_timeout)
@@ -113,6 +120,14 @@ class CobuilderProvider(Provider):
         self.parallelism = parallelism
         self.base_url = base_url.rstrip("/")  # (what an apply's lock is keyed by, with the vendor)
         self.product_ids: tuple[int, ...] = ()
+        #: the assumed endpoints' path templates (checked by the catalog, :func:`contract.endpoint_problem`)
+        self.endpoints: Mapping[str, str] = {**cb.ENDPOINTS, **endpoints}
+        # Until an assumed endpoint has answered a success, its requests go one
+        # at a time (``_gates``): if it is missing, one request finds out and the
+        # others are not sent (``_missing``), however many run in parallel.
+        self._gates = {kind: threading.Lock() for kind in cb.ENDPOINTS}
+        self._works: set[str] = set()
+        self._missing: dict[str, EndpointMissing] = {}
 
     @classmethod
     def from_settings(cls, settings: CobuilderSettings, product_ids: Iterable[int],
@@ -134,10 +149,11 @@ class CobuilderProvider(Provider):
                                   "set COBUILDER_TOKEN_URL or cobuilder.token_url in the catalog")
             retry = kwargs.get("retry", DEFAULT_RETRY)  # RECONCILER_TIMEOUT applies to the token request too
             auth = ClientCredentialsAuth(token_url, client_id, secret, settings.audience_url,
-                                         transport=kwargs.get("transport"), timeout=retry.httpx_timeout)
+                                         transport=kwargs.get("transport"), timeout=retry.httpx_timeout,
+                                         audience_assumed=settings.audience_assumed)
         limits = Limits(settings.max_reads_per_minute, settings.max_writes_per_minute)
         provider = cls(base_url, token=token, auth=auth, limits=limits.resolve(environ, "COBUILDER_MAX_RPM"),
-                       **kwargs)
+                       endpoints=settings.endpoints, **kwargs)
         provider.product_ids = tuple(product_ids)
         return provider
 
@@ -201,7 +217,7 @@ class CobuilderProvider(Provider):
                 now = self.read_values(product_id)
                 if isinstance(now, ProviderError):
                     raise exc from None
-                own = {p.get("propertyGuid"): normalise_values(p.get("values")) for p in now if is_own(p)}
+                own = {p.get("propertyGuid"): normalise_values(p.get("values")) for p in now if cb.is_own(p)}
                 if all(own.get(guid) == values for guid, values in wanted.items()):
                     return  # the lost create did happen
                 if any(guid in own for guid in wanted):
@@ -210,20 +226,52 @@ class CobuilderProvider(Provider):
         assert last is not None
         raise last
 
-    def _delete(self, product_id: int, guid: str) -> None:
-        """DELETE one property's values. A DELETE retried after a lost answer
-        (it acted, then a 5xx or a dropped connection) finds nothing left and
-        answers 404: the values are read back, and if the product no longer
-        has the property as its own, the delete did happen."""
+    def _send_assumed(self, kind: str, product_id: int, property_guid: str | None = None, **kwargs: Any) -> None:
+        """Send to an assumed endpoint (``update``, ``delete``). A 405, or a
+        404 for a product that exists, means the vendor has no such endpoint:
+        :class:`EndpointMissing`, which stops the remaining changes of that
+        kind once (see :mod:`reconciler.apply`); those held back meanwhile are
+        not sent. A delete's 404 for a property no longer there is a success
+        (a retried DELETE whose first answer was lost)."""
+        if kind in self._works:
+            self._send_checked(kind, product_id, property_guid, **kwargs)
+            return
+        with self._gates[kind]:
+            known = self._missing.get(kind)
+            if known is not None:
+                raise EndpointMissing(self.name, known.detail, known.status, kind, sent=False)
+            try:
+                if self._send_checked(kind, product_id, property_guid, **kwargs):
+                    self._works.add(kind)
+            except EndpointMissing as exc:
+                self._missing[kind] = exc
+                raise
+
+    def _send_checked(self, kind: str, product_id: int, property_guid: str | None, **kwargs: Any) -> bool:
+        """Whether the endpoint answered a success (False: a 404 a read-back explains)."""
+        path = cb.endpoint_path(self.endpoints[kind], product_id, property_guid)
+        method = cb.ENDPOINT_METHODS[kind]
         try:
-            self.http.send("DELETE", cb.delete_path(product_id, guid))
+            self.http.send(method, path, **kwargs)
+            return True
         except ProviderError as exc:
-            if exc.status != 404 or isinstance(exc, AuthError):
+            if isinstance(exc, AuthError) or exc.status not in (404, 405):
                 raise
-            now = self.read_values(product_id)
-            if isinstance(now, ProviderError) or any(
-                    p.get("propertyGuid") == guid and is_own(p) for p in now):
-                raise
+            now = self.read_values(product_id) if exc.status == 404 else None
+            if isinstance(now, ProviderError):
+                raise exc from None  # (the product itself is not there: that product's error)
+            if exc.status == 404 and kind == "delete" and not any(
+                    p.get("propertyGuid") == property_guid and cb.is_own(p) for p in now or ()):
+                return False  # (a retried DELETE whose first answer was lost: it did happen)
+            raise EndpointMissing(self.name, self._missing_message(kind, method, path, exc), exc.status,
+                                  kind) from None
+
+    def _missing_message(self, kind: str, method: str, path: str, exc: ProviderError) -> str:
+        template = self.endpoints[kind]
+        assumed = "the assumed" if template == cb.ENDPOINTS[kind] else "the configured"
+        return (f"Cobuilder answered {exc.status} to {method} {path}: {assumed} {kind} endpoint {method} "
+                f"{template} does not exist there (Cobuilder documents no {kind} path; ours is an assumption); "
+                f"set cobuilder.endpoints.{kind} in the catalog to the path your Cobuilder API uses")
 
     def execute(self, change: Change) -> Any:
         product_id = int(str(change.resource_id))
@@ -232,11 +280,30 @@ class CobuilderProvider(Provider):
             if change.action == "create":
                 self._create(product_id, change.body)
             elif change.action == "update":
-                self.http.send("PUT", cb.update_path(product_id), json=change.body)
+                self._send_assumed("update", product_id, json=change.body)
             else:
-                self._delete(product_id, change.body["propertyGuid"])
+                self._send_assumed("delete", product_id, change.body["propertyGuid"])
+        except EndpointMissing:
+            raise  # (one message for every product: it names no product)
         except ProviderError as exc:
             message = f"Cobuilder product {product_id}, properties {guids}: {exc.detail}"
             kind = AuthError if isinstance(exc, AuthError) else ProviderError
             raise kind(self.name, message, exc.status) from None
         return change.body
+
+    def confirm(self, change: Change, since: datetime) -> tuple[bool, Any]:
+        """Whether a change of values whose answer never came took effect (the
+        write-ahead read-back): a create's properties are now the product's
+        own, a delete's no longer; an update cannot be told from its before
+        (its values are not recorded: they may be sensitive) and counts as
+        done, a duplicate event rather than a lost one."""
+        now = self.read_values(int(str(change.resource_id)))
+        if isinstance(now, ProviderError):
+            raise now
+        own = {p.get("propertyGuid") for p in now if cb.is_own(p)}
+        guids = {f.field.split(".")[0] for f in change.fields}
+        if change.action == "create":
+            return guids <= own, None
+        if change.action == "delete":
+            return not guids & own, None
+        return True, None

@@ -1,18 +1,22 @@
 """Cobuilder routes: the token endpoint and Products Management API v3 property values.
 
 Create and GET are documented; the update and delete paths are the assumed
-contract in vendor-notes (``PUT .../values/update``, ``DELETE .../{propertyGuid}/values``).
+contract in vendor-notes (``PUT .../values/update``, ``DELETE .../{propertyGuid}/values``),
+served where :data:`contract.ENDPOINTS` says unless the sandbox is told other
+paths (a server whose paths differ; one without them: a 404/405 fault).
 """
 from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Mapping
 from typing import Literal
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from reconciler.vendors.cobuilder.contract import ENDPOINT_METHODS, ENDPOINTS
 from reconciler.vendors.cobuilder.sandbox_model import SchemaError, inherited_guids, parse_properties, values_view
 from reconciler.sandbox.responses import BodyError, problem, read_json
 from reconciler.sandbox.store import Store, UnitConflict
@@ -28,8 +32,10 @@ class CobuilderApi:
     """Token issuing and property values over a :class:`Store`."""
 
     def __init__(self, store: Store, token: str, client_id: str = DEFAULT_CLIENT_ID,
-                 client_secret: str = DEFAULT_CLIENT_SECRET) -> None:
+                 client_secret: str = DEFAULT_CLIENT_SECRET, endpoints: Mapping[str, str] | None = None) -> None:
         self.store = store
+        #: the (assumed) update and delete path templates served
+        self.endpoints = {**ENDPOINTS, **(endpoints or {})}
         self.static_token = token
         self.client_id = client_id
         self.client_secret = client_secret
@@ -40,9 +46,8 @@ class CobuilderApi:
             Route(TOKEN_PATH, self.issue_token, methods=["POST"]),
             Route(values, self.get_values, methods=["GET"]),
             Route(values + "/create", self.create_values, methods=["POST"]),
-            Route(values + "/update", self.update_values, methods=["PUT"]),
-            Route(f"{PREFIX}/products/{{product_id:int}}/properties/{{property_guid}}/values",
-                  self.delete_values, methods=["DELETE"]),
+            Route(_route(self.endpoints["update"]), self.update_values, methods=[ENDPOINT_METHODS["update"]]),
+            Route(_route(self.endpoints["delete"]), self.delete_values, methods=[ENDPOINT_METHODS["delete"]]),
         ]
 
     # -- authentication ------------------------------------------------------------
@@ -140,6 +145,11 @@ class CobuilderApi:
         if not self.store.cb_delete_property(product_id, guid):
             return problem(404, f"Product {product_id} has no values for property {guid}.", path)
         return Response(status_code=204)
+
+
+def _route(template: str) -> str:
+    """A starlette route for an endpoint template of the contract (``{product_id}`` an integer)."""
+    return PREFIX + template.replace("{product_id}", "{product_id:int}")
 
 
 def _unknown_product(product_id: int, path: str) -> Response:

@@ -7,6 +7,8 @@ answers every documented key.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -130,17 +132,33 @@ def inherited_guids(store: Store, product_id: int) -> set[str]:
             for row in store.cb_properties(parent)}
 
 
-def _entry(row: PropertyRow, parent_id: int) -> dict[str, Any]:
+def _entry(row: PropertyRow, owner: int, product_id: int) -> dict[str, Any]:
+    """One GET entry in the documented shape (portal guide "Manage property
+    values for a product, which is a part of a product line"): titles and
+    default titles, ``parentId`` ``0`` for the product's own values and the
+    owner's id **as a string** when inherited, each value with a ``valueGuid``
+    and a ``dataType`` (always ``"string"`` here: the sandbox knows no data
+    template)."""
+    property_title, unit_title = f"Property {row.property_guid[:6]}", f"Unit {row.unit_guid[:6]}"
+    values = [{**value, "valueGuid": _value_guid(owner, row.property_guid, index), "dataType": "string"}
+              for index, value in enumerate(row.values)]
     return {"propertyGuid": row.property_guid, "unitGuid": row.unit_guid,
-            "propertyTitle": f"Property {row.property_guid[:6]}",
-            "unitTitle": f"Unit {row.unit_guid[:6]}",
-            "parentId": parent_id, "values": row.values}
+            "propertyTitle": property_title, "propertyDefaultTitle": property_title,
+            "unitTitle": unit_title, "unitDefaultTitle": unit_title,
+            "parentId": 0 if owner == product_id else str(owner), "values": values}
+
+
+def _value_guid(product_id: int, property_guid: str, index: int) -> str:
+    """A stable 22-character GUID for a stored value (the server assigns one)."""
+    digest = hashlib.sha256(f"{product_id}/{property_guid}/{index}".encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()[:22]
 
 
 def values_view(store: Store, product_id: int) -> list[dict[str, Any]] | None:
     """What ``GET /products/{id}/properties/values`` answers; None for an unknown product.
 
-    Own values first (``parentId: 0``), then each ancestor's, nearest first,
+    Own values first (``parentId: 0``), then each ancestor's (``parentId``
+    the ancestor's id as a string), nearest first,
     skipping properties a nearer product already answered.
     """
     if store.cb_parent(product_id) is None:
@@ -151,5 +169,5 @@ def values_view(store: Store, product_id: int) -> list[dict[str, Any]] | None:
         for row in store.cb_properties(owner):
             if row.property_guid not in seen:
                 seen.add(row.property_guid)
-                answer.append(_entry(row, 0 if owner == product_id else owner))
+                answer.append(_entry(row, owner, product_id))
     return answer

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from reconciler.apply import ChangeResult
     from reconciler.catalog.check import Checker
     from reconciler.catalog.model import Catalog, ProductSpec
+    from reconciler.contracts import Contract
     from reconciler.plan.model import Change, Plan, VendorPlan
     from reconciler.plan.select import Selection
     from reconciler.progress import Progress
@@ -49,6 +50,10 @@ class ReadyCloud(Vendor):
     keeps_deleted = True
     sandbox_path = "/api/v2"
 
+    def contract(self) -> Contract:
+        from reconciler.vendors.readycloud.contract import CONTRACT
+        return CONTRACT
+
     @property
     def product_fields(self) -> Mapping[str, str]:  # type: ignore[override]
         from reconciler.vendors.readycloud.contract import WRITABLE_FIELDS
@@ -69,9 +74,17 @@ class ReadyCloud(Vendor):
     def finish_settings(self, settings: Any, data: Mapping[str, Any], products: tuple[ProductSpec, ...],
                         check: Checker) -> Any:
         from reconciler.vendors.readycloud.catalog import _readycloud_section_needed
-        if settings is None and "readycloud" not in data:
+        if settings is None and data.get("readycloud") is None:  # absent, or ``readycloud:`` left empty
             _readycloud_section_needed(products, check)
         return settings
+
+    def settings_schema(self) -> dict[str, Any]:
+        from reconciler.vendors.readycloud import schema
+        return schema.settings()
+
+    def product_schema(self) -> dict[str, Any]:
+        from reconciler.vendors.readycloud import schema
+        return schema.product()
 
     def configured(self, catalog: Catalog) -> bool:
         return catalog.settings.get(self.name) is not None

@@ -25,6 +25,8 @@ class ReadyCloudSettings:
     page_size: int = rc.PAGE_SIZE  # products asked for per listing page
 
 
+#: the keys of the ``readycloud`` section
+SETTINGS_KEYS = ("org", "base_url", "max_reads_per_minute", "max_writes_per_minute", "page_size")
 
 
 def settings_of(catalog: Catalog) -> ReadyCloudSettings | None:
@@ -45,8 +47,7 @@ def _readycloud(data: dict, check: Checker) -> ReadyCloudSettings | None:  # typ
     loc = check.at(data, "readycloud", "readycloud")
     if not check.expect(section, (dict,), loc, "a mapping"):
         return None
-    check.unknown_keys(section, ("org", "base_url", "max_reads_per_minute", "max_writes_per_minute", "page_size"),
-                       "readycloud")
+    check.unknown_keys(section, SETTINGS_KEYS, "readycloud")
     org = section.get("org")
     org_loc = check.at(section, "org", "readycloud.org")
     if "org" not in section:

@@ -12,7 +12,8 @@ from reconciler.catalog import env as catalog_env
 from reconciler.catalog.check import Checker, did_you_mean, substitute_env
 from reconciler.vendors.readycloud import contract as rc
 
-_CUSTOM_FIELD_KEYS = frozenset(("value", "type"))
+#: the keys of one custom field
+CUSTOM_FIELD_KEYS = frozenset(("value", "type"))
 _FIELD_KEYS = {name: name for name in rc.WRITABLE_FIELDS}
 _KINDS: dict[str, str] = dict(rc.WRITABLE_FIELDS)
 _PLAIN: dict[str, type] = {"str": str, "int": int, "bool": bool}
@@ -87,7 +88,7 @@ def _plain_custom_fields(value: dict) -> bool:  # type: ignore[type-arg]
     """Custom fields with nothing to report or substitute (the usual case)."""
     for name, item in value.items():
         if type(name) is not str or type(item) is not dict or "value" not in item \
-                or not _CUSTOM_FIELD_KEYS.issuperset(item):
+                or not CUSTOM_FIELD_KEYS.issuperset(item):
             return False
         for text in item.values():
             if type(text) is str and "${" in text:
@@ -156,8 +157,8 @@ def _custom_fields(value: dict, path: str, check: Checker) -> tuple[dict, bool]:
         if not isinstance(item, dict) or "value" not in item:
             check.add(check.at(value, name, item_path), "expected a mapping with 'value' (and optional 'type')")
             continue
-        if not _CUSTOM_FIELD_KEYS.issuperset(item):
-            check.unknown_keys(item, _CUSTOM_FIELD_KEYS, item_path)
+        if not CUSTOM_FIELD_KEYS.issuperset(item):
+            check.unknown_keys(item, CUSTOM_FIELD_KEYS, item_path)
         entry = dict(item)
         for key in ("value", "type"):
             text = entry.get(key)
