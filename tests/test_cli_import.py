@@ -3,8 +3,10 @@
 what it does not declare), Cobuilder own-vs-inherited values, and errors."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml_rs
 
@@ -53,6 +55,8 @@ def test_round_trip_of_every_kind_of_value(env: Sandbox, run, tmp_path: Path) ->
     # both parsers read the file alike, and the two loading paths make the same catalog
     pyyaml, rust = load_yaml(text, "c.yaml"), yaml_rs.loads(text, parse_datetime=False)
     assert same(pyyaml, rust)
+    schema = json.loads((Path(__file__).resolve().parents[1] / "schemas" / "catalog.v1.json").read_text())
+    jsonschema.validate(json.loads(json.dumps(pyyaml)), schema)  # (what editors and CI check catalogs with)
     fast = load_catalog(str(path))
     slow = build(Source(str(path), "d", text))  # (not parsed by the fast path: PyYAML)
     assert [(p.code, dict(p.fields)) for p in fast.products] == [(p.code, dict(p.fields)) for p in slow.products]
