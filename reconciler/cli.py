@@ -54,6 +54,9 @@ def selection_options(command):  # type: ignore[no-untyped-def]
 sandbox_option = click.option("--sandbox", is_flag=True,
                               help=f"Run against the built-in sandbox (state in {SANDBOX_STATE}, "
                                    "seeded with the demo products the first time); no credentials needed.")
+show_unmanaged_option = click.option("--show-unmanaged", is_flag=True,
+                                     help="Also list the codes of the live products the catalog does not manage "
+                                          "(what `import -c` would adopt; the JSON output always lists them).")
 parallelism_option = click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True,
                                   help="How many vendor calls run at once.")
 
@@ -166,8 +169,10 @@ def schema(output: IO[str]) -> None:
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when there are none.")
 @click.option("--force", is_flag=True, help="Approve crossing a safety threshold (recorded in the saved plan, "
                                             "so that `apply PLANFILE` honours it).")
+@show_unmanaged_option
 def plan(catalog_path: str, fmt: str, sandbox: bool, targets: tuple[str, ...], excludes: tuple[str, ...],
-         refresh: str, parallelism: int, out: str | None, detailed_exitcode: bool, force: bool) -> None:
+         refresh: str, parallelism: int, out: str | None, detailed_exitcode: bool, force: bool,
+         show_unmanaged: bool = False) -> None:
     """Show what apply would change."""
     _import_httpx()
     from reconciler import engine
@@ -184,7 +189,7 @@ def plan(catalog_path: str, fmt: str, sandbox: bool, targets: tuple[str, ...], e
         made = _provenance(run_env, providers, force) if out or fmt == "json" else None
     if out and made is not None:
         planfile.save(the_plan, out, selection, made, run_env.environ.get(planfile.KEY_VARIABLE))
-    click.echo(_render_plan(the_plan, fmt, selection, out, made))
+    click.echo(_render_plan(the_plan, fmt, selection, out, made, show_unmanaged))
     if the_plan.errors:
         raise ExitCode(EXIT_ERROR)
     if the_plan.violations and not force:
@@ -206,7 +211,7 @@ def _progress() -> BarProgress | LineProgress:
 
 
 def _render_plan(the_plan: Plan, fmt: str, selection: Selection, saved: str | None = None,
-                 made: planfile.Provenance | None = None) -> str:
+                 made: planfile.Provenance | None = None, show_unmanaged: bool = False) -> str:
     if fmt == "json":
         from reconciler.render import json as render_json
 
@@ -215,10 +220,10 @@ def _render_plan(the_plan: Plan, fmt: str, selection: Selection, saved: str | No
         from reconciler.render import markdown as render_markdown
 
         return render_markdown.render_plan(the_plan, f"the saved plan `{saved}`" if saved else None,
-                                           selection=selection)
+                                           selection=selection, show_unmanaged=show_unmanaged)
     from reconciler.render import text as render_text
 
-    return render_text.render_plan(the_plan, selection)
+    return render_text.render_plan(the_plan, selection, show_unmanaged)
 
 
 @cli.command()
@@ -234,9 +239,10 @@ def _render_plan(the_plan: Plan, fmt: str, selection: Selection, saved: str | No
 @click.option("--lock-timeout", type=click.FloatRange(0), default=apply_lock.DEFAULT_TIMEOUT, show_default=True,
               metavar="SECONDS", help="How long to wait for another apply to the same vendor endpoint and org "
                                       "on this machine (0: fail at once).")
+@show_unmanaged_option
 def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool, targets: tuple[str, ...],
           excludes: tuple[str, ...], parallelism: int, refresh: str, auto_approve: bool, force: bool,
-          lock_timeout: float) -> None:
+          lock_timeout: float, show_unmanaged: bool = False) -> None:
     """Make the live state match the catalog.
 
     With PLANFILE (from `plan --out`), apply exactly that reviewed plan: each
@@ -251,7 +257,7 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
     if planfile_path and (targets or excludes):
         raise click.UsageError("--target/--exclude are fixed by the saved plan; give them to `plan`")
     options = ApplyOptions(catalog_path, fmt, sandbox, parallelism, refresh, auto_approve, force, lock_timeout,
-                           started=datetime.now(timezone.utc))
+                           started=datetime.now(timezone.utc), show_unmanaged=show_unmanaged)
     if planfile_path:
         apply_saved(planfile.load(planfile_path, os.environ.get(planfile.KEY_VARIABLE)), planfile_path, options)
     else:
@@ -261,7 +267,8 @@ def apply(planfile_path: str | None, catalog_path: str, fmt: str, sandbox: bool,
 @cli.command()
 @click.argument("planfile_path", metavar="PLANFILE", type=click.Path(dir_okay=False))
 @format_option
-def show(planfile_path: str, fmt: str) -> None:
+@show_unmanaged_option
+def show(planfile_path: str, fmt: str, show_unmanaged: bool = False) -> None:
     """Show a saved plan (from `plan --out`) without applying it: no network,
     no catalog. With RECONCILER_PLAN_KEY set its signature must verify, as for apply."""
     from reconciler.plan import planfile
@@ -271,7 +278,7 @@ def show(planfile_path: str, fmt: str) -> None:
     if fmt == "json":  # (the document as saved, when it was made)
         click.echo(render_json.render_plan(saved.plan, saved.selection, saved.provenance, saved.created_at))
         return
-    click.echo(_render_plan(saved.plan, fmt, saved.selection, planfile_path, saved.provenance))
+    click.echo(_render_plan(saved.plan, fmt, saved.selection, planfile_path, saved.provenance, show_unmanaged))
 
 
 def _provenance(run_env: RunEnv, providers: Mapping[str, Provider], force: bool = False) -> planfile.Provenance:
@@ -321,6 +328,71 @@ def notify(catalog_path: str, sandbox: bool, retry: bool, lock_timeout: float) -
     click.echo("\n".join(lines) if lines else "Nothing to deliver: the outbox is empty.")
     if not report.ok or (recovered is not None and not recovered.ok):
         raise ExitCode(EXIT_ERROR)
+
+
+def _ids_options(command):  # type: ignore[no-untyped-def]
+    """``import``'s ``--<word>-ids FILE``, one per vendor that takes ids (``Vendor.import_ids``)."""
+    from reconciler import vendors
+    for vendor in reversed(vendors.registered()):
+        if vendor.import_ids:
+            command = click.option(
+                f"--{vendor.import_ids}-ids", f"ids_{vendor.name}", type=click.Path(dir_okay=False),
+                metavar="FILE", help=f"A CSV of code,{vendor.import_ids}_id: those products also get their own "
+                                     f"{vendor.label} values (an entry under {vendor.product_key}:).")(command)
+    return command
+
+
+class _Echoed:
+    """Standard output for streamed YAML, through the progress display (above its bar)."""
+
+    def __init__(self, echo: Any) -> None:
+        self._echo = echo
+
+    def write(self, text: str) -> None:
+        if text:
+            self._echo(text.removesuffix("\n"))
+
+
+@cli.command("import")
+@click.option("--org", type=click.IntRange(1), default=None,
+              help="Import every live product of this org as a new catalog, settings included.")
+@click.option("-c", "--catalog", "catalog_paths", multiple=True, type=click.Path(exists=True),
+              help="Import only the live products this catalog does not declare yet (its plan's unmanaged "
+                   "ones), as entries to add to it; its settings are used (repeatable, as for plan).")
+@click.option("--select", "selects", multiple=True, metavar="GLOB",
+              help="Only products whose code matches (glob; repeatable).")
+@click.option("-o", "--out", type=click.Path(dir_okay=False), default=None,
+              help="Write to FILE (whole or not at all) instead of standard output.")
+@sandbox_option
+@parallelism_option
+@_ids_options
+def import_(org: int | None, catalog_paths: tuple[str, ...], selects: tuple[str, ...], out: str | None,
+            sandbox: bool, parallelism: int, **ids_files: str | None) -> None:
+    """Write live products as catalog entries: a new catalog of an org
+    (--org), or what a catalog does not declare yet (-c). `plan` of the
+    result against the same live state shows no changes."""
+    if (org is None) == (not catalog_paths):
+        raise click.UsageError("give --org N (a new catalog) or -c CATALOG (what it does not declare yet)")
+    _import_httpx()
+    from reconciler import importer, vendors
+
+    ids = {vendor.name: importer.read_ids(path, vendor) for vendor in vendors.registered()
+           if (path := ids_files.get(f"ids_{vendor.name}"))}
+    command = "reconciler import " + (f"--org {org}" if org is not None else
+                                      " ".join(f"-c {path}" for path in catalog_paths))
+    progress = _progress()
+    with _environment(sandbox) as run_env, ExitStack() as stack:
+        target = stack.enter_context(importer.replaced(out)) if out else _Echoed(progress.echo)
+        options = dict(select=selects, ids=ids, environ=run_env.environ, parallelism=parallelism,
+                       progress=progress, command=command)
+        where = f"org {org} of the sandbox ({SANDBOX_STATE})" if sandbox else None
+        report = importer.import_org(org, target, origin=where, **options) if org is not None else \
+            importer.import_unmanaged(catalog_paths[0] if len(catalog_paths) == 1 else catalog_paths, target,
+                                      **options)  # type: ignore[arg-type]
+    for note in report.notes:
+        click.echo(f"note: {clean(note)}", err=True)
+    if out:
+        click.echo(f"Imported {report.products:,} product{'s' * (report.products != 1)} to {clean(out)}.", err=True)
 
 
 @cli.group()

@@ -42,6 +42,7 @@ class ApplyOptions:
     force: bool
     lock_timeout: float
     started: datetime
+    show_unmanaged: bool = False  # the plan shown lists the unmanaged codes too
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def _apply_plan(run: _Applying, the_plan: Plan, selection: Selection, options: A
 
     fmt, env, catalog, progress = options.fmt, run.env, run.catalog, run.progress
     if fmt != "json":
-        click.echo(_render_plan(the_plan, fmt, selection))
+        click.echo(_render_plan(the_plan, fmt, selection, show_unmanaged=options.show_unmanaged))
     _check_applicable(the_plan, force)
     if not the_plan.has_changes:
         if fmt == "json":

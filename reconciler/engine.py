@@ -114,10 +114,12 @@ def _start(vendor: vendors.Vendor, settings: Any, catalog_path: str, environ: Ma
 def refresh_and_plan(catalog: Catalog, providers: Mapping[str, Provider],
                      selection: Selection = ALL, progress: Progress = NULL,
                      phases: dict[str, float] | None = None,
-                     only: Mapping[str, Callable[[str], bool]] | None = None) -> Plan:
+                     only: Mapping[str, Callable[[str], bool]] | None = None,
+                     live: dict[str, Any] | None = None) -> Plan:
     """Read the live state of every provider and diff it against the catalog.
-    ``only``: per vendor, the products whose live state was read, if not all selected."""
-    live: dict[str, Any] = {}
+    ``only``: per vendor, the products whose live state was read, if not all selected.
+    ``live``: filled with each vendor's live state, for a caller that needs it after the plan (import)."""
+    live = {} if live is None else live
     started = time.perf_counter()
     for vendor in vendors.registered():
         provider = providers.get(vendor.name)

@@ -31,6 +31,7 @@ def build_plan(catalog: Catalog, live: Mapping[str, Any] | None = None, selectio
                 errors=errors,
                 notes=tuple(n for p in parts.values() for n in p.notes), catalog_digest=catalog.digest,
                 unmanaged=sum(p.unmanaged for p in parts.values()),
+                unmanaged_codes=tuple(sorted({code for p in parts.values() for code in p.unmanaged_codes})),
                 violations=violations(catalog.policy, changes, managed),
                 context=tuple((name, part.context) for name, part in parts.items() if part.context))
 

@@ -117,6 +117,8 @@ class VendorPlan:
     changes: list[Change] = field(default_factory=list)
     unchanged: int = 0
     unmanaged: int = 0
+    #: the codes of the live products counted in :attr:`unmanaged`
+    unmanaged_codes: list[str] = field(default_factory=list)
     managed_live: int = 0
     errors: list[PlanIssue] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -138,6 +140,8 @@ class Plan:
     context: tuple[tuple[str, Any], ...] = field(default=())
     #: declared properties whose values need no change (None: no property values planned)
     properties_unchanged: int | None = None
+    #: the codes of the live products the catalog does not manage (sorted, each once)
+    unmanaged_codes: tuple[str, ...] = ()
 
     @property
     def counts(self) -> dict[str, int]:
@@ -176,5 +180,7 @@ class Plan:
             "notes": list(self.notes), "unchanged": self.unchanged, "unmanaged": self.unmanaged,
             "context": dict(self.context),
             **({"properties_unchanged": self.properties_unchanged} if self.properties_unchanged is not None else {}),
+            # (only when there are some: a plan saved before the codes were kept still verifies)
+            **({"unmanaged_codes": list(self.unmanaged_codes)} if self.unmanaged_codes else {}),
         }, sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()

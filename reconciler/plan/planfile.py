@@ -94,6 +94,7 @@ def to_document(plan: Plan, selection: Selection = Selection(), created_at: date
         "selection": {"targets": list(selection.targets), "excludes": list(selection.excludes)},
         "partial": not selection.everything,
         "counts": plan.counts,
+        "unmanaged": list(plan.unmanaged_codes),
         "errors": [{"vendor": e.vendor, "key": e.key, "message": e.message} for e in plan.errors],
         "notes": list(plan.notes), "context": dict(plan.context),
         "changes": [c.to_dict() for c in plan.changes],
@@ -180,7 +181,17 @@ def plan_of(doc: Mapping[str, Any]) -> Plan:
                 notes=tuple(doc["notes"]), catalog_digest=str(doc["catalog_digest"]),
                 unmanaged=int(doc["counts"].get("unmanaged", 0)), violations=tuple(doc["violations"]),
                 context=tuple(doc["context"].items()),
-                properties_unchanged=_optional_int(doc["counts"].get("properties_unchanged")))
+                properties_unchanged=_optional_int(doc["counts"].get("properties_unchanged")),
+                unmanaged_codes=_codes(doc.get("unmanaged")))
+
+
+def _codes(value: Any) -> tuple[str, ...]:
+    """The unmanaged codes of a document (a plan saved before they were kept has none)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
+        raise ValueError("unmanaged is not a list of codes")
+    return tuple(value)
 
 
 def _change(data: dict[str, Any]) -> Change:

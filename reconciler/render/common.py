@@ -5,7 +5,7 @@ import json
 import re
 from typing import Any
 
-from reconciler.plan.model import SENSITIVE, Change, FieldChange, is_property_change
+from reconciler.plan.model import SENSITIVE, Change, FieldChange, Plan, is_property_change
 
 SYMBOL = {"create": "+", "update": "~", "delete": "-"}
 VERB = {"create": "create", "update": "update", "delete": "delete"}
@@ -70,6 +70,13 @@ def counts_line(counts: dict[str, int]) -> str:
     """Products, each counted once."""
     return (f"{counts['create']} to create, {counts['update']} to update, "
             f"{counts['delete']} to delete, {counts['unchanged']} unchanged")
+
+
+def unmanaged_line(plan: Plan) -> str:
+    """What the list of unmanaged codes is (``plan --show-unmanaged``)."""
+    count = len(plan.unmanaged_codes)
+    return (f"{count} live product code{'s' * (count != 1)} the catalog does not manage "
+            "(`reconciler import -c CATALOG` writes them as entries to adopt)")
 
 
 def properties_label() -> str:

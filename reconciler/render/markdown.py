@@ -7,7 +7,7 @@ import html
 from reconciler.plan.model import Change, Plan, product_action
 from reconciler.plan.select import ALL, Selection
 from reconciler.render.common import (SYMBOL, after, before, clean, deleted_fields, grouped, properties_label,
-                                      show, title)
+                                      show, title, unmanaged_line)
 
 #: The comment marker CI scripts use to find and update the comment.
 MARKER = "<!-- reconciler-plan -->"
@@ -45,7 +45,21 @@ def _section(key: str, changes: list[Change]) -> str:
     return f"<details><summary>{summary}</summary>\n\n" + "\n".join(rows) + "\n\n</details>\n"
 
 
-def _header(plan: Plan, where: str, limit: int, selection: Selection = ALL) -> str:
+def _unmanaged(plan: Plan, budget: int) -> list[str]:
+    """The unmanaged codes as a collapsed list, as many as ``budget`` characters hold."""
+    lines = [f"<details><summary>Unmanaged: {_md(unmanaged_line(plan))}</summary>", ""]
+    budget -= sum(len(line) + 1 for line in lines) + 200
+    for index, code in enumerate(plan.unmanaged_codes):
+        line = f"- <code>{_md(code)}</code>"
+        if len(line) + 1 > budget:
+            lines.append(f"- _{len(plan.unmanaged_codes) - index} more left out to fit a comment_")
+            break
+        lines.append(line)
+        budget -= len(line) + 1
+    return lines + ["", "</details>", ""]
+
+
+def _header(plan: Plan, where: str, limit: int, selection: Selection = ALL, show_unmanaged: bool = False) -> str:
     counts = plan.counts
     lines = [MARKER, "### reconciler plan", ""]
     if not selection.everything:
@@ -77,14 +91,16 @@ def _header(plan: Plan, where: str, limit: int, selection: Selection = ALL) -> s
             break
         lines.append(remark)
         budget -= len(remark) + 1
+    if show_unmanaged and plan.unmanaged_codes:
+        lines += [""] + _unmanaged(plan, (limit - _RESERVE - sum(len(line) + 1 for line in lines)) // 2)
     lines.append(f"\n<sub>plan checksum <code>{plan.checksum[:16]}</code></sub>\n")
     return "\n".join(lines) + "\n"
 
 
 def render_plan(plan: Plan, full_plan_location: str | None = None, limit: int = LIMIT,
-                selection: Selection = ALL) -> str:
+                selection: Selection = ALL, show_unmanaged: bool = False) -> str:
     where = full_plan_location or "the job log (run `reconciler plan` for the text plan)"
-    header = _header(plan, where, limit, selection)
+    header = _header(plan, where, limit, selection, show_unmanaged)
     sections = [_section(key, changes) for key, changes in grouped(plan.changes)]
     body: list[str] = []
     size = len(header)

@@ -10,13 +10,15 @@ from reconciler.apply import ApplyResult, ChangeResult
 from reconciler.plan.model import Change, Plan, is_property_change, product_action
 from reconciler.plan.select import ALL, Selection
 from reconciler.render.common import (SYMBOL, after, before, clean, counts_line, deleted_fields, grouped,
-                                      properties_line, show, title)
+                                      properties_line, show, title, unmanaged_line)
 
 _COLOUR = {"create": "green", "update": "yellow", "delete": "red"}
 _DONE = {"create": "created", "update": "updated", "delete": "deleted"}
 
 
-def render_plan(plan: Plan, selection: Selection = ALL) -> str:
+def render_plan(plan: Plan, selection: Selection = ALL, show_unmanaged: bool = False) -> str:
+    """The plan as text; ``show_unmanaged``: list the codes of the live
+    products the catalog does not manage too."""
     # a crossed threshold on top: the first thing a reviewer reads
     lines = [click.style(f"! safety threshold crossed: {clean(v)}", fg="red", bold=True) for v in plan.violations]
     if not selection.everything:
@@ -36,6 +38,9 @@ def render_plan(plan: Plan, selection: Selection = ALL) -> str:
         lines.append(click.style(f"  note: {clean(note)}", dim=True))
     for issue in plan.errors:
         lines.append(click.style(f"  ! {clean(issue.key)} ({issue.vendor}): {clean(issue.message)}", fg="red"))
+    if show_unmanaged and plan.unmanaged_codes:
+        lines.append(f"Unmanaged: {unmanaged_line(plan)}:")
+        lines.extend(f"  {clean(code)}" for code in plan.unmanaged_codes)
     if lines:
         lines.append("")
     if not plan.changes and not plan.errors:

@@ -13,7 +13,7 @@ the methods that use them, so that ``validate`` never loads an HTTP client.
 from __future__ import annotations
 
 from contextlib import ExitStack
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 if TYPE_CHECKING:
     import httpx
@@ -188,6 +188,51 @@ class Vendor:
         """Planned creates whose resources appeared since the plan, as skipped
         results (checked right before applying; default: none checked)."""
         return ()
+
+    # -- import (``reconciler import``: live products written as catalog entries) --
+    #: it lists live products: ``import`` writes an entry for each (the first such vendor a catalog configures)
+    lists_products: bool = False
+    #: the word of the ``import`` option that gives each product's id in this vendor, a CSV file of
+    #: ``code,<word>_id`` lines (``--<word>-ids``); None: it takes none
+    import_ids: str | None = None
+
+    def import_sections(self, org: int) -> dict[str, Any]:
+        """The settings sections a catalog made by ``import --org`` starts with (none by default)."""
+        return {}
+
+    def import_hint(self) -> str:
+        """Comment lines on this vendor's settings in an imported catalog (without ``#``; "": none)."""
+        return ""
+
+    def import_id(self, text: str) -> Any:
+        """One id of the :attr:`import_ids` CSV, parsed; ValueError saying what is wrong."""
+        return text
+
+    def import_open(self, catalog: Catalog, stack: ExitStack, *, environ: Mapping[str, str],
+                    transport: httpx.BaseTransport | None, parallelism: int) -> Provider | None:
+        """A provider for ``import`` from ``catalog``'s settings (this vendor's
+        defaults when it has none), closed with ``stack``; None: nothing to read."""
+        return None
+
+    def import_pages(self, provider: Provider, progress: Progress,
+                     note: Callable[[str], None]) -> Iterator[list[dict[str, Any]]]:
+        """Every live product as a catalog entry (``code`` first, then its
+        values as they are live, so that a plan of the entry changes nothing),
+        a page at a time (a vendor that :attr:`lists_products`). What cannot
+        be written so is left out, told to ``note``."""
+        raise NotImplementedError
+
+    def import_live(self, live: Any, codes: Iterable[str], note: Callable[[str], None]) -> list[dict[str, Any]]:
+        """The entries of the products ``codes`` in ``live`` (what :meth:`refresh`
+        returned), as :meth:`import_pages` writes them."""
+        raise NotImplementedError
+
+    def import_extend(self, provider: Provider, entries: list[dict[str, Any]], ids: Mapping[str, Any] | None,
+                      note: Callable[[str], None]) -> None:
+        """Add this vendor's own entry (under :attr:`product_key`) to those of
+        ``entries`` it has live state for (``ids``: each code's id, from the
+        :attr:`import_ids` CSV): only values the plan would compare and could
+        change, as they are live."""
 
     #: where the sandbox serves this vendor's simulator (None: it has none)
     sandbox_path: str | None = None

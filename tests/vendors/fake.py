@@ -8,7 +8,7 @@ file outside this one: registering it is all a catalog needs to use it.
 from __future__ import annotations
 
 from contextlib import ExitStack
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from reconciler.catalog.check import Checker
 from reconciler.catalog.model import Catalog, ProductSpec
@@ -108,7 +108,29 @@ class PriceList(Vendor):
                 result.changes.append(Change(self.name, "create" if have is None else "update", product.code,
                                              None if have is None else product.code,
                                              (FieldChange("price", have, want),), {"price": want}, live=have))
+        declared = {p.code for p in catalog.products if p.sections.get(self.name) is not None}
+        result.unmanaged_codes = [code for code in live if code not in declared and (selected or selection)(code)]
+        result.unmanaged = len(result.unmanaged_codes)
         return result
+
+    # -- import: a price is an entry {code, pricelist: {price}} --
+    lists_products = True
+
+    def import_open(self, catalog: Catalog, stack: ExitStack, **options: Any) -> Provider | None:
+        return self.open(catalog, stack, **options)
+
+    def import_pages(self, provider: Provider, progress: Progress,
+                     note: Callable[[str], None]) -> Iterator[list[dict[str, Any]]]:
+        yield self.import_live(provider.refresh(progress), sorted(SHOPS.get(provider.shop, {})), note)  # type: ignore[attr-defined]
+
+    def import_live(self, live: Any, codes: Iterable[str], note: Callable[[str], None]) -> list[dict[str, Any]]:
+        found = []
+        for code in codes:
+            if live[code] < 0:
+                note(f"{code}: a negative price cannot be declared; not imported")
+            else:
+                found.append({"code": code, "pricelist": {"price": live[code]}})
+        return found
 
     def provenance(self, provider: Provider) -> dict[str, Any]:
         return {"base_url": provider.base_url}  # type: ignore[attr-defined]

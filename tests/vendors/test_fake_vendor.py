@@ -93,3 +93,23 @@ def test_the_engine_opens_plans_saves_and_applies_a_catalog_of_the_fake_vendor(f
         assert engine.apply(plan, providers).ok
         assert fake.SHOPS["s1"] == {"A": 5, "C": 7, "D": 1}
         assert not engine.refresh_and_plan(loaded, providers).changes
+
+
+def test_import_of_a_catalog_adopts_the_fake_vendor_s_unmanaged_products(fake: ModuleType, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from io import StringIO
+
+    from reconciler import importer
+
+    fake.SHOPS["s1"] = {"A": 5, "B": 9, "Z": 0, "NEG": -1}
+    path = tmp_path / "c.yaml"
+    path.write_text("pricelist: {shop: s1}\nproducts:\n  - {code: A, pricelist: {price: 5}}\n")
+    out = StringIO()
+    report = importer.import_unmanaged(str(path), out, environ={})
+    assert report.products == 2 and report.notes == ["NEG: a negative price cannot be declared; not imported"]
+    assert out.getvalue().endswith("  - code: B\n    pricelist:\n      price: 9\n  - code: Z\n    pricelist:\n"
+                                   "      price: 0\n")
+    path.write_text(path.read_text() + out.getvalue())
+    with ExitStack() as stack:
+        loaded, providers = engine.load_and_open(str(path), stack, environ={})
+        again = engine.refresh_and_plan(loaded, providers)
+    assert not again.changes and again.unchanged == 3 and again.unmanaged_codes == ("NEG",)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
+from reconciler.errors import Location
 from reconciler.vendors.base import Vendor
 
 if TYPE_CHECKING:
@@ -15,7 +16,6 @@ if TYPE_CHECKING:
     from reconciler.catalog.check import Checker
     from reconciler.catalog.model import Catalog, ProductSpec
     from reconciler.contracts import Contract
-    from reconciler.errors import Location
     from reconciler.plan.model import Change, VendorPlan
     from reconciler.plan.select import Selection
     from reconciler.providers.base import Provider
@@ -121,6 +121,37 @@ class Cobuilder(Vendor):
     def title(self, change: Change) -> str | None:
         from reconciler.render.common import clean
         return f"property values of {clean(change.key)} (Cobuilder product {clean(change.resource_id)})"
+
+    # -- import --------------------------------------------------------------
+    import_ids = "cobuilder"  # ``--cobuilder-ids FILE``: a CSV of code,cobuilder_id (the ids are not in ReadyCloud)
+
+    def import_hint(self) -> str:
+        return ("cobuilder:   (its settings, when not the defaults: base_url, token_url, audience_url;\n"
+                "             credentials from COBUILDER_TOKEN, or COBUILDER_CLIENT_ID and COBUILDER_CLIENT_SECRET)")
+
+    def import_id(self, text: str) -> Any:
+        from reconciler.vendors.cobuilder.importer import parse_id
+        return parse_id(text)
+
+    def import_open(self, catalog: Catalog, stack: ExitStack, *, environ: Mapping[str, str],
+                    transport: httpx.BaseTransport | None, parallelism: int) -> Provider | None:
+        from reconciler.catalog.check import Checker
+        from reconciler.http import RetryPolicy
+        from reconciler.vendors.cobuilder.catalog import parse_settings, settings_of
+        from reconciler.vendors.cobuilder.provider import CobuilderProvider
+        settings = settings_of(catalog)
+        if settings is None:  # (the defaults, and the environment's endpoints)
+            check = Checker(catalog.path, environ)
+            settings = parse_settings(None, Location(catalog.path, None, "cobuilder"), check)
+        provider = CobuilderProvider.from_settings(settings, (), environ, transport=transport,
+                                                   parallelism=parallelism, retry=RetryPolicy.from_env(environ))
+        return stack.enter_context(provider)
+
+    def import_extend(self, provider: Provider, entries: list[dict[str, Any]], ids: Mapping[str, Any] | None,
+                      note: Callable[[str], None]) -> None:
+        from reconciler.vendors.cobuilder.importer import extend
+        if ids:
+            extend(provider, entries, ids, provider.parallelism, note)  # type: ignore[arg-type, attr-defined]
 
     def saved_body(self, change: Change, hidden: frozenset[str]) -> Any:
         from reconciler.plan.model import SENSITIVE_KEY

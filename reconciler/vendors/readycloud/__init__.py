@@ -7,7 +7,7 @@ from __future__ import annotations
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 from reconciler.vendors.base import Vendor
 from reconciler.vendors.readycloud import fields
@@ -109,7 +109,7 @@ class ReadyCloud(Vendor):
         return provider
 
     def provider(self, settings: Any, environ: Mapping[str, str], transport: httpx.BaseTransport | None,
-                 parallelism: int, incremental: bool, cache_dir: Path) -> Provider:
+                 parallelism: int, incremental: bool, cache_dir: Path | None) -> Provider:
         """A provider for these settings, not yet bound to a catalog's secrets."""
         from reconciler.http import RetryPolicy
         from reconciler.vendors.readycloud.provider import ReadyCloudProvider
@@ -161,6 +161,33 @@ class ReadyCloud(Vendor):
     def appeared(self, plan: Plan, provider: Provider) -> tuple[ChangeResult, ...]:
         from reconciler.vendors.readycloud.precreate import appeared
         return appeared(plan, provider)
+
+    # -- import --------------------------------------------------------------
+    lists_products = True
+
+    def import_sections(self, org: int) -> dict[str, Any]:
+        return {"readycloud": {"org": org}}
+
+    def import_hint(self) -> str:
+        from reconciler.vendors.readycloud.contract import DEFAULT_BASE_URL, DEFAULT_READS_PER_MINUTE
+        return (f"base_url: {DEFAULT_BASE_URL}   (the default; another host: READYCLOUD_BASE_URL)\n"
+                f"max_reads_per_minute: {DEFAULT_READS_PER_MINUTE:g}   (the default pace; also READYCLOUD_MAX_RPM)")
+
+    def import_open(self, catalog: Catalog, stack: ExitStack, *, environ: Mapping[str, str],
+                    transport: httpx.BaseTransport | None, parallelism: int) -> Provider | None:
+        settings = catalog.settings.get(self.name)
+        if settings is None:
+            return None
+        return stack.enter_context(self.provider(settings, environ, transport, parallelism, False, None))
+
+    def import_pages(self, provider: Provider, progress: Progress,
+                     note: Callable[[str], None]) -> Iterator[list[dict[str, Any]]]:
+        from reconciler.vendors.readycloud.importer import pages
+        return pages(provider, progress, note)  # type: ignore[arg-type]
+
+    def import_live(self, live: Any, codes: Iterable[str], note: Callable[[str], None]) -> list[dict[str, Any]]:
+        from reconciler.vendors.readycloud.importer import from_live
+        return from_live(live.index if isinstance(live, Listed) else live, codes, note)
 
 
 VENDOR = ReadyCloud()

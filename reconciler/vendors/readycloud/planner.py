@@ -162,6 +162,7 @@ def plan_readycloud(catalog: Catalog, live: LiveProducts, selected: Callable[[st
             continue
         if code in not_managed or not (policy.prune and policy.in_scope(code)):
             result.unmanaged += len(matches)
+            result.unmanaged_codes.append(code)
             continue
         result.managed_live += len(matches)
         if policy.protected(code):

@@ -215,20 +215,7 @@ class ReadyCloudProvider(Provider):
         self.refresh_mode = "full"
         products: list[dict[str, Any]] = []
         stamps: list[datetime] | None = []
-        task = None
-        pages, self._listing = self._listing or Prefetch(self.iter_pages()), None
-        for page in pages:
-            count = page.get("count")  # (only sizes the progress bar: a vendor's odd count is ignored)
-            if task is None:
-                total = max(1, -(-count // self.page_size)) if type(count) is int else 1
-                task = progress.task("Reading ReadyCloud products (pages)", total,
-                                     eta_hint=self.http.eta("read", total - 1))
-            served = len(page["results"])
-            if self.served_page_size is None and served and served != self.page_size \
-                    and (served > self.page_size or page.get("next")) and type(count) is int:
-                # The server ignores ``limit`` (or caps it): the estimate follows the pages it serves.
-                self.served_page_size = served
-                task.set_total(max(1, -(-count // served)))
+        for page in self.listed_pages(progress):
             products.extend(page["results"])
             _index(index, page["results"])
             yield page["results"]
@@ -238,10 +225,34 @@ class ReadyCloudProvider(Provider):
                     stamps = None
                 else:
                     stamps.extend(page_stamps)
-            task.advance()
-        if task is not None:
-            task.close()
         return products, stamps
+
+    def listed_pages(self, progress: Progress = NULL) -> Iterator[dict[str, Any]]:
+        """Every page of the full listing (begun ahead by :meth:`start_listing`,
+        or now, fetched in the background while the caller works on the page
+        before), with a progress task sized from the first page's count."""
+        task = None
+        pages, self._listing = self._listing or Prefetch(self.iter_pages()), None
+        try:
+            for page in pages:
+                count = page.get("count")  # (only sizes the progress bar: a vendor's odd count is ignored)
+                if task is None:
+                    total = max(1, -(-count // self.page_size)) if type(count) is int else 1
+                    task = progress.task("Reading ReadyCloud products (pages)", total,
+                                         eta_hint=self.http.eta("read", total - 1))
+                served = len(page["results"])
+                if self.served_page_size is None and served and served != self.page_size \
+                        and (served > self.page_size or page.get("next")) and type(count) is int:
+                    # The server ignores ``limit`` (or caps it): the estimate follows the pages it serves.
+                    self.served_page_size = served
+                    task.set_total(max(1, -(-count // served)))
+                yield page
+                task.advance()
+        finally:
+            if task is not None:
+                task.close()
+            if isinstance(pages, Prefetch):
+                pages.close()
 
     def _incremental(self) -> list[dict[str, Any]] | None:
         """The cached listing brought up to date, or None if that cannot be trusted."""
