@@ -177,9 +177,12 @@ class CobuilderProvider(Provider):
             return exc
         except ValueError:
             answer = None
-        if not isinstance(answer, list) or not all(type(p) is dict and isinstance(p.get("propertyGuid"), str)
-                                                   for p in answer):
+        if not isinstance(answer, list):
             return ProviderError(self.name, f"unexpected answer for product {product_id}")
+        for entry in answer:
+            problem = cb.entry_problem(entry)
+            if problem:
+                return ProviderError(self.name, f"unexpected answer for product {product_id}: {problem}")
         return content
 
     def refresh(self, progress: Progress = NULL) -> ValuesByProduct:
