@@ -204,3 +204,21 @@ def test_validate_asks_nothing_of_a_static_token(run, write_catalog, monkeypatch
     monkeypatch.delenv("COBUILDER_TOKEN_URL", raising=False)
     result = run("validate", "-c", write_catalog(catalog()))
     assert result.code == 0 and result.err == ""
+
+
+def test_validate_names_the_half_of_the_client_credentials_that_is_set(run, write_catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """COBUILDER_CLIENT_ID alone: the message says that one is set (not both),
+    and with a token endpoint given, warns that the secret is missing (plan
+    and apply would stop for it)."""
+    for name in ("COBUILDER_TOKEN", "COBUILDER_TOKEN_URL", "COBUILDER_CLIENT_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COBUILDER_CLIENT_ID", "client")
+    settings = "{audience_url: 'https://api.cobuilder.com'}"
+    result = run("validate", "-c", write_catalog(catalog(settings)))
+    assert result.code == 1
+    assert "token_url is missing: COBUILDER_CLIENT_ID is set (client credentials) and Cobuilder" in result.err
+    monkeypatch.setenv("COBUILDER_TOKEN_URL", "https://auth.cobuilder.com/token")
+    given = run("validate", "-c", write_catalog(catalog(settings)))
+    assert given.code == 0
+    assert given.err == ("Warning: COBUILDER_CLIENT_SECRET is not set: COBUILDER_CLIENT_ID alone fetches no "
+                         "Cobuilder token (plan and apply stop); set both, or COBUILDER_TOKEN\n")
