@@ -94,6 +94,8 @@ ENDPOINT_PLACEHOLDERS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType({
     "update": ("product_id",), "delete": ("product_id", "property_guid")})
 #: What an endpoint template may hold: a root-relative path of plain URL path characters.
 _TEMPLATE = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/{}-]*$")
+#: Longer templates are refused at load (httpx refuses URLs over 65,536 characters when sending).
+MAX_TEMPLATE_LENGTH: Final = 1000
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _HIDDEN_ESCAPE = re.compile(r"%(?:2[EeFf]|5[Cc])")
 
@@ -108,6 +110,8 @@ def endpoint_problem(kind: str, template: Any) -> str | None:
     if not template.startswith("/") or template.startswith("//") or "://" in template:
         return (f"must be a path relative to base_url starting with a single '/' (it may not name a host), "
                 f"e.g. {ENDPOINTS[kind]!r}")
+    if len(template) > MAX_TEMPLATE_LENGTH:
+        return f"is {len(template)} characters long; at most {MAX_TEMPLATE_LENGTH} (a URL has a length limit)"
     if not _TEMPLATE.fullmatch(template):
         return "may hold only URL path characters (no query, fragment, space or backslash)"
     if any(segment in (".", "..") for segment in template.split("/")):
