@@ -5,6 +5,7 @@ with one message naming the assumption and how to override it; the catalog's
 credentials lack."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Iterator
 
@@ -224,3 +225,24 @@ def test_validate_names_the_half_of_the_client_credentials_that_is_set(run, writ
     assert given.code == 0
     assert given.err == ("Warning: COBUILDER_CLIENT_SECRET is not set: COBUILDER_CLIENT_ID alone fetches no "
                          "Cobuilder token (plan and apply stop); set both, or COBUILDER_TOKEN\n")
+
+
+def test_a_404_to_an_update_whose_property_is_gone_is_that_products_error_only(env: Sandbox, run,  # type: ignore[no-untyped-def]
+                                                                               write_catalog) -> None:
+    """The update's 404 for product 201 comes after its FIRE values were
+    removed since the plan (the read-back shows the product without them):
+    that explains the 404, so it is that product's error and says so; the
+    endpoint is not taken for missing and the other updates are sent."""
+    seed(env)
+    gone = [{"propertyGuid": OLD, "unitGuid": U, "parentId": 0, "values": [{"value": "stale"}]}]
+    env.inject({"status": 200, "body": json.dumps(gone), "content_type": "application/json", "method": "GET",
+                "path_contains": "/products/201/", "skip": 1, "count": None})
+    env.inject({"status": 404, "count": None, "method": "PUT", "path_contains": "/products/201/"})
+    env.clear_requests()
+    result = run("apply", "-c", write_catalog(catalog()), "--auto-approve", "--parallelism", "1")
+    assert result.code == 1 and "Stopped:" not in result.out, result.out
+    assert "8 succeeded, 1 failed, 0 skipped" in result.out
+    assert ("update P201: cobuilder: HTTP 404: Cobuilder product 201, properties FireResistanceClass001: Not Found"
+            in result.out), result.out
+    assert "no longer has values for FireResistanceClass001 (changed since the plan; run plan again)" in result.out
+    assert len(sent(env, "PUT")) == 3

@@ -197,7 +197,9 @@ CONTRACT: Final = Contract("Cobuilder", (
             "no public page shows a delete path; a 404/405 stops deletes once with a message naming this",
             _C + "contract.ENDPOINTS", _C + "contract.ENDPOINT_METHODS"),
     assumed("A 404 to update or delete for a product whose values still read is the endpoint missing, not "
-            "the product", "follows from the above; a product that no longer reads is that product's error",
+            "the product, unless the read-back explains it (a delete's property gone: done; an update's "
+            "property gone: that product's error)",
+            "follows from the above; a product that no longer reads is that product's error",
             _C + "provider.CobuilderProvider"),
     assumed("Catalog URLs that receive credentials must be https on *.cobuilder.com",
             "the documented host is api.cobuilder.com; the token host is not public", _C + "contract.HOSTS"),
