@@ -5,6 +5,7 @@ with one message naming the assumption and how to override it; the catalog's
 credentials lack."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Iterator
 
@@ -151,6 +152,14 @@ def test_an_endpoint_changed_after_the_plan_refuses_the_saved_plan(env: Sandbox,
      "unknown placeholder {id}: the update endpoint takes {product_id}"),
     ("{endpoints: {update: '/products/{product_id}/../x'}}", "may not hold '.' or '..' segments"),
     ("{endpoints: {update: '/products/{product_id}?to=x'}}", "no query, fragment"),
+    ("{endpoints: {update: '/products/{product_id}/%2e%2e/%2E%2E/x'}}", "may not percent-encode '.', '/'"),
+    ("{endpoints: {update: '/products/{product_id}%2F..%2Fx'}}", "may not percent-encode '.', '/'"),
+    ("{endpoints: {update: '/products/{product_id}/%5cx'}}", "may not percent-encode '.', '/'"),
+    ("{endpoints: {update: '/products/{product_id}/%zz'}}", "holds a '%' that is not a percent-escape"),
+    ("{endpoints: {update: '/products/{product_id}/" + "a" * 70000 + "'}}",
+     "update endpoint is 70023 characters long; at most 1000"),
+    ("{endpoints: {update: '/products/{product_id}/caf\u00e9'}}", "may hold only URL path characters"),
+    ("{endpoints: {update: '/\\\\evil.example/{product_id}'}}", "may hold only URL path characters"),
     ("{endpoints: {update: '/products/${PATH}/{product_id}'}}", "${VAR} is not substituted"),
     ("{endpoints: {create: '/x'}}", "cobuilder.endpoints.create: unknown key 'create'"),
     ("{endpoints: [update]}", "cobuilder.endpoints: expected a mapping of update and delete path templates"),
@@ -198,3 +207,42 @@ def test_validate_asks_nothing_of_a_static_token(run, write_catalog, monkeypatch
     monkeypatch.delenv("COBUILDER_TOKEN_URL", raising=False)
     result = run("validate", "-c", write_catalog(catalog()))
     assert result.code == 0 and result.err == ""
+
+
+def test_validate_names_the_half_of_the_client_credentials_that_is_set(run, write_catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """COBUILDER_CLIENT_ID alone: the message says that one is set (not both),
+    and with a token endpoint given, warns that the secret is missing (plan
+    and apply would stop for it)."""
+    for name in ("COBUILDER_TOKEN", "COBUILDER_TOKEN_URL", "COBUILDER_CLIENT_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COBUILDER_CLIENT_ID", "client")
+    settings = "{audience_url: 'https://api.cobuilder.com'}"
+    result = run("validate", "-c", write_catalog(catalog(settings)))
+    assert result.code == 1
+    assert "token_url is missing: COBUILDER_CLIENT_ID is set (client credentials) and Cobuilder" in result.err
+    monkeypatch.setenv("COBUILDER_TOKEN_URL", "https://auth.cobuilder.com/token")
+    given = run("validate", "-c", write_catalog(catalog(settings)))
+    assert given.code == 0
+    assert given.err == ("Warning: COBUILDER_CLIENT_SECRET is not set: COBUILDER_CLIENT_ID alone fetches no "
+                         "Cobuilder token (plan and apply stop); set both, or COBUILDER_TOKEN\n")
+
+
+def test_a_404_to_an_update_whose_property_is_gone_is_that_products_error_only(env: Sandbox, run,  # type: ignore[no-untyped-def]
+                                                                               write_catalog) -> None:
+    """The update's 404 for product 201 comes after its FIRE values were
+    removed since the plan (the read-back shows the product without them):
+    that explains the 404, so it is that product's error and says so; the
+    endpoint is not taken for missing and the other updates are sent."""
+    seed(env)
+    gone = [{"propertyGuid": OLD, "unitGuid": U, "parentId": 0, "values": [{"value": "stale"}]}]
+    env.inject({"status": 200, "body": json.dumps(gone), "content_type": "application/json", "method": "GET",
+                "path_contains": "/products/201/", "skip": 1, "count": None})
+    env.inject({"status": 404, "count": None, "method": "PUT", "path_contains": "/products/201/"})
+    env.clear_requests()
+    result = run("apply", "-c", write_catalog(catalog()), "--auto-approve", "--parallelism", "1")
+    assert result.code == 1 and "Stopped:" not in result.out, result.out
+    assert "8 succeeded, 1 failed, 0 skipped" in result.out
+    assert ("update P201: cobuilder: HTTP 404: Cobuilder product 201, properties FireResistanceClass001: Not Found"
+            in result.out), result.out
+    assert "no longer has values for FireResistanceClass001 (changed since the plan; run plan again)" in result.out
+    assert len(sent(env, "PUT")) == 3

@@ -135,3 +135,28 @@ def test_notify_without_an_outbox_says_there_is_nothing_to_deliver(box: Sandbox,
     catalog = write_catalog(CATALOG.format(url=box.url))
     result = run("notify", "-c", catalog)
     assert (result.code, result.out, result.err) == (0, "Nothing to deliver: the outbox is empty.\n", "")
+
+
+def test_the_voucherify_event_and_customer_take_values_from_the_environment(box: Sandbox, run, write_catalog,  # type: ignore[no-untyped-def]
+                                                                           monkeypatch) -> None:
+    """``${VAR}`` in any string is replaced (README): the event name and the
+    customer were sent as written, ``${VOUCHER_EVENT}`` included; the name is
+    checked (1-300 characters) once substituted, and unset it stops apply's
+    notifications before any change, like a webhook secret's."""
+    catalog = write_catalog(CATALOG.format(url=box.url).replace(
+        "event: catalog-product-changed", "event: ${VOUCHER_EVENT}").replace(
+        "source_id: catalog-bot", "source_id: '${VOUCHER_CUSTOMER:-catalog-bot}'"))
+    monkeypatch.setenv("VOUCHER_EVENT", "e" * 301)
+    too_long = run("validate", "-c", catalog)
+    assert too_long.code == 1 and "notify.voucherify.event: event is 301 characters long; Voucherify takes 1-300" \
+        in too_long.err
+    monkeypatch.delenv("VOUCHER_EVENT")
+    assert run("validate", "-c", catalog).code == 0  # (validate and plan need no notification variable)
+    unset = run("apply", "-c", catalog, "--auto-approve")
+    assert unset.code != 0 and "VOUCHER_EVENT" in unset.err and box.captures("voucherify") == []
+    monkeypatch.setenv("VOUCHER_EVENT", "catalog-changed-from-env")
+    result = run("apply", "-c", catalog, "--auto-approve")
+    assert result.code == 0, result.out + result.err
+    sent = [json.loads(c["body"]) for c in box.captures("voucherify")]
+    assert len(sent) == 3
+    assert {(s["event"], s["customer"]["source_id"]) for s in sent} == {("catalog-changed-from-env", "catalog-bot")}

@@ -183,3 +183,15 @@ def test_a_refused_base_url_with_a_variable_reads_well_without_showing_the_host(
     assert "readycloud.base_url: base_url host (not shown: the URL may hold a ${VAR} value) is not one of " \
            "ReadyCloud's hosts" in result.err
     assert "its host" not in result.err and "attacker.example" not in result.err
+
+
+@pytest.mark.parametrize("section", ["cobuilder: {base_url: 'https://api.cobuilder.com/LONG'}",
+                                     "readycloud: {org: 1, base_url: 'https://www.readycloud.com/LONG'}"])
+def test_a_catalog_url_too_long_to_send_is_a_located_problem(run, write_catalog, section: str) -> None:  # type: ignore[no-untyped-def]
+    """httpx refuses a URL over 65,536 characters when it sends: that was an
+    internal error at plan time; validate now says so with the line."""
+    text = section.replace("LONG", "a" * 70000) + "\nproducts:\n  - code: P\n" + (
+        "    cobuilder: {id: 1, properties: []}\n" if section.startswith("cobuilder") else "")
+    result = run("validate", "-c", write_catalog(text))
+    assert result.code == 1, result.out + result.err
+    assert "catalog.yaml:1:" in result.err and "base_url is 700" in result.err and "at most 2000" in result.err

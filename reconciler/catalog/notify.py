@@ -358,28 +358,43 @@ def _voucherify(section: Section, loc: Location, check: Checker) -> VoucherifySe
                                   ("Voucherify", nc.VOUCHERIFY_HOSTS, nc.VOUCHERIFY_BASE_URL_ENV))
         ok = base_url is not None
     event = check.required_text(section, "event", path, loc, "a custom event name defined in your Voucherify project")
-    if event is not None and len(event) > nc.VOUCHERIFY_EVENT_MAX_LENGTH:
+    event_unset: UnsetEnv = ()
+    if event is not None:
+        event, event_unset = _text(event, f"{path}.event", check.at(section, "event", f"{path}.event"), check)
+    if event is not None and not event_unset and not 1 <= len(event) <= nc.VOUCHERIFY_EVENT_MAX_LENGTH:
         check.add(check.at(section, "event", f"{path}.event"),
                   f"event is {len(event)} characters long; Voucherify takes 1-{nc.VOUCHERIFY_EVENT_MAX_LENGTH}")
         event = None
     ok = ok and event is not None
     rate = check.rate(section, "max_requests_per_minute", path, nc.VOUCHERIFY_DEFAULT_MAX_RPM)
-    customer = _customer(section, loc, check)
+    customer, customer_unset = _customer(section, loc, check)
     if not ok or customer is None or base_url is None:
         return None
     return VoucherifySettings(event=str(event), customer=customer, base_url=base_url, location=loc,
-                              unset_env=unset, max_requests_per_minute=rate)
+                              unset_env=unset + event_unset + customer_unset, max_requests_per_minute=rate)
 
 
-def _customer(section: Section, loc: Location, check: Checker) -> Mapping[str, Any] | None:
+def _text(value: str, path: str, loc: Location, check: Checker) -> tuple[str, UnsetEnv]:
+    """A string setting with its ``${VAR}``s substituted, or as written with
+    the variables still unset (needed by apply and notify only, which check
+    for them first)."""
+    unset = _unset(value, path, check)
+    if unset:
+        return value, unset
+    return substitute_env(value, loc, check)[0], ()
+
+
+def _customer(section: Section, loc: Location, check: Checker) -> tuple[Mapping[str, Any] | None, UnsetEnv]:
+    """The customer events are attributed to (its strings' ``${VAR}``s
+    substituted), and the variables they use that are unset."""
     path = "notify.voucherify.customer"
     if "customer" not in section:
         check.add(loc, "missing required key 'customer' (a mapping with source_id)")
-        return None
+        return None, ()
     value = section["customer"]
     customer_loc = check.at(section, "customer", path)
     if not check.expect(value, (dict,), customer_loc, "a mapping with source_id"):
-        return None
+        return None, ()
     check.unknown_keys(value, nc.VOUCHERIFY_CUSTOMER_KEYS, path)
     ok = check.required_text(value, "source_id", path, customer_loc) is not None
     for key in ("name", "email", "phone", "description"):
@@ -390,8 +405,14 @@ def _customer(section: Section, loc: Location, check: Checker) -> Mapping[str, A
                                                 check.at(value, "metadata", f"{path}.metadata"), "a mapping"):
         ok = False
     if not ok:
-        return None
-    return frozen({k: _plain(v) for k, v in value.items() if k in nc.VOUCHERIFY_CUSTOMER_KEYS})
+        return None, ()
+    customer = {k: _plain(v) for k, v in value.items() if k in nc.VOUCHERIFY_CUSTOMER_KEYS}
+    unset: UnsetEnv = ()
+    for key, text in customer.items():
+        if isinstance(text, str):
+            customer[key], missing = _text(text, f"{path}.{key}", check.at(value, key, f"{path}.{key}"), check)
+            unset += missing
+    return frozen(customer), unset
 
 
 def _plain(value: Any) -> Any:

@@ -37,11 +37,12 @@ EVENT_ID_KEY: Final = "event_id"
 # -- outbound webhooks (seed 002) -----------------------------------------------
 # Documented (vendor notes, "Checked against the vendors' public documentation"):
 # seed 002's envelope is Betterez's, which signs "{t}.{body}" with HMAC-SHA256
-# in ``x-btrz-signature: t=<unix seconds>,s=<hex>``. We keep our own header
+# in ``x-btrz-signature: t=<unix seconds>,s2=<signature>`` (Betterez's page
+# "Signature": ``s2`` is the signature, ``s`` a deprecated one). We keep our own header
 # name and ``v1=`` label (assumed, Stripe-style) over the same signed string,
 # so a receiver built for Betterez only reads another header and label.
 BETTEREZ_SIGNATURE_HEADER: Final = "x-btrz-signature"
-BETTEREZ_SIGNATURE_SCHEME: Final = "s"
+BETTEREZ_SIGNATURE_SCHEME: Final = "s2"
 #: Envelope keys, in the order they are serialised.
 ENVELOPE_KEYS: Final = ("id", "attemptId", "created", "event", "livemode", "data")
 #: ``Reconciler-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">``.
@@ -122,8 +123,8 @@ CONTRACTS: Final[tuple[Contract, ...]] = (
                    "every attempt and subscriber, attemptId new per attempt; events product.created and "
                    "product.updated", "seed 002 (Betterez's webhook documentation)", _N + "ENVELOPE_KEYS"),
         assumed("product.deleted for deletions", "the seed has only created and updated", _N + "EVENT_FOR_ACTION"),
-        documented("Betterez signs \"{t}.{body}\" with HMAC-SHA256 in x-btrz-signature: t=...,s=...",
-                   "Betterez webhook documentation", _N + "BETTEREZ_SIGNATURE_HEADER",
+        documented("Betterez signs \"{t}.{body}\" with HMAC-SHA256 in x-btrz-signature: t=...,s2=... (s is a "
+                   "deprecated signature)", "Betterez webhook documentation, \"Signature\"", _N + "BETTEREZ_SIGNATURE_HEADER",
                    _N + "BETTEREZ_SIGNATURE_SCHEME"),
         assumed("We sign the same string in Reconciler-Signature: t=...,v1=... (Stripe-style label)",
                 "our header name; a Betterez receiver only reads another header and label",

@@ -153,3 +153,21 @@ def test_usercom_v1_client_is_refused_pointing_to_user_id(catalog_file) -> None:
     (problem,) = problems(path)
     assert problem.startswith(f"{path}:6: notify.usercom.client: client is user.com's API v1 attribution")
     assert "use user_id" in problem
+
+
+def test_voucherify_event_from_the_environment_is_checked_once_substituted(catalog_file,  # type: ignore[no-untyped-def]
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    path = catalog_file(HEAD + "notify:\n  voucherify:\n    customer: {source_id: '${VC_ID}'}\n"
+                               "    event: ${VC_EVENT}\n")
+    monkeypatch.setenv("VC_EVENT", "")
+    assert problems(path) == [f"{path}:6: notify.voucherify.event: event is 0 characters long; "
+                              "Voucherify takes 1-300"]
+    monkeypatch.setenv("VC_EVENT", "product-changed")
+    monkeypatch.setenv("VC_ID", "bot-7")
+    settings = load_catalog(path).notify.voucherify
+    assert settings is not None and (settings.event, settings.customer["source_id"]) == ("product-changed", "bot-7")
+    monkeypatch.delenv("VC_EVENT")
+    monkeypatch.delenv("VC_ID")
+    unset = load_catalog(path).notify.voucherify
+    assert unset is not None and unset.unset_env == (("VC_EVENT", "notify.voucherify.event"),
+                                                     ("VC_ID", "notify.voucherify.customer.source_id"))

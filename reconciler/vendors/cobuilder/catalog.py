@@ -132,24 +132,38 @@ def client_credentials_problems(settings: CobuilderSettings, environ: Mapping[st
         return []
     also = (f"; audience_url is missing too (the assumed {cb.DEFAULT_AUDIENCE_URL} would be sent): set "
             "cobuilder.audience_url" if settings.audience_assumed else "")
-    return ["token_url is missing: COBUILDER_CLIENT_ID/COBUILDER_CLIENT_SECRET are set (client credentials) "
+    given = _client_credentials(environ)
+    named = "COBUILDER_CLIENT_ID/COBUILDER_CLIENT_SECRET are" if len(given) == 2 else f"{given[0]} is"
+    return [f"token_url is missing: {named} set (client credentials) "
             "and Cobuilder publishes no default token endpoint; set cobuilder.token_url or COBUILDER_TOKEN_URL"
             + also]
 
 
 def client_credentials_advice(settings: CobuilderSettings, environ: Mapping[str, str]) -> list[str]:
-    """What client credentials rely on that is assumed: the audience, when the catalog names none."""
-    if not _uses_client_credentials(environ) or not settings.audience_assumed:
+    """What client credentials rely on that is assumed (the audience, when the
+    catalog names none), and the half of the pair that is not set."""
+    if not _uses_client_credentials(environ):
         return []
-    return [f"cobuilder.audience_url is missing: the token request names the assumed audience "
-            f"{cb.DEFAULT_AUDIENCE_URL} (Cobuilder documents no default); set cobuilder.audience_url to the "
-            f"audience your Cobuilder client was issued for"]
+    advice = []
+    given = _client_credentials(environ)
+    if len(given) == 1:
+        missing = ({"COBUILDER_CLIENT_ID", "COBUILDER_CLIENT_SECRET"} - set(given)).pop()
+        advice.append(f"{missing} is not set: {given[0]} alone fetches no Cobuilder token (plan and apply stop); "
+                      "set both, or COBUILDER_TOKEN")
+    if settings.audience_assumed:
+        advice.append(f"cobuilder.audience_url is missing: the token request names the assumed audience "
+                      f"{cb.DEFAULT_AUDIENCE_URL} (Cobuilder documents no default); set cobuilder.audience_url to "
+                      f"the audience your Cobuilder client was issued for")
+    return advice
+
+
+def _client_credentials(environ: Mapping[str, str]) -> list[str]:
+    """Which of COBUILDER_CLIENT_ID and COBUILDER_CLIENT_SECRET are set."""
+    return [name for name in ("COBUILDER_CLIENT_ID", "COBUILDER_CLIENT_SECRET") if environ.get(name, "").strip()]
 
 
 def _uses_client_credentials(environ: Mapping[str, str]) -> bool:
-    given = [environ.get(name, "").strip() for name in ("COBUILDER_TOKEN", "COBUILDER_CLIENT_ID",
-                                                         "COBUILDER_CLIENT_SECRET")]
-    return not given[0] and bool(given[1] or given[2])
+    return not environ.get("COBUILDER_TOKEN", "").strip() and bool(_client_credentials(environ))
 
 
 def parse_product(section: Any, path: str, location: Location, check: Checker) -> CobuilderProductSpec | None:

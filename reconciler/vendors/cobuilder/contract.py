@@ -1,6 +1,7 @@
 """Cobuilder Products Management API v3: the documented and assumed contract."""
 from __future__ import annotations
 
+import json
 import re
 import string
 from types import MappingProxyType
@@ -8,6 +9,7 @@ from typing import Any, Final, Mapping
 from urllib.parse import quote
 
 from reconciler.contracts import Contract, assumed, documented
+from reconciler.errors import ProviderError
 
 #: Documented (developer.cobuilder.com, "Products_CreatePropertiesValues").
 DEFAULT_BASE_URL: Final = "https://api.cobuilder.com/products-management/api/v3"
@@ -53,6 +55,23 @@ def is_own(entry: Mapping[str, Any]) -> bool:
     return bool(parent == 0)
 
 
+def entry_problem(entry: Any) -> str | None:
+    """What makes a GET entry unusable, or None. The answer is untrusted: its
+    ``propertyGuid`` goes into the delete path (so it must be a GUID of the
+    documented pattern, never ``..`` or ``a/b``) and its ``parentId`` decides
+    whether a value is the product's to change (a number, a string or null;
+    a boolean, an object, a list or a fraction says neither)."""
+    if type(entry) is not dict:
+        return f"an entry is {json.dumps(entry, default=str)[:80]}, not an object"
+    guid = entry.get("propertyGuid")
+    if not isinstance(guid, str) or not GUID_PATTERN.fullmatch(guid):
+        return f"propertyGuid {json.dumps(guid)[:80]} is not a GUID (22 non-space characters)"
+    parent = entry.get("parentId")
+    if isinstance(parent, (bool, dict, list)) or (isinstance(parent, float) and not parent.is_integer()):
+        return f"parentId {json.dumps(parent)[:80]} of {guid} is neither a product id nor 0"
+    return None
+
+
 def values_path(product_id: int) -> str:  # documented (GET)
     return f"/products/{product_id}/properties/values"
 
@@ -75,6 +94,10 @@ ENDPOINT_PLACEHOLDERS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType({
     "update": ("product_id",), "delete": ("product_id", "property_guid")})
 #: What an endpoint template may hold: a root-relative path of plain URL path characters.
 _TEMPLATE = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/{}-]*$")
+#: Longer templates are refused at load (httpx refuses URLs over 65,536 characters when sending).
+MAX_TEMPLATE_LENGTH: Final = 1000
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_HIDDEN_ESCAPE = re.compile(r"%(?:2[EeFf]|5[Cc])")
 
 
 def endpoint_problem(kind: str, template: Any) -> str | None:
@@ -87,10 +110,17 @@ def endpoint_problem(kind: str, template: Any) -> str | None:
     if not template.startswith("/") or template.startswith("//") or "://" in template:
         return (f"must be a path relative to base_url starting with a single '/' (it may not name a host), "
                 f"e.g. {ENDPOINTS[kind]!r}")
+    if len(template) > MAX_TEMPLATE_LENGTH:
+        return f"is {len(template)} characters long; at most {MAX_TEMPLATE_LENGTH} (a URL has a length limit)"
     if not _TEMPLATE.fullmatch(template):
         return "may hold only URL path characters (no query, fragment, space or backslash)"
     if any(segment in (".", "..") for segment in template.split("/")):
         return "may not hold '.' or '..' segments"
+    if _BAD_ESCAPE.search(template):
+        return "holds a '%' that is not a percent-escape (%XX)"
+    if _HIDDEN_ESCAPE.search(template):
+        return ("may not percent-encode '.', '/' or '\\' (%2E, %2F, %5C): a server decoding them would see "
+                "other segments")
     try:
         fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(template)
                   if name is not None]
@@ -109,7 +139,10 @@ def endpoint_problem(kind: str, template: Any) -> str | None:
 
 def endpoint_path(template: str, product_id: int, property_guid: str | None = None) -> str:
     """A checked template (:func:`endpoint_problem`) filled in; the GUID (from
-    the catalog or a vendor answer) is percent-encoded, so it is one segment."""
+    the catalog or a vendor answer) is percent-encoded, so it is one segment,
+    and must be one (:data:`GUID_PATTERN`): never ``..``, which would name another path."""
+    if property_guid is not None and not GUID_PATTERN.fullmatch(property_guid):
+        raise ProviderError("cobuilder", f"{json.dumps(property_guid)[:80]} is not a property GUID")
     return template.format(product_id=int(product_id), property_guid=quote(property_guid or "", safe="$"))
 
 
@@ -135,8 +168,14 @@ CONTRACT: Final = Contract("Cobuilder", (
                "inherited; inherited values are not the child's to change",
                "portal guide \"Manage property values for a product, which is a part of a product line\"",
                _C + "contract.is_own"),
-    assumed("parentId \"0\" or null reads as the product's own too",
-            "defensive: the guide shows 0 and a string id only", _C + "contract.is_own"),
+    assumed("parentId \"0\" (spaces around it ignored), \"\" or null reads as the product's own too; a "
+            "boolean, object, list or fraction makes the product's answer unexpected (that product is not planned)",
+            "defensive: the guide shows 0 and a string id only", _C + "contract.is_own",
+            _C + "contract.entry_problem"),
+    assumed("A GET entry's propertyGuid matches the request model's GUID pattern; one that does not makes the "
+            "product's answer unexpected (it would go into the delete path: \"..\" names another endpoint)",
+            "the answer is untrusted input; the request model documents the pattern", _C + "contract.entry_problem",
+            _C + "contract.endpoint_path"),
     documented("Token: POST {clientId, clientSecret, audienceUrl} to the authentication API, answered with the "
                "token as a bare JSON string; calls send Authorization: Bearer <token>",
                "developer.cobuilder.com, \"OAuth_GetToken\"", _C + "provider.ClientCredentialsAuth"),
@@ -158,7 +197,9 @@ CONTRACT: Final = Contract("Cobuilder", (
             "no public page shows a delete path; a 404/405 stops deletes once with a message naming this",
             _C + "contract.ENDPOINTS", _C + "contract.ENDPOINT_METHODS"),
     assumed("A 404 to update or delete for a product whose values still read is the endpoint missing, not "
-            "the product", "follows from the above; a product that no longer reads is that product's error",
+            "the product, unless the read-back explains it (a delete's property gone: done; an update's "
+            "property gone: that product's error)",
+            "follows from the above; a product that no longer reads is that product's error",
             _C + "provider.CobuilderProvider"),
     assumed("Catalog URLs that receive credentials must be https on *.cobuilder.com",
             "the documented host is api.cobuilder.com; the token host is not public", _C + "contract.HOSTS"),

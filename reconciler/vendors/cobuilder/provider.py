@@ -177,9 +177,12 @@ class CobuilderProvider(Provider):
             return exc
         except ValueError:
             answer = None
-        if not isinstance(answer, list) or not all(type(p) is dict and isinstance(p.get("propertyGuid"), str)
-                                                   for p in answer):
+        if not isinstance(answer, list):
             return ProviderError(self.name, f"unexpected answer for product {product_id}")
+        for entry in answer:
+            problem = cb.entry_problem(entry)
+            if problem:
+                return ProviderError(self.name, f"unexpected answer for product {product_id}: {problem}")
         return content
 
     def refresh(self, progress: Progress = NULL) -> ValuesByProduct:
@@ -232,7 +235,8 @@ class CobuilderProvider(Provider):
         :class:`EndpointMissing`, which stops the remaining changes of that
         kind once (see :mod:`reconciler.apply`); those held back meanwhile are
         not sent. A delete's 404 for a property no longer there is a success
-        (a retried DELETE whose first answer was lost)."""
+        (a retried DELETE whose first answer was lost); an update's 404 for a
+        property no longer there is that product's error (changed since the plan)."""
         if kind in self._works:
             self._send_checked(kind, product_id, property_guid, **kwargs)
             return
@@ -248,7 +252,9 @@ class CobuilderProvider(Provider):
                 raise
 
     def _send_checked(self, kind: str, product_id: int, property_guid: str | None, **kwargs: Any) -> bool:
-        """Whether the endpoint answered a success (False: a 404 a read-back explains)."""
+        """Whether the endpoint answered a success (False: a delete's 404 a
+        read-back explains: the property is gone). An update's 404 for
+        properties the product no longer has is that product's error."""
         path = cb.endpoint_path(self.endpoints[kind], product_id, property_guid)
         method = cb.ENDPOINT_METHODS[kind]
         try:
@@ -260,9 +266,15 @@ class CobuilderProvider(Provider):
             now = self.read_values(product_id) if exc.status == 404 else None
             if isinstance(now, ProviderError):
                 raise exc from None  # (the product itself is not there: that product's error)
-            if exc.status == 404 and kind == "delete" and not any(
-                    p.get("propertyGuid") == property_guid and cb.is_own(p) for p in now or ()):
+            own = {p.get("propertyGuid") for p in now or () if cb.is_own(p)}
+            if exc.status == 404 and kind == "delete" and property_guid not in own:
                 return False  # (a retried DELETE whose first answer was lost: it did happen)
+            gone = [p.get("propertyGuid") for p in (kwargs.get("json") or {}).get("properties", ())
+                    if p.get("propertyGuid") not in own] if exc.status == 404 and kind == "update" else []
+            if gone:  # (the 404 is explained: that product's values changed since the plan)
+                raise ProviderError(self.name, f"{exc.detail}; the product no longer has values for "
+                                    f"{', '.join(map(str, gone))} (changed since the plan; run plan again)",
+                                    exc.status) from None
             raise EndpointMissing(self.name, self._missing_message(kind, method, path, exc), exc.status,
                                   kind) from None
 
