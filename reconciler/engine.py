@@ -8,25 +8,29 @@ import os
 import time
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import httpx
 
-from reconciler import precreate
-from reconciler.apply import ApplyResult, ChangeResult, apply_plan
 from reconciler.catalog import sources
 from reconciler.catalog.load import build, load_catalog, read_catalog, vendor_settings
 from reconciler.catalog.model import Catalog
 from reconciler.endpoints import without_userinfo
 from reconciler.errors import ConfigError
-from reconciler.plan import Plan, build_plan, planfile
-from reconciler.plan.rederive import Rederived, rederive
+from reconciler.plan import Plan, build_plan
 from reconciler.plan.select import ALL, Selection
 from reconciler.progress import NULL, Progress
 from reconciler.providers.base import Provider
 from reconciler import vendors
 from reconciler.workers import in_background
-from reconciler.sinks.journal import WriteAhead
+
+# What only saved plans and applies use is imported where they use it: a
+# plan, the command users run most, does not wait for it.
+if TYPE_CHECKING:
+    from reconciler.apply import ApplyResult, ChangeResult
+    from reconciler.plan import planfile
+    from reconciler.plan.rederive import Rederived
+    from reconciler.sinks.journal import WriteAhead
 
 
 def cache_dir(catalog_path: str) -> Path:
@@ -134,6 +138,8 @@ def refresh_and_plan(catalog: Catalog, providers: Mapping[str, Provider],
 def provenance(providers: Mapping[str, Provider], force: bool = False) -> planfile.Provenance:
     """Where this run talks to (each vendor's server, and account), as a plan
     records it (without any user:password a URL from the environment holds)."""
+    from reconciler.plan import planfile
+
     found: dict[str, dict[str, Any]] = {}
     for vendor in vendors.registered():
         provider = providers.get(vendor.name)
@@ -153,6 +159,9 @@ def rederive_saved(saved: planfile.SavedPlan, catalog: Catalog, providers: Mappi
     what ``plan`` reads, less for a vendor that can narrow its reading to the
     products the saved plan touches. ``here``: where this run is (default:
     :func:`provenance` of ``providers``)."""
+    from reconciler.plan import planfile
+    from reconciler.plan.rederive import rederive
+
     if saved.plan.catalog_digest != catalog.digest:
         raise planfile.PlanFileError(f"{catalog.path} changed since the plan was made; run plan again")
     elsewhere = saved.provenance.mismatches(here or provenance(providers))
@@ -184,6 +193,9 @@ def apply(plan: Plan, providers: Mapping[str, Provider], *, parallelism: int = 8
     ``check_creates=False``: the caller has just checked them against a fresh
     listing. With ``journal``, every announced change's intent is recorded
     before it is sent and its answer after (see :func:`write_ahead`)."""
+    from reconciler import precreate
+    from reconciler.apply import apply_plan
+
     appeared = precreate.appeared(plan, providers) if check_creates and not plan.errors else ()
     if journal is not None:
         providers, shown = journal.wrap(providers), on_result
