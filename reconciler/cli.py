@@ -177,7 +177,6 @@ def plan(catalog_path: str, fmt: str, sandbox: bool, targets: tuple[str, ...], e
     """Show what apply would change."""
     _import_httpx()
     from reconciler import engine
-    from reconciler.plan import planfile
     from reconciler.plan.select import Selection
 
     selection = Selection(targets, excludes)
@@ -189,6 +188,8 @@ def plan(catalog_path: str, fmt: str, sandbox: bool, targets: tuple[str, ...], e
         # (what a saved or JSON plan records; finding the version reads the installed metadata)
         made = _provenance(run_env, providers, force) if out or fmt == "json" else None
     if out and made is not None:
+        from reconciler.plan import planfile
+
         planfile.save(the_plan, out, selection, made, run_env.environ.get(planfile.KEY_VARIABLE))
     click.echo(_render_plan(the_plan, fmt, selection, out, made, show_unmanaged))
     if the_plan.errors:

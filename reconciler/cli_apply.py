@@ -60,7 +60,7 @@ class _Applied:
     """What an apply did, reported once its providers and locks are let go."""
 
     plan: Plan
-    result: Any  # reconciler.engine.ApplyResult
+    result: Any  # reconciler.apply.ApplyResult
     selection: Selection
     report: Any  # its notification report (None: nothing to announce)
     received: list[str]
@@ -125,6 +125,7 @@ def _apply_plan(run: _Applying, the_plan: Plan, selection: Selection, options: A
     """Show the plan, check and confirm it, apply it and announce what it did
     (None: it has no changes). ``confirm``: ask (else it was reviewed)."""
     from reconciler import engine, notifications
+    from reconciler.apply import ApplyResult
     from reconciler.render import json as render_json
     from reconciler.render import text as render_text
 
@@ -134,7 +135,7 @@ def _apply_plan(run: _Applying, the_plan: Plan, selection: Selection, options: A
     _check_applicable(the_plan, force)
     if not the_plan.has_changes:
         if fmt == "json":
-            click.echo(render_json.render_apply(the_plan, engine.ApplyResult(()), selection))
+            click.echo(render_json.render_apply(the_plan, ApplyResult(()), selection))
         return None
     if confirm:
         _confirm(options.auto_approve)

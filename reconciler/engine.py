@@ -8,25 +8,29 @@ import os
 import time
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import httpx
 
-from reconciler import precreate
-from reconciler.apply import ApplyResult, ChangeResult, apply_plan
 from reconciler.catalog import sources
 from reconciler.catalog.load import build, load_catalog, read_catalog, vendor_settings
 from reconciler.catalog.model import Catalog
 from reconciler.endpoints import without_userinfo
 from reconciler.errors import ConfigError
-from reconciler.plan import Plan, build_plan, planfile
-from reconciler.plan.rederive import Rederived, rederive
+from reconciler.plan import Plan, build_plan
 from reconciler.plan.select import ALL, Selection
 from reconciler.progress import NULL, Progress
 from reconciler.providers.base import Provider
 from reconciler import vendors
-from reconciler.workers import in_background
-from reconciler.sinks.journal import WriteAhead
+from reconciler.workers import at_once, in_background
+
+# What only saved plans and applies use is imported where they use it: a
+# plan, the command users run most, does not wait for it.
+if TYPE_CHECKING:
+    from reconciler.apply import ApplyResult, ChangeResult
+    from reconciler.plan import planfile
+    from reconciler.plan.rederive import Rederived
+    from reconciler.sinks.journal import WriteAhead
 
 
 def cache_dir(catalog_path: str) -> Path:
@@ -62,12 +66,18 @@ def load_and_open(catalog_path: str | Sequence[str], stack: ExitStack, *, enviro
                   transport: httpx.BaseTransport | None = None, parallelism: int = 8,
                   incremental: bool = False) -> tuple[Catalog, dict[str, Provider]]:
     """Load the catalog and open its providers, in stages: parse the file;
-    start each vendor whose settings it declares (in a thread: making an HTTP
-    client loads the TLS certificates), which for a catalog large enough for
-    it to matter (:data:`EARLY_LISTING_FROM`) begins reading live state; then
-    validate the products meanwhile. A smaller catalog is validated before
-    any request. An invalid catalog stops what was started, which has only
-    read. A catalog of several files or a directory is loaded first, then opened."""
+    start each vendor whose settings it declares, which for a catalog large
+    enough for it to matter (:data:`EARLY_LISTING_FROM`) begins reading live
+    state; then validate the products meanwhile. A smaller catalog is
+    validated before any request. An invalid catalog stops what was started,
+    which has only read. A catalog of several files or a directory is loaded
+    first, then opened.
+
+    A large catalog's vendors start here, before the validation: the listing
+    is what the plan waits for, and a thread making the HTTP client (which
+    loads the TLS certificates) would get the interpreter lock only by turns
+    with the validation, sending the first request a tenth of a second or
+    more later. A small catalog's vendors start in a thread beside it."""
     if sources.is_multi(catalog_path):
         catalog = load_catalog(catalog_path, environ)
         return catalog, open_providers(catalog, stack, environ=environ, transport=transport,
@@ -80,9 +90,9 @@ def load_and_open(catalog_path: str | Sequence[str], stack: ExitStack, *, enviro
     for vendor in vendors.registered():
         if vendor.name in declared:
             settings = declared[vendor.name]
-            started[vendor.name] = (settings, in_background(functools.partial(
-                _start, vendor, settings, catalog_path, environ, transport, parallelism, incremental, read),
-                f"{vendor.name}-open"))
+            begin = functools.partial(_start, vendor, settings, catalog_path, environ, transport, parallelism,
+                                      incremental, read)
+            started[vendor.name] = (settings, at_once(begin) if read else in_background(begin, f"{vendor.name}-open"))
     try:
         catalog = build(source, environ)
     except BaseException:
@@ -136,6 +146,8 @@ def refresh_and_plan(catalog: Catalog, providers: Mapping[str, Provider],
 def provenance(providers: Mapping[str, Provider], force: bool = False) -> planfile.Provenance:
     """Where this run talks to (each vendor's server, and account), as a plan
     records it (without any user:password a URL from the environment holds)."""
+    from reconciler.plan import planfile
+
     found: dict[str, dict[str, Any]] = {}
     for vendor in vendors.registered():
         provider = providers.get(vendor.name)
@@ -155,6 +167,9 @@ def rederive_saved(saved: planfile.SavedPlan, catalog: Catalog, providers: Mappi
     what ``plan`` reads, less for a vendor that can narrow its reading to the
     products the saved plan touches. ``here``: where this run is (default:
     :func:`provenance` of ``providers``)."""
+    from reconciler.plan import planfile
+    from reconciler.plan.rederive import rederive
+
     if saved.plan.catalog_digest != catalog.digest:
         raise planfile.PlanFileError(f"{catalog.path} changed since the plan was made; run plan again")
     elsewhere = saved.provenance.mismatches(here or provenance(providers))
@@ -186,6 +201,9 @@ def apply(plan: Plan, providers: Mapping[str, Provider], *, parallelism: int = 8
     ``check_creates=False``: the caller has just checked them against a fresh
     listing. With ``journal``, every announced change's intent is recorded
     before it is sent and its answer after (see :func:`write_ahead`)."""
+    from reconciler import precreate
+    from reconciler.apply import apply_plan
+
     appeared = precreate.appeared(plan, providers) if check_creates and not plan.errors else ()
     if journal is not None:
         providers, shown = journal.wrap(providers), on_result

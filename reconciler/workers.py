@@ -49,6 +49,18 @@ def in_background(fn: Callable[[], R], name: str) -> "Future[R]":
     return future
 
 
+def at_once(fn: Callable[[], R]) -> "Future[R]":
+    """``fn()`` run now, in this thread; its result (or exception) in a done
+    future: for a caller that takes either this or :func:`in_background`."""
+    future: Future[R] = Future()
+    future.set_running_or_notify_cancel()
+    try:
+        future.set_result(fn())
+    except BaseException as exc:  # noqa: BLE001 - the future's owner raises it
+        future.set_exception(exc)
+    return future
+
+
 _END = object()
 
 

@@ -11,12 +11,12 @@ import pytest
 #: Libraries `validate` has no use for (each costs start-up time to import).
 NOT_FOR_VALIDATE = ("httpx", "deepdiff", "rich", "jsonpatch", "tenacity", "starlette", "uvicorn")
 
-#: Runs the CLI, then prints the top-level names of every module loaded.
+#: Runs the CLI, then prints the names of every module loaded.
 SCRIPT = """
 import sys
 from reconciler.cli import main
 code = main(sys.argv[1:])
-print(" ".join(sorted({name.split(".")[0] for name in sys.modules})))
+print(" ".join(sorted(sys.modules)))
 sys.exit(code)
 """
 
@@ -32,7 +32,8 @@ products:
 def loaded_by(*args: str, cwd: Path) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     done = subprocess.run([sys.executable, "-c", SCRIPT, *args], capture_output=True, text=True, cwd=cwd,
                           timeout=60)
-    return done, set(done.stdout.splitlines()[-1].split())
+    names = set(done.stdout.splitlines()[-1].split())
+    return done, names | {name.split(".")[0] for name in names}  # (each module, and each top-level package)
 
 
 @pytest.mark.parametrize("text, code, says", [
@@ -54,6 +55,10 @@ def test_validate_imports_only_what_loading_a_catalog_needs(tmp_path: Path, text
 #: the diff and JSON-patch libraries (needed for a product that differs), the
 #: terminal renderer (a progress bar), httpx's own command line and the sandbox.
 NOT_FOR_AN_UNCHANGED_PLAN = ("deepdiff", "jsonpatch", "rich", "pygments", "starlette", "uvicorn")
+#: ... nor, for any plan, what only applies, saved plans and notifications use,
+#: nor a vendor's client the catalog gives nothing to read (no Cobuilder values).
+NOT_FOR_A_PLAN = ("reconciler.sinks", "reconciler.precreate", "reconciler.plan.planfile", "reconciler.plan.rederive",
+                  "reconciler.vendors.cobuilder.provider")
 
 
 def test_plan_of_unchanged_products_imports_no_diff_or_terminal_library(env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -67,7 +72,9 @@ def test_plan_of_unchanged_products_imports_no_diff_or_terminal_library(env, tmp
     assert "No changes" in done.stdout
     assert "httpx" in loaded  # (it did talk to the sandbox)
     assert loaded.isdisjoint(NOT_FOR_AN_UNCHANGED_PLAN), sorted(loaded.intersection(NOT_FOR_AN_UNCHANGED_PLAN))
+    assert loaded.isdisjoint(NOT_FOR_A_PLAN), sorted(loaded.intersection(NOT_FOR_A_PLAN))
     catalog.write_text(catalog.read_text().replace("black", "white"))
     done, loaded = loaded_by("plan", "-c", str(catalog), cwd=tmp_path)
     assert done.returncode == 0 and "1 to update" in done.stdout, done.stdout + done.stderr
     assert {"deepdiff", "jsonpatch"} <= loaded  # (the libraries are there when a product differs)
+    assert loaded.isdisjoint(NOT_FOR_A_PLAN), sorted(loaded.intersection(NOT_FOR_A_PLAN))

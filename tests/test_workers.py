@@ -42,3 +42,14 @@ def test_in_background_hands_over_the_result_or_the_exception() -> None:
     failing = in_background(lambda: 1 / 0, "worker-y")
     with pytest.raises(ZeroDivisionError):
         failing.result(timeout=5)
+
+
+def test_at_once_runs_in_this_thread_and_hands_over_the_result_or_the_exception() -> None:
+    from reconciler.workers import at_once
+    names: list[str] = []
+    ok = at_once(lambda: names.append(threading.current_thread().name) or 42)
+    assert ok.done() and ok.result() == 42 and names == [threading.current_thread().name]
+    failing = at_once(lambda: 1 / 0)
+    assert failing.done()
+    with pytest.raises(ZeroDivisionError):
+        failing.result()

@@ -42,6 +42,8 @@ class Checker:
 
     def at(self, container: Any, key: Any, path: str) -> Location:
         """The location of ``key`` inside a LocDict/LocList ``container``."""
+        if type(container) is dict or type(container) is list:
+            return Location(self.filename, None, path)  # (parsed without lines: the usual, fast case)
         line = None
         # (a catalog over many files: each mapping and list knows its file, see catalog.sources)
         filename = getattr(container, "file", None) or self.filename

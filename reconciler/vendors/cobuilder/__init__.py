@@ -80,13 +80,13 @@ class Cobuilder(Vendor):
     def open(self, catalog: Catalog, stack: ExitStack, *, environ: Mapping[str, str],
              transport: httpx.BaseTransport | None, parallelism: int, incremental: bool,
              cache_dir: Any) -> Provider | None:
-        from reconciler.http import RetryPolicy
-        from reconciler.vendors.cobuilder.provider import CobuilderProvider
         from reconciler.vendors.cobuilder.catalog import entry_of, settings_of
         ids = [entry.id for entry in map(entry_of, catalog.products) if entry is not None]
         settings = settings_of(catalog)
         if settings is None or not ids:
-            return None
+            return None  # (before its client is imported: a catalog without Cobuilder values never needs it)
+        from reconciler.http import RetryPolicy
+        from reconciler.vendors.cobuilder.provider import CobuilderProvider
         return stack.enter_context(CobuilderProvider.from_settings(
             settings, ids, environ, transport=transport, parallelism=parallelism,
             retry=RetryPolicy.from_env(environ)))

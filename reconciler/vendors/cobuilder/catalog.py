@@ -169,7 +169,10 @@ def _uses_client_credentials(environ: Mapping[str, str]) -> bool:
 def parse_product(section: Any, path: str, location: Location, check: Checker) -> CobuilderProductSpec | None:
     if not check.expect(section, (dict,), location, "a mapping with id and properties"):
         return None
-    check.unknown_keys(section, PRODUCT_KEYS, path)
+    # (Runs for every product: the usual entry is passed by cheap checks, and
+    # a location is worked out only for a problem.)
+    if not _ENTRY_KEYS.issuperset(section):
+        check.unknown_keys(section, PRODUCT_KEYS, path)
     product_id = section.get("id")
     # A wrong id does not hide the entry's other problems: all are reported at once.
     if "id" not in section:
@@ -180,14 +183,16 @@ def parse_product(section: Any, path: str, location: Location, check: Checker) -
                   f"the Cobuilder product id is a number: write it without quotes (id: {product_id.strip()})")
         valid_id = False
     else:
-        valid_id = check.expect(product_id, (int,), check.at(section, "id", f"{path}.id"), "an integer product id")
+        valid_id = type(product_id) is int or check.expect(product_id, (int,), check.at(section, "id", f"{path}.id"),
+                                                           "an integer product id")
     exclusive = section.get("exclusive", False)
-    if not check.expect(exclusive, (bool,), check.at(section, "exclusive", f"{path}.exclusive"), "true or false"):
+    if type(exclusive) is not bool and not check.expect(
+            exclusive, (bool,), check.at(section, "exclusive", f"{path}.exclusive"), "true or false"):
         exclusive = False
     props = section.get("properties", [])
-    props_loc = check.at(section, "properties", f"{path}.properties")
     result: list[PropertySpec] = []
-    if check.expect(props, (list,), props_loc, "a list of properties"):
+    if type(props) is list or check.expect(props, (list,), check.at(section, "properties", f"{path}.properties"),
+                                           "a list of properties"):
         seen: dict[str, int | None] = {}
         for index, prop in enumerate(props):
             spec = _quick_property(prop, check.at(props, index, f"{path}.properties[{index}]"))
@@ -220,6 +225,7 @@ def _guid(container: dict, key: str, path: str, check: Checker) -> str | None:  
     return value
 
 
+_ENTRY_KEYS = frozenset(PRODUCT_KEYS)
 _PROPERTY_KEYS = frozenset(PROPERTY_KEYS)
 #: value keys whose values are plain strings, each key kept once (not once per value object)
 _STRING_KEYS = {key: key for key in cb.VALUE_STRING_KEYS}
