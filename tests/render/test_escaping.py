@@ -2,7 +2,11 @@
 terminal sequences: control and bidi characters are shown escaped."""
 from __future__ import annotations
 
+import json
+
+from reconciler.plan.model import Plan
 from reconciler.render.common import clean
+from reconciler.render.text import render_plan
 from reconciler.sandbox import Sandbox
 
 EVIL_CODE = "EVIL-1\n  + product FORGED (readycloud)\x1b[2K"
@@ -20,6 +24,13 @@ products:
 def test_clean_escapes_controls_and_bidi_and_keeps_the_rest() -> None:
     assert clean("a\nb\r\t\x1b[31m\x7f\x85\u202e\u2066ü €|") == "a\\nb\\r\\t\\x1b[31m\\x7f\\x85\\u202e\\u2066ü €|"
     assert clean("one\ntwo\x1b", lines=True) == "one\ntwo\\x1b"
+
+
+def test_lone_surrogates_from_a_vendor_s_json_are_escaped_so_output_can_be_encoded() -> None:
+    shown = clean(json.loads('"C\\ud800-\\udfff"'))
+    assert shown == "C\\ud800-\\udfff"
+    shown.encode("utf-8")
+    assert render_plan(Plan(changes=(), unmanaged_codes=("A\ud800",)), show_unmanaged=True).encode("utf-8")
 
 
 def test_live_codes_and_values_are_escaped_in_text_and_markdown(env: Sandbox, run, write_catalog) -> None:  # type: ignore[no-untyped-def]

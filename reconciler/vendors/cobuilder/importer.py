@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 from reconciler.catalog.check import ENV_VAR, Checker
+from reconciler.catalog.dump import unwritable
 from reconciler.errors import AuthError, Location, ProviderError
 from reconciler.vendors.cobuilder import contract as cb
 from reconciler.vendors.cobuilder.catalog import _property
@@ -63,7 +64,8 @@ def entry(product_id: int, answer: list[dict[str, Any]], code: str, note: Callab
         check = Checker("<live>", {})
         _property(written, "property", Location("<live>", None, "property"), check)
         problem = check.problems[0].message if check.problems else (
-            "it holds '${...}', which a catalog reads from the environment" if _reads_environment(written) else None)
+            "it holds '${...}', which a catalog reads from the environment" if _reads_environment(written)
+            else unwritable(written))
         if problem is not None:
             note(f"{code}: Cobuilder property {written['propertyGuid']} of product {product_id} left out "
                  f"(not managed): {problem}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from reconciler.catalog.check import ENV_VAR, Checker
+from reconciler.catalog.dump import unwritable
 from reconciler.errors import ProviderError
 from reconciler.progress import Progress
 from reconciler.vendors.readycloud import contract as rc
@@ -44,6 +45,9 @@ def entry(product: Mapping[str, Any], note: Callable[[str], None]) -> dict[str, 
     if _reads_environment(code):
         note(f"{code}: the code holds '${{...}}', which a catalog reads from the environment; not imported")
         return None
+    if (why := unwritable(code)) is not None:
+        note(f"{code!r}: the code cannot be written ({why}); not imported")
+        return None
     fields: dict[str, Any] = {"code": code}
     for name in ORDER:
         value = product.get(name)
@@ -52,6 +56,9 @@ def entry(product: Mapping[str, Any], note: Callable[[str], None]) -> dict[str, 
         if _reads_environment(value):
             note(f"{code}: {name} holds '${{...}}', which a catalog reads from the environment; left out "
                  "(not managed)")
+            continue
+        if (why := unwritable(value)) is not None:
+            note(f"{code}: {name} left out (not managed): {why}")
             continue
         fields[name] = value
     check = Checker("<live>", _NO_ENVIRONMENT)
