@@ -22,13 +22,14 @@ import contextlib
 import copy
 import csv
 import os
+import stat
 import tempfile
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, TextIO
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, TextIO, cast
 
 import httpx
 import yaml
@@ -45,22 +46,63 @@ from reconciler.vendors import Vendor
 
 @contextmanager
 def replaced(path: str) -> Iterator[TextIO]:
-    """A file written in full or not at all: a temporary file beside ``path``,
-    renamed over it when the block ends without an error (removed if not)."""
-    target = Path(path)
+    """A file written in full or not at all: a temporary file beside ``path``
+    (through a symbolic link, beside its target), renamed over it when the
+    block ends without an error (removed if not). The file keeps the mode of
+    the one it replaces (a new one: as the umask says). Only a regular file
+    can be replaced so: a device or pipe (``/dev/null``, ``/dev/stdout``) is
+    refused, never swapped for a file."""
+    target = Path(os.path.realpath(path))
     if target.is_dir():
         raise ConfigError(f"{path} is a directory; -o takes a file name")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tempfiles.clean_leftovers(target.parent, ".import-")
-    fd, tmp = tempfile.mkstemp(prefix=tempfiles.prefix(".import-"), dir=target.parent)
+    if target.exists() and not target.is_file():
+        raise ConfigError(f"{path} is not a regular file (a device, pipe or socket): -o replaces a file whole; "
+                          "leave -o out to write to standard output")
+    with _writing(path):
+        mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o666 & ~_umask()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tempfiles.clean_leftovers(target.parent, ".import-")
+        fd, tmp = tempfile.mkstemp(prefix=tempfiles.prefix(".import-"), dir=target.parent)
+    handle = os.fdopen(fd, "w", encoding="utf-8")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            yield handle
-        os.replace(tmp, target)
+        yield cast(TextIO, _Guarded(handle, path))
+        with _writing(path):
+            handle.close()
+            os.chmod(tmp, mode)
+            os.replace(tmp, target)
     except BaseException:
+        with contextlib.suppress(OSError):
+            handle.close()
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+@contextmanager
+def _writing(path: str) -> Iterator[None]:
+    """An OS error (a full disk, a directory made read-only) as one message naming ``path``."""
+    try:
+        yield
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+class _Guarded:
+    """A text file whose write errors name the file the user gave (``-o``)."""
+
+    def __init__(self, handle: TextIO, path: str) -> None:
+        self._handle, self._path = handle, path
+
+    def write(self, text: str) -> int:
+        with _writing(self._path):
+            return self._handle.write(text)
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it, then put back: there is no other way to read it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 class IdsFileError(ReconcilerError):

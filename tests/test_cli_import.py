@@ -344,3 +344,36 @@ def test_products_prune_would_delete_are_not_unmanaged_and_are_said(env: Sandbox
     assert done.code == 0 and [p["code"] for p in load_yaml(done.out, "o")] == ["OTHER-1"]
     assert "note: 1 live product in policy.prune's scope (e.g. 'SHOP-2') is planned for deletion, not imported" \
         in done.err
+
+
+def test_out_replaces_only_regular_files_keeps_links_and_modes_and_names_what_it_cannot_write(
+        env: Sandbox, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import stat
+
+    env.seed_readycloud(1, [{"code": "A", "kind": "goods"}])
+    tmp_path = tmp_path / "out"
+    tmp_path.mkdir()
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)  # (like /dev/null or /dev/stdout: never to be swapped for a file)
+    done = run("import", "--org", "1", "-o", str(pipe))
+    assert done.code == 1 and f"Error: {pipe} is not a regular file" in done.err
+    assert stat.S_ISFIFO(os.lstat(pipe).st_mode)
+    real = tmp_path / "real.yaml"
+    real.write_text("old\n")
+    real.chmod(0o640)
+    link = tmp_path / "catalog.yaml"
+    link.symlink_to(real.name)
+    assert run("import", "--org", "1", "-o", str(link)).code == 0
+    assert link.is_symlink() and "- code: A\n" in real.read_text()  # (the link kept, its target written)
+    assert stat.S_IMODE(real.stat().st_mode) == 0o640
+    umask = os.umask(0o027)
+    try:
+        assert run("import", "--org", "1", "-o", str(tmp_path / "new.yaml")).code == 0
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "new.yaml").stat().st_mode) == 0o640  # (as the umask says, not 0600)
+    blocked = tmp_path / "real.yaml" / "c.yaml"  # (under a file: no directory can be made)
+    done = run("import", "--org", "1", "-o", str(blocked))
+    assert done.code == 1 and done.err.startswith(f"Error: cannot write {blocked}: ") and done.err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["catalog.yaml", "new.yaml", "pipe", "real.yaml"]
