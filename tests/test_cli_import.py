@@ -193,6 +193,13 @@ def test_bad_ids_files_name_file_and_line(env: Sandbox, run, tmp_path: Path) -> 
                      f"{ids}:5: cobuilder_id 200 is listed twice (for 'A' on line 1)",
                      f"{ids}:6: the code is empty"):
         assert expected in done.err
+    ids.write_text("A,\u0663\u0660\u0660\nB,\u00b2\nC," + "9" * 5000 + "\n", encoding="utf-8")
+    done = run("import", "--org", "1", "--cobuilder-ids", str(ids), "-o", str(out))
+    assert done.code == 1 and done.err.startswith(f"Error: {ids} is invalid (3 problems):\n")
+    for line, text in ((1, "'\u0663\u0660\u0660'"), (2, "'\u00b2'"), (3, "'999")):  # (Arabic-Indic 300 is not 300)
+        assert f"{ids}:{line}: cobuilder_id: {text}" in done.err
+    assert "is not a Cobuilder product id (a positive integer)" in done.err and "int()" not in done.err
+    assert "limit" not in done.err
     missing = run("import", "--org", "1", "--cobuilder-ids", str(tmp_path / "nope.csv"))
     assert missing.code == 1 and "nope.csv: cannot read: No such file or directory" in missing.err
 

@@ -22,8 +22,10 @@ _NESTED_KEYS = {"ifdValues": cb.IFD_KEYS, "valueTranslations": cb.TRANSLATION_KE
 
 
 def parse_id(text: str) -> int:
-    """A Cobuilder product id as the CSV gives it: a positive integer."""
-    if not text.isdigit() or int(text) <= 0:
+    """A Cobuilder product id as the CSV gives it: a positive integer in ASCII
+    digits (``str.isdigit`` alone lets ``'٣'`` through as 3, and ``'²'`` or
+    thousands of digits make ``int`` fail with Python's own words)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 18 or int(text) <= 0:
         raise ValueError(f"{text!r} is not a Cobuilder product id (a positive integer)")
     return int(text)
 
