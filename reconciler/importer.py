@@ -264,30 +264,47 @@ def import_org(org: int, out: TextIO, *, select: Sequence[str] = (), ids: Mappin
         if provider is None:
             raise ConfigError(f"{lister.label} cannot be read for an import")
         extenders = _Extenders(catalog, ids, lister, stack, environ, transport, parallelism)
-        out.write(dump.comment(f"Catalog imported from {origin or _origin(lister, provider)}\non {_now()} by `{command}`.\n"
-                               "`reconciler plan -c FILE` shows no changes until the live products or this "
-                               "file change.\nFields an entry leaves out are not managed (null fields are "
-                               "left out); `absent: true` deletes a product."))
-        out.write("\n")
-        for vendor in vendors.registered():
-            own = {key: sections[key] for key in vendor.sections if key in sections}
-            hint = vendor.import_hint() if own or vendor is lister or vendor.name in ids else ""
-            if own:
-                out.write(dump.dump(own))
-            if hint:
-                out.write(dump.shifted(dump.comment(hint), 2 if own else 0))
-            if own or hint:
-                out.write("\n")
-        out.write("products:\n")
-        writer = _Writer(out, select, report)
-        for page in lister.import_pages(provider, progress, report.notes.append):
-            entries = writer.keep(page)
-            extenders.extend(entries, report.notes.append)
-            writer.write(entries)
-        # (no thousands separator: the fast parser's prescan reads comments too, and ',000' looks octal to it)
-        out.write(dump.comment(f"{report.products} products imported."))
+        try:
+            where = origin or _origin(lister, provider)
+            out.write(dump.comment(f"Catalog imported from {where}\non {_now()} by `{command}`.\n"
+                                   "`reconciler plan -c FILE` shows no changes until the live products or this "
+                                   "file change.\nFields an entry leaves out are not managed (null fields are "
+                                   "left out); `absent: true` deletes a product."))
+            out.write("\n")
+            for vendor in vendors.registered():
+                own = {key: sections[key] for key in vendor.sections if key in sections}
+                hint = vendor.import_hint() if own or vendor is lister or vendor.name in ids else ""
+                if own:
+                    out.write(dump.dump(own))
+                if hint:
+                    out.write(dump.shifted(dump.comment(hint), 2 if own else 0))
+                if own or hint:
+                    out.write("\n")
+            out.write("products:\n")
+            writer = _Writer(out, select, report)
+            for page in lister.import_pages(provider, progress, report.notes.append):
+                entries = writer.keep(page)
+                extenders.extend(entries, report.notes.append)
+                writer.write(entries)
+            # (no thousands separator: the fast parser's prescan reads comments too, and ',000' looks octal to it)
+            out.write(dump.comment(f"{report.products} products imported."))
+        except BaseException:
+            _mark_incomplete(out)
+            raise
     _finish(writer, ids, report)
     return report
+
+
+#: what ends the output of an import that failed part way (on standard output
+#: it cannot be taken back): a key no catalog has, so that a plan of the cut
+#: output is an error naming this line, never a plan without the missing products
+INCOMPLETE_KEY = "import_incomplete"
+
+
+def _mark_incomplete(out: TextIO) -> None:
+    with contextlib.suppress(Exception):  # (standard output may be what failed: a closed pipe)
+        out.write(dump.comment("The import failed here (its error was on stderr): the products after this "
+                               "point are missing.") + f"{INCOMPLETE_KEY}: run the import again\n")
 
 
 def import_unmanaged(catalog_path: str | Sequence[str], out: TextIO, *, select: Sequence[str] = (),

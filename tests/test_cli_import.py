@@ -216,6 +216,16 @@ def test_http_errors_and_usage_errors_are_one_message(env: Sandbox, run, tmp_pat
     done = run("import", "--org", "1", "-o", str(out))
     assert done.code == 1 and not out.exists() and "Traceback" not in done.err
     env.clear_faults()
+    env.inject({"status": 400, "method": "GET", "skip": 1})
+    cut = run("import", "--org", "1")  # (on standard output the first page is out before the second fails)
+    assert cut.code == 1 and "- code: P0\n" in cut.out and "products imported" not in cut.out
+    assert cut.out.endswith("# The import failed here (its error was on stderr): the products after this point "
+                            "are missing.\nimport_incomplete: run the import again\n")
+    out.write_text(cut.out)  # (as `> catalog.yaml` keeps it: a plan of it is an error, never 100 unmanaged)
+    planned = run("plan", "-c", str(out))
+    assert planned.code == 1 and f"{out}:{cut.out.count(chr(10))}: import_incomplete: unknown key" in planned.err
+    out.unlink()
+    env.clear_faults()
     empty = run("import", "--org", "2")
     assert empty.code == 0 and "note: org 2 has no products (is the org right?)" in empty.err
     assert "products:\n# 0 products imported." in empty.out
