@@ -360,6 +360,20 @@ def import_unmanaged(catalog_path: str | Sequence[str], out: TextIO, *, select: 
     return report
 
 
+def refuse_catalog_file(out: str, catalog_path: str | Sequence[str]) -> None:
+    """Refuse ``-o`` naming a file of the catalog being read: what ``-c``
+    writes is only what the catalog does not declare yet, so replacing one of
+    its files would drop that file's entries (and with ``policy.prune``, the
+    next plan would delete those products)."""
+    target = os.path.realpath(out)
+    for group in sources.files(catalog_path):
+        for path in group:
+            if os.path.realpath(path) == target:
+                raise ConfigError(f"-o {out} is a file of the catalog (-c {sources.label(catalog_path)}): the "
+                                  "import writes only the products the catalog does not declare, so replacing it "
+                                  "would drop its entries; write to a new file and add it to the catalog")
+
+
 def _hide_sensitive(entries: list[dict[str, Any]], hidden: frozenset[str], report: Report) -> None:
     """Leave out the fields the catalog's top-level ``sensitive:`` names: their live values are secrets."""
     left_out = sorted({name for made in entries for name in hidden.intersection(made) if name != "code"})

@@ -394,3 +394,23 @@ def test_out_replaces_only_regular_files_keeps_links_and_modes_and_names_what_it
     done = run("import", "--org", "1", "-o", str(blocked))
     assert done.code == 1 and done.err.startswith(f"Error: cannot write {blocked}: ") and done.err.count("\n") == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["catalog.yaml", "new.yaml", "pipe", "real.yaml"]
+
+
+def test_out_may_not_replace_a_file_of_the_catalog_it_reads(env: Sandbox, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    env.seed_readycloud(1, [{"code": "A", "kind": "goods"}, {"code": "B", "kind": "goods"}])
+    path = tmp_path / "catalog.yaml"
+    path.write_text("readycloud: {org: 1}\nproducts:\n  - {code: A, kind: goods}\n")
+    before = path.read_text()
+    done = run("import", "-c", str(path), "-o", str(path))
+    assert done.code == 1 and f"Error: -o {path} is a file of the catalog (-c {path})" in done.err
+    assert path.read_text() == before and env.requests() == []
+    directory = tmp_path / "dir"
+    (directory / "sub").mkdir(parents=True)
+    (directory / "main.yaml").write_text("readycloud: {org: 1}\n")
+    (directory / "sub" / "imported.yaml").write_text("products:\n  - {code: A, kind: goods}\n")
+    done = run("import", "-c", str(directory), "-o", str(tmp_path / "dir" / "." / "sub" / "imported.yaml"))
+    assert done.code == 1 and "is a file of the catalog" in done.err
+    assert "code: A" in (directory / "sub" / "imported.yaml").read_text()
+    done = run("import", "-c", str(directory), "-o", str(directory / "sub" / "more.yaml"))  # (a new file: fine)
+    assert done.code == 0 and "- code: B\n" in (directory / "sub" / "more.yaml").read_text()
+    assert run("plan", "-c", str(directory), "--detailed-exitcode").code == 0
