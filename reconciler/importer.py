@@ -52,12 +52,7 @@ def replaced(path: str) -> Iterator[TextIO]:
     the one it replaces (a new one: as the umask says). Only a regular file
     can be replaced so: a device or pipe (``/dev/null``, ``/dev/stdout``) is
     refused, never swapped for a file."""
-    target = Path(os.path.realpath(path))
-    if target.is_dir():
-        raise ConfigError(f"{path} is a directory; -o takes a file name")
-    if target.exists() and not target.is_file():
-        raise ConfigError(f"{path} is not a regular file (a device, pipe or socket): -o replaces a file whole; "
-                          "leave -o out to write to standard output")
+    target = tempfiles.target(path)
     with _writing(path):
         mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o666 & ~_umask()
         target.parent.mkdir(parents=True, exist_ok=True)
