@@ -29,6 +29,8 @@ SECRET_WORDS = ("KEY", "AUTH", "PASS", "PWD", "PAT", "DSN", "URL", "URI", "SESSI
 #: the rule as one regular expression of upper-case letters (the schema spells each letter [xX])
 SECRET_NAME = "|".join(SECRET_PARTS) + "|(^|_)(" + "|".join(SECRET_WORDS) + ")(_|$)"
 _SECRET_NAME = re.compile(SECRET_NAME, re.IGNORECASE)
+#: the longest number a typed ``${VAR}`` may give (Python's int() refuses past 4,300 digits, with its own words)
+_LONGEST = 100
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _WHAT = {"int": "an integer", "number": "a number", "bool": "true or false"}
 
@@ -53,12 +55,14 @@ def typed(value: str, kind: str, location: Location, check: Checker) -> tuple[An
     text = text.strip()
     if kind == "bool" and text in _BOOLS:
         return _BOOLS[text], from_env
-    if kind in ("int", "number") and _INT.fullmatch(text):
+    if kind in ("int", "number") and _INT.fullmatch(text) and len(text) <= _LONGEST:
         return int(text), from_env
-    if kind == "number" and _FLOAT.fullmatch(text):
+    if kind == "number" and _FLOAT.fullmatch(text) and len(text) <= _LONGEST:
         return float(text), from_env
-    shown = f" (it is {text!r})" if not from_env else ""
-    check.add(location, f"{value.strip()} must be {_WHAT[kind]}{shown}")
+    shown = "" if from_env else f" (it is {text!r})" if len(text) <= _LONGEST else \
+        f" (it is {text[:20]!r}..., {len(text)} characters)"
+    reference = value.strip() if len(value.strip()) <= _LONGEST else f"{value.strip()[:_LONGEST]}..."
+    check.add(location, f"{reference} must be {_WHAT[kind]}{shown}")
     check.settle(location)
     return value, from_env
 

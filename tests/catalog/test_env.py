@@ -93,3 +93,14 @@ def test_plain_env_may_not_name_a_variable_that_may_hold_a_secret(tmp_path: Path
     for name in ("REGION", "RC_ORG", "PATH_PREFIX", "MONKEY_BRAND", "COUNTRY"):
         load(tmp_path, f"plain_env: [{name}]\n")  # (no problem)
         assert schema.is_valid({"plain_env": [name]}), name
+
+
+def test_a_typed_value_too_long_for_an_integer_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    digits = "9" * 5000  # (past Python's int() limit of 4,300 digits)
+    found = problems(tmp_path, f"readycloud: {{org: '${{NOPE:-{digits}}}'}}\nproducts: []\n")
+    assert len(found) == 1 and len(found[0]) < 400, found
+    assert "catalog.yaml:1: readycloud.org: ${NOPE:-999" in found[0] and found[0].endswith("... must be an integer")
+    found = problems(tmp_path, f"plain_env: [NOPE]\nreadycloud: {{org: '${{NOPE:-{digits}}}'}}\nproducts: []\n")
+    assert len(found) == 1 and found[0].endswith(f"must be an integer (it is '{'9' * 20}'..., 5000 characters)")
+    found = problems(tmp_path, "readycloud: {org: '${BIG}'}\nproducts: []\n", BIG=digits)
+    assert len(found) == 1 and found[0].endswith("readycloud.org: ${BIG} must be an integer") and digits not in found[0]
