@@ -64,7 +64,7 @@ def test_round_trip_of_every_kind_of_value(env: Sandbox, run, tmp_path: Path) ->
     # what the server owns, and nulls, are not written
     assert not any(key in p for p in pyyaml["products"] for key in ("url", "created_at", "updated_at", "source"))
     nulls = next(p for p in fast.products if p.code == "NULLS")
-    assert dict(nulls.fields) == {"code": "NULLS"}
+    assert dict(nulls.fields) == {"code": "NULLS", "description": None}  # (one null: its entry manages it)
     # and the plan against the state it came from shows no change
     planned = run("plan", "-c", str(path), "--detailed-exitcode")
     assert planned.code == 0, planned.out + planned.err
@@ -414,3 +414,21 @@ def test_out_may_not_replace_a_file_of_the_catalog_it_reads(env: Sandbox, run, t
     done = run("import", "-c", str(directory), "-o", str(directory / "sub" / "more.yaml"))  # (a new file: fine)
     assert done.code == 0 and "- code: B\n" in (directory / "sub" / "more.yaml").read_text()
     assert run("plan", "-c", str(directory), "--detailed-exitcode").code == 0
+
+
+def test_a_product_with_nothing_but_nulls_is_imported_managed_not_counted_unmanaged(
+        env: Sandbox, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    made = env.seed_readycloud(1, [{"code": "NULLS", "kind": None}, {"code": "WEIRD", "kind": "goods"},
+                                   {"code": "A", "kind": "goods"}])
+    from reconciler.vendors.readycloud import contract as rc
+    env.set_readycloud_product_raw(1, int(rc.product_pk_from_url(made[1]["url"])), {"kind": "weird"})
+    path = tmp_path / "c.yaml"
+    done = run("import", "--org", "1", "-o", str(path))
+    assert done.code == 0 and "WEIRD: kind left out (not managed)" in done.err
+    products = load_yaml(path.read_text(), "c")["products"]
+    assert products[0] == {"code": "NULLS", "description": None}  # (a null written: the entry manages the product)
+    assert products[1] == {"code": "WEIRD", "description": None}
+    planned = run("plan", "-c", str(path), "--detailed-exitcode")
+    assert planned.code == 0 and "Plan: 0 to create, 0 to update, 0 to delete, 3 unchanged." in planned.out
+    again = run("import", "-c", str(path))
+    assert again.code == 0 and "note:" not in again.err and "# 0 live products" in again.out
