@@ -382,6 +382,8 @@ def import_(org: int | None, catalog_paths: tuple[str, ...], selects: tuple[str,
            if (path := ids_files.get(f"ids_{vendor.name}"))}
     command = "reconciler import " + (f"--org {org}" if org is not None else
                                       " ".join(f"-c {path}" for path in catalog_paths))
+    if out and catalog_paths:
+        importer.refuse_catalog_file(out, catalog_paths)
     progress = _progress()
     with _environment(sandbox) as run_env, ExitStack() as stack:
         target = stack.enter_context(importer.replaced(out)) if out else _Echoed(progress.echo)

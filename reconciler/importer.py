@@ -22,13 +22,14 @@ import contextlib
 import copy
 import csv
 import os
+import stat
 import tempfile
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, TextIO
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, TextIO, cast
 
 import httpx
 import yaml
@@ -45,22 +46,58 @@ from reconciler.vendors import Vendor
 
 @contextmanager
 def replaced(path: str) -> Iterator[TextIO]:
-    """A file written in full or not at all: a temporary file beside ``path``,
-    renamed over it when the block ends without an error (removed if not)."""
-    target = Path(path)
-    if target.is_dir():
-        raise ConfigError(f"{path} is a directory; -o takes a file name")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tempfiles.clean_leftovers(target.parent, ".import-")
-    fd, tmp = tempfile.mkstemp(prefix=tempfiles.prefix(".import-"), dir=target.parent)
+    """A file written in full or not at all: a temporary file beside ``path``
+    (through a symbolic link, beside its target), renamed over it when the
+    block ends without an error (removed if not). The file keeps the mode of
+    the one it replaces (a new one: as the umask says). Only a regular file
+    can be replaced so: a device or pipe (``/dev/null``, ``/dev/stdout``) is
+    refused, never swapped for a file."""
+    target = tempfiles.target(path)
+    with _writing(path):
+        mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o666 & ~_umask()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tempfiles.clean_leftovers(target.parent, ".import-")
+        fd, tmp = tempfile.mkstemp(prefix=tempfiles.prefix(".import-"), dir=target.parent)
+    handle = os.fdopen(fd, "w", encoding="utf-8")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            yield handle
-        os.replace(tmp, target)
+        yield cast(TextIO, _Guarded(handle, path))
+        with _writing(path):
+            handle.close()
+            os.chmod(tmp, mode)
+            os.replace(tmp, target)
     except BaseException:
+        with contextlib.suppress(OSError):
+            handle.close()
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+@contextmanager
+def _writing(path: str) -> Iterator[None]:
+    """An OS error (a full disk, a directory made read-only) as one message naming ``path``."""
+    try:
+        yield
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+class _Guarded:
+    """A text file whose write errors name the file the user gave (``-o``)."""
+
+    def __init__(self, handle: TextIO, path: str) -> None:
+        self._handle, self._path = handle, path
+
+    def write(self, text: str) -> int:
+        with _writing(self._path):
+            return self._handle.write(text)
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it, then put back: there is no other way to read it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 class IdsFileError(ReconcilerError):
@@ -222,30 +259,47 @@ def import_org(org: int, out: TextIO, *, select: Sequence[str] = (), ids: Mappin
         if provider is None:
             raise ConfigError(f"{lister.label} cannot be read for an import")
         extenders = _Extenders(catalog, ids, lister, stack, environ, transport, parallelism)
-        out.write(dump.comment(f"Catalog imported from {origin or _origin(lister, provider)}\non {_now()} by `{command}`.\n"
-                               "`reconciler plan -c FILE` shows no changes until the live products or this "
-                               "file change.\nFields an entry leaves out are not managed (null fields are "
-                               "left out); `absent: true` deletes a product."))
-        out.write("\n")
-        for vendor in vendors.registered():
-            own = {key: sections[key] for key in vendor.sections if key in sections}
-            hint = vendor.import_hint() if own or vendor is lister or vendor.name in ids else ""
-            if own:
-                out.write(dump.dump(own))
-            if hint:
-                out.write(dump.shifted(dump.comment(hint), 2 if own else 0))
-            if own or hint:
-                out.write("\n")
-        out.write("products:\n")
-        writer = _Writer(out, select, report)
-        for page in lister.import_pages(provider, progress, report.notes.append):
-            entries = writer.keep(page)
-            extenders.extend(entries, report.notes.append)
-            writer.write(entries)
-        # (no thousands separator: the fast parser's prescan reads comments too, and ',000' looks octal to it)
-        out.write(dump.comment(f"{report.products} products imported."))
+        try:
+            where = origin or _origin(lister, provider)
+            out.write(dump.comment(f"Catalog imported from {where}\non {_now()} by `{command}`.\n"
+                                   "`reconciler plan -c FILE` shows no changes until the live products or this "
+                                   "file change.\nFields an entry leaves out are not managed (null fields are "
+                                   "left out); `absent: true` deletes a product."))
+            out.write("\n")
+            for vendor in vendors.registered():
+                own = {key: sections[key] for key in vendor.sections if key in sections}
+                hint = vendor.import_hint() if own or vendor is lister or vendor.name in ids else ""
+                if own:
+                    out.write(dump.dump(own))
+                if hint:
+                    out.write(dump.shifted(dump.comment(hint), 2 if own else 0))
+                if own or hint:
+                    out.write("\n")
+            out.write("products:\n")
+            writer = _Writer(out, select, report)
+            for page in lister.import_pages(provider, progress, report.notes.append):
+                entries = writer.keep(page)
+                extenders.extend(entries, report.notes.append)
+                writer.write(entries)
+            # (no thousands separator: the fast parser's prescan reads comments too, and ',000' looks octal to it)
+            out.write(dump.comment(f"{report.products} products imported."))
+        except BaseException:
+            _mark_incomplete(out)
+            raise
     _finish(writer, ids, report)
     return report
+
+
+#: what ends the output of an import that failed part way (on standard output
+#: it cannot be taken back): a key no catalog has, so that a plan of the cut
+#: output is an error naming this line, never a plan without the missing products
+INCOMPLETE_KEY = "import_incomplete"
+
+
+def _mark_incomplete(out: TextIO) -> None:
+    with contextlib.suppress(Exception):  # (standard output may be what failed: a closed pipe)
+        out.write(dump.comment("The import failed here (its error was on stderr): the products after this "
+                               "point are missing.") + f"{INCOMPLETE_KEY}: run the import again\n")
 
 
 def import_unmanaged(catalog_path: str | Sequence[str], out: TextIO, *, select: Sequence[str] = (),
@@ -299,6 +353,20 @@ def import_unmanaged(catalog_path: str | Sequence[str], out: TextIO, *, select: 
     writer.write(entries)
     _finish(writer, ids, report)
     return report
+
+
+def refuse_catalog_file(out: str, catalog_path: str | Sequence[str]) -> None:
+    """Refuse ``-o`` naming a file of the catalog being read: what ``-c``
+    writes is only what the catalog does not declare yet, so replacing one of
+    its files would drop that file's entries (and with ``policy.prune``, the
+    next plan would delete those products)."""
+    target = os.path.realpath(out)
+    for group in sources.files(catalog_path):
+        for path in group:
+            if os.path.realpath(path) == target:
+                raise ConfigError(f"-o {out} is a file of the catalog (-c {sources.label(catalog_path)}): the "
+                                  "import writes only the products the catalog does not declare, so replacing it "
+                                  "would drop its entries; write to a new file and add it to the catalog")
 
 
 def _hide_sensitive(entries: list[dict[str, Any]], hidden: frozenset[str], report: Report) -> None:

@@ -64,7 +64,7 @@ def test_round_trip_of_every_kind_of_value(env: Sandbox, run, tmp_path: Path) ->
     # what the server owns, and nulls, are not written
     assert not any(key in p for p in pyyaml["products"] for key in ("url", "created_at", "updated_at", "source"))
     nulls = next(p for p in fast.products if p.code == "NULLS")
-    assert dict(nulls.fields) == {"code": "NULLS"}
+    assert dict(nulls.fields) == {"code": "NULLS", "description": None}  # (one null: its entry manages it)
     # and the plan against the state it came from shows no change
     planned = run("plan", "-c", str(path), "--detailed-exitcode")
     assert planned.code == 0, planned.out + planned.err
@@ -193,6 +193,13 @@ def test_bad_ids_files_name_file_and_line(env: Sandbox, run, tmp_path: Path) -> 
                      f"{ids}:5: cobuilder_id 200 is listed twice (for 'A' on line 1)",
                      f"{ids}:6: the code is empty"):
         assert expected in done.err
+    ids.write_text("A,\u0663\u0660\u0660\nB,\u00b2\nC," + "9" * 5000 + "\n", encoding="utf-8")
+    done = run("import", "--org", "1", "--cobuilder-ids", str(ids), "-o", str(out))
+    assert done.code == 1 and done.err.startswith(f"Error: {ids} is invalid (3 problems):\n")
+    for line, text in ((1, "'\u0663\u0660\u0660'"), (2, "'\u00b2'"), (3, "'999")):  # (Arabic-Indic 300 is not 300)
+        assert f"{ids}:{line}: cobuilder_id: {text}" in done.err
+    assert "is not a Cobuilder product id (a positive integer)" in done.err and "int()" not in done.err
+    assert "limit" not in done.err
     missing = run("import", "--org", "1", "--cobuilder-ids", str(tmp_path / "nope.csv"))
     assert missing.code == 1 and "nope.csv: cannot read: No such file or directory" in missing.err
 
@@ -208,6 +215,16 @@ def test_http_errors_and_usage_errors_are_one_message(env: Sandbox, run, tmp_pat
     env.inject({"status": 400, "method": "GET", "skip": 1})  # the second page fails: nothing is written
     done = run("import", "--org", "1", "-o", str(out))
     assert done.code == 1 and not out.exists() and "Traceback" not in done.err
+    env.clear_faults()
+    env.inject({"status": 400, "method": "GET", "skip": 1})
+    cut = run("import", "--org", "1")  # (on standard output the first page is out before the second fails)
+    assert cut.code == 1 and "- code: P0\n" in cut.out and "products imported" not in cut.out
+    assert cut.out.endswith("# The import failed here (its error was on stderr): the products after this point "
+                            "are missing.\nimport_incomplete: run the import again\n")
+    out.write_text(cut.out)  # (as `> catalog.yaml` keeps it: a plan of it is an error, never 100 unmanaged)
+    planned = run("plan", "-c", str(out))
+    assert planned.code == 1 and f"{out}:{cut.out.count(chr(10))}: import_incomplete: unknown key" in planned.err
+    out.unlink()
     env.clear_faults()
     empty = run("import", "--org", "2")
     assert empty.code == 0 and "note: org 2 has no products (is the org right?)" in empty.err
@@ -344,3 +361,74 @@ def test_products_prune_would_delete_are_not_unmanaged_and_are_said(env: Sandbox
     assert done.code == 0 and [p["code"] for p in load_yaml(done.out, "o")] == ["OTHER-1"]
     assert "note: 1 live product in policy.prune's scope (e.g. 'SHOP-2') is planned for deletion, not imported" \
         in done.err
+
+
+def test_out_replaces_only_regular_files_keeps_links_and_modes_and_names_what_it_cannot_write(
+        env: Sandbox, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import stat
+
+    env.seed_readycloud(1, [{"code": "A", "kind": "goods"}])
+    tmp_path = tmp_path / "out"
+    tmp_path.mkdir()
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)  # (like /dev/null or /dev/stdout: never to be swapped for a file)
+    done = run("import", "--org", "1", "-o", str(pipe))
+    assert done.code == 1 and f"Error: {pipe} is not a regular file" in done.err
+    assert stat.S_ISFIFO(os.lstat(pipe).st_mode)
+    real = tmp_path / "real.yaml"
+    real.write_text("old\n")
+    real.chmod(0o640)
+    link = tmp_path / "catalog.yaml"
+    link.symlink_to(real.name)
+    assert run("import", "--org", "1", "-o", str(link)).code == 0
+    assert link.is_symlink() and "- code: A\n" in real.read_text()  # (the link kept, its target written)
+    assert stat.S_IMODE(real.stat().st_mode) == 0o640
+    umask = os.umask(0o027)
+    try:
+        assert run("import", "--org", "1", "-o", str(tmp_path / "new.yaml")).code == 0
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "new.yaml").stat().st_mode) == 0o640  # (as the umask says, not 0600)
+    blocked = tmp_path / "real.yaml" / "c.yaml"  # (under a file: no directory can be made)
+    done = run("import", "--org", "1", "-o", str(blocked))
+    assert done.code == 1 and done.err.startswith(f"Error: cannot write {blocked}: ") and done.err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["catalog.yaml", "new.yaml", "pipe", "real.yaml"]
+
+
+def test_out_may_not_replace_a_file_of_the_catalog_it_reads(env: Sandbox, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    env.seed_readycloud(1, [{"code": "A", "kind": "goods"}, {"code": "B", "kind": "goods"}])
+    path = tmp_path / "catalog.yaml"
+    path.write_text("readycloud: {org: 1}\nproducts:\n  - {code: A, kind: goods}\n")
+    before = path.read_text()
+    done = run("import", "-c", str(path), "-o", str(path))
+    assert done.code == 1 and f"Error: -o {path} is a file of the catalog (-c {path})" in done.err
+    assert path.read_text() == before and env.requests() == []
+    directory = tmp_path / "dir"
+    (directory / "sub").mkdir(parents=True)
+    (directory / "main.yaml").write_text("readycloud: {org: 1}\n")
+    (directory / "sub" / "imported.yaml").write_text("products:\n  - {code: A, kind: goods}\n")
+    done = run("import", "-c", str(directory), "-o", str(tmp_path / "dir" / "." / "sub" / "imported.yaml"))
+    assert done.code == 1 and "is a file of the catalog" in done.err
+    assert "code: A" in (directory / "sub" / "imported.yaml").read_text()
+    done = run("import", "-c", str(directory), "-o", str(directory / "sub" / "more.yaml"))  # (a new file: fine)
+    assert done.code == 0 and "- code: B\n" in (directory / "sub" / "more.yaml").read_text()
+    assert run("plan", "-c", str(directory), "--detailed-exitcode").code == 0
+
+
+def test_a_product_with_nothing_but_nulls_is_imported_managed_not_counted_unmanaged(
+        env: Sandbox, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    made = env.seed_readycloud(1, [{"code": "NULLS", "kind": None}, {"code": "WEIRD", "kind": "goods"},
+                                   {"code": "A", "kind": "goods"}])
+    from reconciler.vendors.readycloud import contract as rc
+    env.set_readycloud_product_raw(1, int(rc.product_pk_from_url(made[1]["url"])), {"kind": "weird"})
+    path = tmp_path / "c.yaml"
+    done = run("import", "--org", "1", "-o", str(path))
+    assert done.code == 0 and "WEIRD: kind left out (not managed)" in done.err
+    products = load_yaml(path.read_text(), "c")["products"]
+    assert products[0] == {"code": "NULLS", "description": None}  # (a null written: the entry manages the product)
+    assert products[1] == {"code": "WEIRD", "description": None}
+    planned = run("plan", "-c", str(path), "--detailed-exitcode")
+    assert planned.code == 0 and "Plan: 0 to create, 0 to update, 0 to delete, 3 unchanged." in planned.out
+    again = run("import", "-c", str(path))
+    assert again.code == 0 and "note:" not in again.err and "# 0 live products" in again.out

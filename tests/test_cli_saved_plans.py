@@ -244,3 +244,21 @@ def test_userinfo_in_an_environment_base_url_is_not_written_to_a_plan(tmp_path: 
     assert "pw-hidden-4411" not in path.read_text()
     other = planfile.Provenance({"readycloud": {"base_url": "https://rc.example/api/v2", "org": 2}})
     assert "pw-hidden-4411" not in " ".join(made.mismatches(other))
+
+
+def test_plan_out_never_replaces_a_device_or_pipe_and_keeps_a_link(env: Sandbox, run, write_catalog, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import stat
+
+    seed(env, ["A"], quantity=1)
+    catalog = write_catalog(BASE + "products:\n  - {code: A, quantity: 2}\n")
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)  # (as /dev/null or /dev/stdout, which a rename as root would replace with a file)
+    done = run("plan", "-c", catalog, "--out", str(pipe))
+    assert done.code == 1 and f"Error: {pipe} is not a regular file" in done.err
+    assert stat.S_ISFIFO(os.lstat(pipe).st_mode)
+    (tmp_path / "plans").mkdir()
+    link = tmp_path / "plan.json"
+    link.symlink_to("plans/latest.json")
+    assert run("plan", "-c", catalog, "--out", str(link)).code == 0
+    assert link.is_symlink() and json.loads((tmp_path / "plans" / "latest.json").read_text())["counts"]["update"] == 1

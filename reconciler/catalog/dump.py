@@ -13,6 +13,7 @@ literal block (``|``) where PyYAML allows one. (yaml-rs's own emitter writes
 """
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Iterable
 
@@ -42,6 +43,28 @@ def represent_str(dumper: yaml.BaseDumper, value: str) -> yaml.ScalarNode:
 
 
 CatalogDumper.add_representer(str, represent_str)
+
+
+def unwritable(value: Any) -> str | None:
+    """Why ``value`` (a vendor's answer, any nesting) cannot be written so that
+    it reads back equal, or None: a string holding a lone UTF-16 surrogate
+    (JSON's ``"\\ud800"``; no UTF-8 file holds it) or a NaN (it never equals
+    itself, so a plan would show a change for ever)."""
+    if isinstance(value, str):
+        if value.isascii():
+            return None
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "it holds a lone UTF-16 surrogate, which a UTF-8 file cannot hold"
+        return None
+    if isinstance(value, float):
+        return "it is NaN, which never equals itself (a plan would always show a change)" if math.isnan(value) else None
+    if isinstance(value, dict):
+        return next((why for k, v in value.items() if (why := unwritable(k) or unwritable(v))), None)
+    if isinstance(value, list):
+        return next((why for item in value if (why := unwritable(item))), None)
+    return None
 
 
 def dump(data: Any, dumper: type = CatalogDumper) -> str:

@@ -19,6 +19,18 @@ WHOLE = re.compile(r"\s*\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}\s*")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _INT = re.compile(r"[-+]?[0-9]+")
 _FLOAT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+#: A variable whose name says it may hold a secret: these anywhere in the name,
+#: or these as a whole word between ``_``s (case aside). ``plain_env`` may not
+#: name one: the catalog may come from any pull request, and a plain value is
+#: shown in its plan, which CI posts as a comment (``plain_env: [GITHUB_TOKEN]``
+#: with ``description: ${GITHUB_TOKEN}`` would publish the token).
+SECRET_PARTS = ("TOKEN", "SECRET", "PASSW", "CREDENTIAL", "PRIVATE", "APIKEY")
+SECRET_WORDS = ("KEY", "AUTH", "PASS", "PWD", "PAT", "DSN", "URL", "URI", "SESSION", "COOKIE", "CERT", "SALT")
+#: the rule as one regular expression of upper-case letters (the schema spells each letter [xX])
+SECRET_NAME = "|".join(SECRET_PARTS) + "|(^|_)(" + "|".join(SECRET_WORDS) + ")(_|$)"
+_SECRET_NAME = re.compile(SECRET_NAME, re.IGNORECASE)
+#: the longest number a typed ``${VAR}`` may give (Python's int() refuses past 4,300 digits, with its own words)
+_LONGEST = 100
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _WHAT = {"int": "an integer", "number": "a number", "bool": "true or false"}
 
@@ -43,12 +55,14 @@ def typed(value: str, kind: str, location: Location, check: Checker) -> tuple[An
     text = text.strip()
     if kind == "bool" and text in _BOOLS:
         return _BOOLS[text], from_env
-    if kind in ("int", "number") and _INT.fullmatch(text):
+    if kind in ("int", "number") and _INT.fullmatch(text) and len(text) <= _LONGEST:
         return int(text), from_env
-    if kind == "number" and _FLOAT.fullmatch(text):
+    if kind == "number" and _FLOAT.fullmatch(text) and len(text) <= _LONGEST:
         return float(text), from_env
-    shown = f" (it is {text!r})" if not from_env else ""
-    check.add(location, f"{value.strip()} must be {_WHAT[kind]}{shown}")
+    shown = "" if from_env else f" (it is {text!r})" if len(text) <= _LONGEST else \
+        f" (it is {text[:20]!r}..., {len(text)} characters)"
+    reference = value.strip() if len(value.strip()) <= _LONGEST else f"{value.strip()[:_LONGEST]}..."
+    check.add(location, f"{reference} must be {_WHAT[kind]}{shown}")
     check.settle(location)
     return value, from_env
 
@@ -78,4 +92,8 @@ def plain_env(data: dict, check: Checker) -> frozenset[str]:  # type: ignore[typ
         if not _NAME.fullmatch(name):
             check.add(check.at(value, index, f"plain_env[{index}]"),
                       f"plain_env names {name!r}, which is not an environment variable name")
+        elif _SECRET_NAME.search(name):
+            check.add(check.at(value, index, f"plain_env[{index}]"),
+                      f"plain_env names {name!r}, which by its name may hold a secret (a token, key, password or "
+                      "URL): its value would be shown in plans and pull-request comments")
     return frozenset(value)

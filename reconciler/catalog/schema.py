@@ -98,7 +98,8 @@ def catalog_schema(vendors: Sequence[Vendor] | None = None) -> Schema:
         "notify": _notify(vendors),
         "sensitive": {"type": "array", "items": {"enum": fields},
                       "description": "Fields hidden for every product (tombstoned and pruned ones too)."},
-        "plain_env": {"type": "array", "items": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+        "plain_env": {"type": "array", "items": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+                                                 "not": {"pattern": _any_case(catalog_env.SECRET_NAME)}},
                       "description": "Environment variables whose values are plain configuration (shown)."},
     }
     typed = {**catalog_env.TYPED_SETTINGS}
@@ -204,3 +205,9 @@ def _notify(vendors: Sequence[Vendor]) -> Schema:
     }, VOUCHERIFY_KEYS, "notify.voucherify"), required=["event", "customer"])
     return strict(_own({"webhooks": {"type": "array", "items": webhook}, "usercom": usercom,
                         "voucherify": voucherify}, NOTIFY_KEYS, "notify"), nullable=True)
+
+
+def _any_case(pattern: str) -> str:
+    """``pattern`` (upper-case letters) matching either case: JSON Schema's
+    regular expressions (ECMA-262, as schemas are read) have no flags."""
+    return "".join(f"[{c}{c.lower()}]" if c.isalpha() else c for c in pattern)

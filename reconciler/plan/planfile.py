@@ -115,7 +115,7 @@ def save(plan: Plan, path: str | os.PathLike[str], selection: Selection = Select
     doc = json.loads(json.dumps(to_document(plan, selection, provenance=provenance), default=str))
     if key:
         doc["signature"] = {"algorithm": SIGNATURE_ALGORITHM, "value": signature(doc, key)}
-    target = Path(path)
+    target = tempfiles.target(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tempfiles.clean_leftovers(target.parent, ".plan-")  # (what a killed run left)
     fd, tmp = tempfile.mkstemp(prefix=tempfiles.prefix(".plan-"), dir=target.parent)

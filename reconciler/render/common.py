@@ -14,8 +14,9 @@ VERB = {"create": "create", "update": "update", "delete": "delete"}
 # What must never reach a terminal or a comment raw: C0 controls (a newline
 # would forge a line of the plan, ESC starts a terminal sequence), DEL, C1
 # controls, line/paragraph separators and the bidirectional overrides and
-# isolates (which reorder what is shown around them).
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# isolates (which reorder what is shown around them), and lone UTF-16
+# surrogates (JSON's "\ud800": no UTF-8 output can hold one; printing it fails).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 

@@ -16,10 +16,19 @@ LIMIT = 60_000
 _RESERVE = 1_000
 
 
+#: Markdown's inline syntax (links and images, emphasis, code spans, strikethrough,
+#: escapes) and table cells' ``|``, as numeric character references: CommonMark
+#: reads a reference as the character itself, never as syntax (spec 6.2), and
+#: an HTML tag such as ``<code>`` does not stop Markdown inside it, so a live
+#: code ``![x](https://tracker.example/p.png)`` would otherwise show an image
+_INLINE = str.maketrans({char: f"&#{ord(char)};" for char in "|[]*_`~\\"})
+
+
 def _md(text: object) -> str:
-    """Text from a vendor or the catalog, unable to break a table or a line:
-    controls escaped (:func:`clean`), HTML and ``|`` as entities."""
-    return html.escape(clean(text), quote=False).replace("|", "&#124;")
+    """Text from a vendor or the catalog, unable to break a table or a line,
+    nor to make a link, an image or emphasis: controls escaped (:func:`clean`),
+    HTML and Markdown's inline syntax as character references."""
+    return html.escape(clean(text), quote=False).translate(_INLINE)
 
 
 def _cell(value: object) -> str:

@@ -72,3 +72,35 @@ def test_plain_env_is_checked(tmp_path: Path) -> None:
         "catalog.yaml:1: plain_env: plain_env must be a list of environment variable names, like [REGION, RC_ORG]")
     assert problems(tmp_path, "plain_env:\n  - OK\n  - not-a-name\n")[0].endswith(
         "catalog.yaml:3: plain_env[1]: plain_env names 'not-a-name', which is not an environment variable name")
+
+
+def test_plain_env_may_not_name_a_variable_that_may_hold_a_secret(tmp_path: Path) -> None:
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    from reconciler.catalog.schema import SCHEMA_FILE
+
+    schema = Draft202012Validator(json.loads((Path(__file__).resolve().parents[2] / SCHEMA_FILE).read_text()))
+    refused = ["READYCLOUD_TOKEN", "COBUILDER_CLIENT_SECRET", "RECONCILER_PLAN_KEY", "github_token",
+               "AWS_SECRET_ACCESS_KEY", "DB_PASSWORD", "STRIPE_APIKEY", "DATABASE_URL", "SENTRY_DSN", "Auth"]
+    for name in refused:
+        found = problems(tmp_path, f"plain_env: [REGION, {name}]\n")
+        assert len(found) == 1 and found[0].endswith(
+            f"catalog.yaml:1: plain_env[1]: plain_env names {name!r}, which by its name may hold a secret (a "
+            "token, key, password or URL): its value would be shown in plans and pull-request comments"), found
+        assert not schema.is_valid({"plain_env": ["REGION", name]}), name  # (the schema agrees)
+    for name in ("REGION", "RC_ORG", "PATH_PREFIX", "MONKEY_BRAND", "COUNTRY"):
+        load(tmp_path, f"plain_env: [{name}]\n")  # (no problem)
+        assert schema.is_valid({"plain_env": [name]}), name
+
+
+def test_a_typed_value_too_long_for_an_integer_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    digits = "9" * 5000  # (past Python's int() limit of 4,300 digits)
+    found = problems(tmp_path, f"readycloud: {{org: '${{NOPE:-{digits}}}'}}\nproducts: []\n")
+    assert len(found) == 1 and len(found[0]) < 400, found
+    assert "catalog.yaml:1: readycloud.org: ${NOPE:-999" in found[0] and found[0].endswith("... must be an integer")
+    found = problems(tmp_path, f"plain_env: [NOPE]\nreadycloud: {{org: '${{NOPE:-{digits}}}'}}\nproducts: []\n")
+    assert len(found) == 1 and found[0].endswith(f"must be an integer (it is '{'9' * 20}'..., 5000 characters)")
+    found = problems(tmp_path, "readycloud: {org: '${BIG}'}\nproducts: []\n", BIG=digits)
+    assert len(found) == 1 and found[0].endswith("readycloud.org: ${BIG} must be an integer") and digits not in found[0]

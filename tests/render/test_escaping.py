@@ -2,7 +2,11 @@
 terminal sequences: control and bidi characters are shown escaped."""
 from __future__ import annotations
 
+import json
+
+from reconciler.plan.model import Plan
 from reconciler.render.common import clean
+from reconciler.render.text import render_plan
 from reconciler.sandbox import Sandbox
 
 EVIL_CODE = "EVIL-1\n  + product FORGED (readycloud)\x1b[2K"
@@ -22,6 +26,13 @@ def test_clean_escapes_controls_and_bidi_and_keeps_the_rest() -> None:
     assert clean("one\ntwo\x1b", lines=True) == "one\ntwo\\x1b"
 
 
+def test_lone_surrogates_from_a_vendor_s_json_are_escaped_so_output_can_be_encoded() -> None:
+    shown = clean(json.loads('"C\\ud800-\\udfff"'))
+    assert shown == "C\\ud800-\\udfff"
+    shown.encode("utf-8")
+    assert render_plan(Plan(changes=(), unmanaged_codes=("A\ud800",)), show_unmanaged=True).encode("utf-8")
+
+
 def test_live_codes_and_values_are_escaped_in_text_and_markdown(env: Sandbox, run, write_catalog) -> None:  # type: ignore[no-untyped-def]
     env.seed_readycloud(1, [{"code": EVIL_CODE, "kind": "goods", "description": EVIL_TEXT},
                             {"code": "KEEP", "kind": "goods", "description": EVIL_TEXT}])
@@ -39,7 +50,7 @@ def test_live_codes_and_values_are_escaped_in_text_and_markdown(env: Sandbox, ru
     assert "\x1b" not in markdown and "\r" not in markdown and "\u202e" not in markdown
     sections = [line for line in markdown.splitlines() if line.startswith("<details>")]
     assert len(sections) == 2 and all(line.endswith("</summary>") for line in sections)
-    assert "EVIL-1\\n  + product FORGED" in markdown
+    assert "EVIL-1&#92;n  + product FORGED" in markdown  # (the escape's backslash as a reference too)
     rows = [line for line in markdown.splitlines() if line.startswith("| ") and "description" in line]
     assert rows and all(row.count(" | ") == 3 for row in rows)  # each row still four cells
 
@@ -55,3 +66,23 @@ def test_delivery_messages_are_escaped(run, write_catalog, monkeypatch) -> None:
     assert result.code == 1
     assert "  HTTP 500: oops\\nuser.com: 5 delivered\\x1b[2J" in result.out
     assert "\x1b" not in result.out and not any(line.startswith("user.com") for line in result.out.splitlines())
+
+
+def test_live_codes_cannot_make_links_images_or_emphasis_in_a_pr_comment(env: Sandbox, run, write_catalog) -> None:  # type: ignore[no-untyped-def]
+    from markdown_it import MarkdownIt
+
+    hostile = ["![x](https://tracker.example/p.png)", "[login](https://phish.example)", "**urgent** _now_ ~~x~~",
+               "`code` \\[y](https://phish.example)"]
+    env.seed_readycloud(1, [{"code": "KEEP", "kind": "goods"},
+                            *({"code": code, "kind": "goods", "description": code} for code in hostile)])
+    path = write_catalog("readycloud: {org: 1}\nproducts:\n  - {code: KEEP, kind: tax}\n"
+                         + "".join(f"  - {{code: {json.dumps(c)}, kind: tax, description: {json.dumps(c + '!')}}}\n"
+                                   for c in hostile[:2]))
+    markdown = run("plan", "-c", path, "--format", "markdown", "--show-unmanaged")
+    assert markdown.code == 0, markdown.err
+    rendered = MarkdownIt("commonmark").render(markdown.out)  # (as a PR comment shows it)
+    for made in ("<img", "<a ", "<strong>urgent", "<em>now"):
+        assert made not in rendered
+    assert "<b>!&#91;x&#93;(https://tracker.example/p.png)</b>" in rendered  # (an HTML block: the browser shows [ ])
+    assert "<li><code>**urgent** _now_ ~~x~~</code></li>" in rendered  # (an unmanaged code)
+    assert "<code>`code` \\[y](https://phish.example)</code>" in rendered

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 from reconciler.catalog.check import ENV_VAR, Checker
+from reconciler.catalog.dump import unwritable
 from reconciler.errors import AuthError, Location, ProviderError
 from reconciler.vendors.cobuilder import contract as cb
 from reconciler.vendors.cobuilder.catalog import _property
@@ -21,8 +22,10 @@ _NESTED_KEYS = {"ifdValues": cb.IFD_KEYS, "valueTranslations": cb.TRANSLATION_KE
 
 
 def parse_id(text: str) -> int:
-    """A Cobuilder product id as the CSV gives it: a positive integer."""
-    if not text.isdigit() or int(text) <= 0:
+    """A Cobuilder product id as the CSV gives it: a positive integer in ASCII
+    digits (``str.isdigit`` alone lets ``'٣'`` through as 3, and ``'²'`` or
+    thousands of digits make ``int`` fail with Python's own words)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 18 or int(text) <= 0:
         raise ValueError(f"{text!r} is not a Cobuilder product id (a positive integer)")
     return int(text)
 
@@ -63,7 +66,8 @@ def entry(product_id: int, answer: list[dict[str, Any]], code: str, note: Callab
         check = Checker("<live>", {})
         _property(written, "property", Location("<live>", None, "property"), check)
         problem = check.problems[0].message if check.problems else (
-            "it holds '${...}', which a catalog reads from the environment" if _reads_environment(written) else None)
+            "it holds '${...}', which a catalog reads from the environment" if _reads_environment(written)
+            else unwritable(written))
         if problem is not None:
             note(f"{code}: Cobuilder property {written['propertyGuid']} of product {product_id} left out "
                  f"(not managed): {problem}")

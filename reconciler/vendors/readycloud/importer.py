@@ -4,13 +4,15 @@ An entry holds a product's writable fields exactly as they are live, so that
 a plan of it compares equal; the catalog's own field rules (:mod:`.fields`)
 decide what an entry may hold, and a value they refuse, or that the catalog
 would read as an environment variable, is left out (then not managed) and told.
-Server-owned fields, fields that are null and empty custom fields are not written.
+Server-owned fields, fields that are null and empty custom fields are not written
+(but for one null field of a product that has nothing else, so that its entry manages it).
 """
 from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from reconciler.catalog.check import ENV_VAR, Checker
+from reconciler.catalog.dump import unwritable
 from reconciler.errors import ProviderError
 from reconciler.progress import Progress
 from reconciler.vendors.readycloud import contract as rc
@@ -21,6 +23,8 @@ from reconciler.vendors.readycloud.provider import ReadyCloudProvider
 FIRST = ("code", "kind", "description")
 ORDER = (*FIRST, *(name for name in rc.WRITABLE_FIELDS if name not in FIRST))
 _NO_ENVIRONMENT: Mapping[str, str] = {}
+#: fields a catalog entry may set to null
+NULLABLE = frozenset(name for name, kind in rc.WRITABLE_FIELDS.items() if kind not in ("kind", "object") and name != "code")
 
 
 def _reads_environment(value: Any) -> bool:
@@ -44,6 +48,9 @@ def entry(product: Mapping[str, Any], note: Callable[[str], None]) -> dict[str, 
     if _reads_environment(code):
         note(f"{code}: the code holds '${{...}}', which a catalog reads from the environment; not imported")
         return None
+    if (why := unwritable(code)) is not None:
+        note(f"{code!r}: the code cannot be written ({why}); not imported")
+        return None
     fields: dict[str, Any] = {"code": code}
     for name in ORDER:
         value = product.get(name)
@@ -53,6 +60,9 @@ def entry(product: Mapping[str, Any], note: Callable[[str], None]) -> dict[str, 
             note(f"{code}: {name} holds '${{...}}', which a catalog reads from the environment; left out "
                  "(not managed)")
             continue
+        if (why := unwritable(value)) is not None:
+            note(f"{code}: {name} left out (not managed): {why}")
+            continue
         fields[name] = value
     check = Checker("<live>", _NO_ENVIRONMENT)
     parse_fields(fields, "entry", check, frozenset())
@@ -60,6 +70,13 @@ def entry(product: Mapping[str, Any], note: Callable[[str], None]) -> dict[str, 
         name = problem.location.path.removeprefix("entry.").split(".")[0]
         if fields.pop(name, None) is not None and name != "code":
             note(f"{code}: {name} left out (not managed): {problem.message}")
+    if len(fields) == 1:
+        # (an entry of its code alone declares no ReadyCloud field: the plan would count the product
+        # unmanaged as well as unchanged, and `import -c` could not adopt it; one null field it has makes
+        # the entry manage it)
+        name = next((n for n in ORDER if n in NULLABLE and n in product and product[n] is None), None)
+        if name is not None:
+            fields[name] = None
     return fields
 
 
