@@ -307,7 +307,7 @@ def incremental_replan(url: str, n: int, catalog_path: Path, env: dict[str, str]
     is seeded again (a day old, as before), one full plan fills the cache, and
     the incremental one after it is measured."""
     seed(url, n, 0)
-    catalog_path.write_text(f"readycloud: {{org: 1}}\nproducts:\n" + "".join(
+    catalog_path.write_text("readycloud: {org: 1}\nproducts:\n" + "".join(
         f"  - {{code: P{i:06}, quantity: {i % 50}}}\n" for i in range(n)))
     catalog = load_catalog(catalog_path)
     for mode in ("full", "incremental"):

@@ -8,7 +8,6 @@ from typing import Any
 from reconciler.plan.model import SENSITIVE, Change, FieldChange, Plan, is_property_change
 
 SYMBOL = {"create": "+", "update": "~", "delete": "-"}
-VERB = {"create": "create", "update": "update", "delete": "delete"}
 
 
 # What must never reach a terminal or a comment raw: C0 controls (a newline

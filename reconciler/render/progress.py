@@ -10,9 +10,6 @@ import click
 
 from reconciler.progress import Task
 
-#: Work shorter than this shows nothing.
-MIN_STEPS = 2
-
 
 def duration(seconds: float) -> str:
     seconds = int(round(seconds))

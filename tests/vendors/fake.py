@@ -11,7 +11,7 @@ from contextlib import ExitStack
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from reconciler.catalog.check import Checker
-from reconciler.catalog.model import Catalog, ProductSpec
+from reconciler.catalog.model import Catalog
 from reconciler.errors import Location, ProviderError
 from reconciler.plan.model import Change, FieldChange, PlanIssue, VendorPlan
 from reconciler.plan.select import Selection
