@@ -116,15 +116,15 @@ def apply_plan(plan: Plan, providers: Mapping[str, Provider], *, parallelism: in
                 result = ChangeResult(change, "succeeded", resource=providers[change.vendor].execute(change))
             except AuthError as exc:
                 with lock:
-                    refused.setdefault((change.vendor, None), refusal_message(change.vendor, exc))
-                result = ChangeResult(change, "failed", str(exc))
+                    refused.setdefault((change.vendor, None), change.hide(refusal_message(change.vendor, exc)))
+                result = ChangeResult(change, "failed", change.hide(str(exc)))
             except EndpointMissing as exc:
                 with lock:
-                    refused.setdefault((change.vendor, exc.action), exc.detail)
-                result = (ChangeResult(change, "failed", str(exc)) if exc.sent
-                          else ChangeResult(change, "skipped", exc.detail, refused=True))
-            except ReconcilerError as exc:
-                result = ChangeResult(change, "failed", str(exc))
+                    refused.setdefault((change.vendor, exc.action), change.hide(exc.detail))
+                result = (ChangeResult(change, "failed", change.hide(str(exc))) if exc.sent
+                          else ChangeResult(change, "skipped", change.hide(exc.detail), refused=True))
+            except ReconcilerError as exc:  # (a vendor's message may quote a sensitive value sent)
+                result = ChangeResult(change, "failed", change.hide(str(exc)))
         with lock:
             results[index] = result
         task.advance()

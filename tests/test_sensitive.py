@@ -135,3 +135,18 @@ def test_a_value_from_the_environment_is_not_cached_in_clear(box: Sandbox, run, 
     box.clear_requests()
     assert "No changes." in run("plan", "-c", catalog, "--refresh", "incremental").out
     assert len([r for r in box.requests() if r["method"] == "GET"]) == 2
+
+
+def test_a_vendor_error_that_repeats_a_sensitive_value_shows_it_hidden(box: Sandbox, run, write_catalog,  # type: ignore[no-untyped-def]
+                                                                       tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # a vendor's 400 may quote the value it refused: the one sent from ${KEEP_DESC}
+    monkeypatch.setenv("KEEP_DESC", NEW)
+    catalog = write_catalog(CATALOG.format(url=box.url))
+    box.inject({"status": 400, "method": "PATCH", "content_type": "application/json", "count": None,
+                "body": json.dumps({"description": [f"'{NEW}' is not allowed (was '{OLD}')"]})})
+    result = run("apply", "-c", catalog, "--auto-approve")
+    shown = result.out + result.err
+    assert result.code == 1 and "is not allowed" in shown, shown
+    assert NEW not in shown and OLD not in shown, shown
+    assert not any(NEW in text or OLD in text for text in written(tmp_path).values())

@@ -48,6 +48,17 @@ class Change:
     def sensitive_fields(self) -> frozenset[str]:
         return frozenset(f.field for f in self.fields if f.sensitive)
 
+    def hide(self, text: str) -> str:
+        """``text`` (a vendor's error may quote the value it was sent, or the
+        one it had) with this change's sensitive values, before and after,
+        replaced by the marker. Values shorter than :data:`HIDE_FROM` are left:
+        they would match unrelated text; a value the vendor reformats is not
+        recognised."""
+        found = {value for f in self.fields if f.sensitive for v in (f.before, f.after) for value in _texts(v)}
+        for value in sorted(found, key=len, reverse=True):
+            text = text.replace(value, SENSITIVE)
+        return text
+
     def to_dict(self) -> dict[str, Any]:
         """The change as saved and shown: sensitive values replaced by markers."""
         from reconciler.vendors import Vendor, get
@@ -70,6 +81,26 @@ class Change:
             # (its sensitive fields, named by the catalog's top-level sensitive:, already hidden)
             **({"live": self.live} if self.action == "delete" and vendor.keeps_deleted else {}),
         }
+
+
+#: the shortest sensitive value :meth:`Change.hide` looks for in a message
+HIDE_FROM = 4
+
+
+def _texts(value: Any) -> Iterable[str]:
+    """The strings (and numbers, as written) in a field's value, nested ones too."""
+    if isinstance(value, str):
+        if len(value) >= HIDE_FROM:
+            yield value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        if len(str(value)) >= HIDE_FROM:
+            yield str(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _texts(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _texts(item)
 
 
 def is_property_change(change: Change) -> bool:
