@@ -171,3 +171,24 @@ def test_voucherify_event_from_the_environment_is_checked_once_substituted(catal
     unset = load_catalog(path).notify.voucherify
     assert unset is not None and unset.unset_env == (("VC_EVENT", "notify.voucherify.event"),
                                                      ("VC_ID", "notify.voucherify.customer.source_id"))
+
+
+def test_voucherify_customer_metadata_strings_take_the_environment_at_any_depth(catalog_file,  # type: ignore[no-untyped-def]
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """``${VAR}`` works in any string of the notify section (README), nested
+    metadata too; an unset one is reported with its path, like the customer's
+    top-level strings."""
+    path = catalog_file(HEAD + "notify:\n  voucherify:\n    event: changed\n    customer:\n      source_id: bot\n"
+                               "      metadata:\n        team: ${VC_TEAM}\n        deploy: {env: '${VC_ENV:-prod}', n: 3}\n"
+                               "        tags: [a, '${VC_TAG}']\n")
+    monkeypatch.setenv("VC_TEAM", "ops")
+    monkeypatch.setenv("VC_TAG", "blue")
+    settings = load_catalog(path).notify.voucherify
+    assert settings is not None and settings.unset_env == ()
+    assert dict(settings.customer)["metadata"] == {"team": "ops", "deploy": {"env": "prod", "n": 3},
+                                                  "tags": ["a", "blue"]}
+    monkeypatch.delenv("VC_TEAM")
+    monkeypatch.delenv("VC_TAG")
+    unset = load_catalog(path).notify.voucherify
+    assert unset is not None and unset.unset_env == (("VC_TEAM", "notify.voucherify.customer.metadata.team"),
+                                                     ("VC_TAG", "notify.voucherify.customer.metadata.tags[1]"))
