@@ -178,6 +178,10 @@ def _url(container: Section, key: str, path: str, check: Checker,
         shown = "the value from the environment" if used_env else repr(value)
         check.add(loc, f"{key} must be an http:// or https:// URL with a host, got {shown}")
         return None, used_env, ()
+    too_long = endpoints.url_length_problem(value)
+    if too_long:
+        check.add(loc, f"{key} {too_long}")
+        return None, used_env, ()
     if credentials is not None:
         label, hosts, env_name = credentials
         problem = endpoints.catalog_url_problem(value, label=label, hosts=hosts, env_name=env_name,
