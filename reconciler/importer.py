@@ -115,7 +115,9 @@ class Ids:
 
 def read_ids(path: str, vendor: Vendor) -> Ids:
     """The CSV ``code,<word>_id`` (``vendor.import_ids``; an optional header
-    line with those names), each id parsed by the vendor. Every problem is
+    line with those names), each id parsed by the vendor. A code is taken
+    exactly as written, surrounding spaces included (as CSV reads it, quoted
+    or not: a live code may have them); an id may be padded. Every problem is
     reported at once, with its file and line."""
     column = f"{vendor.import_ids}_id"
     try:
@@ -132,14 +134,13 @@ def read_ids(path: str, vendor: Vendor) -> Ids:
     for index, (line, row) in enumerate(rows):
         if not row or all(not cell.strip() for cell in row):
             continue
-        cells = [cell.strip() for cell in row]
-        if index == 0 and [cell.lower() for cell in cells] == ["code", column]:
+        if index == 0 and [cell.strip().lower() for cell in row] == ["code", column]:
             continue  # the header
-        if len(cells) != 2:
-            problems.append(f"{path}:{line}: expected 2 columns (code,{column}), found {len(cells)}")
+        if len(row) != 2:
+            problems.append(f"{path}:{line}: expected 2 columns (code,{column}), found {len(row)}")
             continue
-        code, text = cells
-        if not code:
+        code, text = row[0], row[1].strip()
+        if not code.strip():
             problems.append(f"{path}:{line}: the code is empty")
             continue
         try:

@@ -180,6 +180,24 @@ def test_cobuilder_ids_import_own_values_and_leave_inherited_ones_out(env: Sandb
     assert "Cobuilder properties: 0 to add, 0 to change, 0 to delete, 2 unchanged." in planned.out
 
 
+def test_cobuilder_ids_codes_are_taken_exactly_as_written(env: Sandbox, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A live code with surrounding spaces can be listed (CSV keeps spaces,
+    quoted or not; README, Import); the id is a number and may be padded."""
+    env.seed_readycloud(1, [{"code": " A", "kind": "goods"}, {"code": "B ", "kind": "goods"},
+                            {"code": "C", "kind": "goods"}])
+    for number in (200, 201, 202):
+        env.seed_cobuilder(number, [{"propertyGuid": OWN, "unitGuid": U, "values": [{"value": str(number)}]}])
+    ids = tmp_path / "ids.csv"
+    ids.write_text('" A", 200\nB ,201\nC , 202\n')
+    path = tmp_path / "c.yaml"
+    done = run("import", "--org", "1", "--cobuilder-ids", str(ids), "-o", str(path))
+    assert done.code == 0, done.err
+    assert f"{ids}: 1 code not among the imported products: 'C ' (line 3)" in done.err
+    products = {p["code"]: p for p in load_yaml(path.read_text(), "c")["products"]}
+    assert (products[" A"]["cobuilder"]["id"], products["B "]["cobuilder"]["id"]) == (200, 201)
+    assert "cobuilder" not in products["C"]
+
+
 def test_bad_ids_files_name_file_and_line(env: Sandbox, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ids = tmp_path / "ids.csv"
     ids.write_text("A,200\nB,x2\nC\nA,201\nD,200\n,5\n")
