@@ -222,6 +222,23 @@ def test_bad_ids_files_name_file_and_line(env: Sandbox, run, tmp_path: Path) -> 
     assert missing.code == 1 and "nope.csv: cannot read: No such file or directory" in missing.err
 
 
+def test_an_ids_file_that_is_not_utf8_names_its_line(env: Sandbox, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The decoder's byte position said nothing a user could find; the
+    line does. A byte order mark is still fine, and \r ends a line too."""
+    ids = tmp_path / "ids.csv"
+    ids.write_bytes("\ufeffcode,cobuilder_id\rA,200\r\nCaf\u00e9,201\n".encode("utf-8")
+                    + "Gr\u00f6\u00dfe,202\n".encode("latin-1"))
+    out = tmp_path / "never.yaml"
+    done = run("import", "--org", "1", "--cobuilder-ids", str(ids), "-o", str(out))
+    assert done.code == 1 and not out.exists() and env.requests() == []
+    assert done.err == f"Error: {ids}:4: not UTF-8 (byte 0xf6); the file must be UTF-8\n"
+    env.seed_readycloud(1, [{"code": "A", "kind": "goods"}])
+    env.seed_cobuilder(200, [{"propertyGuid": OWN, "unitGuid": U, "values": [{"value": "x"}]}])
+    ids.write_bytes(ids.read_bytes()[:-len("Gr\u00f6\u00dfe,202\n".encode("latin-1"))])
+    done = run("import", "--org", "1", "--cobuilder-ids", str(ids), "-o", str(out))
+    assert done.code == 0 and "'Caf\u00e9' (line 3)" in done.err, done.err
+
+
 def test_http_errors_and_usage_errors_are_one_message(env: Sandbox, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     env.seed_readycloud(1, [{"code": f"P{i}", "kind": "goods"} for i in range(250)])
     env.inject({"status": 404, "method": "GET", "count": None})
