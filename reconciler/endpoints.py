@@ -51,13 +51,21 @@ def _matches(host: str, port: int | None, pattern: str) -> bool:
 MAX_CATALOG_URL_LENGTH = 2000
 
 
+def url_length_problem(url: str) -> str | None:
+    """Why ``url``, written in the catalog, is too long to send, or None."""
+    if len(url) > MAX_CATALOG_URL_LENGTH:
+        return f"is {len(url)} characters long; at most {MAX_CATALOG_URL_LENGTH}"
+    return None
+
+
 def catalog_url_problem(url: str, *, label: str, hosts: Sequence[str], env_name: str,
                         environ: Mapping[str, str], quote: bool = True) -> str | None:
     """Why ``url``, written in the catalog, may not carry ``label``'s
     credentials, or None if it may. ``quote``: the message may show the host
     (not when any of the URL came from ``${VAR}``: it may hold a secret)."""
-    if len(url) > MAX_CATALOG_URL_LENGTH:
-        return f"is {len(url)} characters long; at most {MAX_CATALOG_URL_LENGTH}"
+    too_long = url_length_problem(url)
+    if too_long:
+        return too_long
     try:
         parts = urlsplit(url)
         host, port = (parts.hostname or "").lower(), parts.port

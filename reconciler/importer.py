@@ -115,15 +115,18 @@ class Ids:
 
 def read_ids(path: str, vendor: Vendor) -> Ids:
     """The CSV ``code,<word>_id`` (``vendor.import_ids``; an optional header
-    line with those names), each id parsed by the vendor. Every problem is
+    line with those names), each id parsed by the vendor. A code is taken
+    exactly as written, surrounding spaces included (as CSV reads it, quoted
+    or not: a live code may have them); an id may be padded. Every problem is
     reported at once, with its file and line."""
     column = f"{vendor.import_ids}_id"
     try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            rows = [(reader.line_num, row) for reader in [csv.reader(handle)] for row in reader]
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise IdsFileError(f"{path}: cannot read: {exc.strerror}") from None
-    except (UnicodeDecodeError, csv.Error) as exc:
+    try:
+        rows = [(reader.line_num, row) for reader in [csv.reader(_utf8_lines(path, data))] for row in reader]
+    except csv.Error as exc:
         raise IdsFileError(f"{path}: not a UTF-8 CSV file ({exc})") from None
     problems: list[str] = []
     ids: dict[str, Any] = {}
@@ -132,14 +135,13 @@ def read_ids(path: str, vendor: Vendor) -> Ids:
     for index, (line, row) in enumerate(rows):
         if not row or all(not cell.strip() for cell in row):
             continue
-        cells = [cell.strip() for cell in row]
-        if index == 0 and [cell.lower() for cell in cells] == ["code", column]:
+        if index == 0 and [cell.strip().lower() for cell in row] == ["code", column]:
             continue  # the header
-        if len(cells) != 2:
-            problems.append(f"{path}:{line}: expected 2 columns (code,{column}), found {len(cells)}")
+        if len(row) != 2:
+            problems.append(f"{path}:{line}: expected 2 columns (code,{column}), found {len(row)}")
             continue
-        code, text = cells
-        if not code:
+        code, text = row[0], row[1].strip()
+        if not code.strip():
             problems.append(f"{path}:{line}: the code is empty")
             continue
         try:
@@ -158,6 +160,20 @@ def read_ids(path: str, vendor: Vendor) -> Ids:
         raise IdsFileError(f"{path} is invalid ({len(problems)} problem{'s' * (len(problems) != 1)}):\n"
                            + "\n".join(f"  {p}" for p in problems))
     return Ids(path, ids, lines)
+
+
+def _utf8_lines(path: str, data: bytes) -> list[str]:
+    """``data``'s lines (ends kept, split as a text file opened with
+    ``newline=""`` splits them, so CSV line numbers hold), a leading byte
+    order mark dropped; a line that is not UTF-8 is an error naming it."""
+    lines: list[str] = []
+    for number, raw in enumerate(data.splitlines(keepends=True), 1):
+        try:
+            lines.append(raw.decode("utf-8-sig" if number == 1 else "utf-8"))
+        except UnicodeDecodeError as exc:
+            raise IdsFileError(f"{path}:{number}: not UTF-8 (byte {raw[exc.start]:#04x}); "
+                               "the file must be UTF-8") from None
+    return lines
 
 
 @dataclass

@@ -180,6 +180,24 @@ def test_cobuilder_ids_import_own_values_and_leave_inherited_ones_out(env: Sandb
     assert "Cobuilder properties: 0 to add, 0 to change, 0 to delete, 2 unchanged." in planned.out
 
 
+def test_cobuilder_ids_codes_are_taken_exactly_as_written(env: Sandbox, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A live code with surrounding spaces can be listed (CSV keeps spaces,
+    quoted or not; README, Import); the id is a number and may be padded."""
+    env.seed_readycloud(1, [{"code": " A", "kind": "goods"}, {"code": "B ", "kind": "goods"},
+                            {"code": "C", "kind": "goods"}])
+    for number in (200, 201, 202):
+        env.seed_cobuilder(number, [{"propertyGuid": OWN, "unitGuid": U, "values": [{"value": str(number)}]}])
+    ids = tmp_path / "ids.csv"
+    ids.write_text('" A", 200\nB ,201\nC , 202\n')
+    path = tmp_path / "c.yaml"
+    done = run("import", "--org", "1", "--cobuilder-ids", str(ids), "-o", str(path))
+    assert done.code == 0, done.err
+    assert f"{ids}: 1 code not among the imported products: 'C ' (line 3)" in done.err
+    products = {p["code"]: p for p in load_yaml(path.read_text(), "c")["products"]}
+    assert (products[" A"]["cobuilder"]["id"], products["B "]["cobuilder"]["id"]) == (200, 201)
+    assert "cobuilder" not in products["C"]
+
+
 def test_bad_ids_files_name_file_and_line(env: Sandbox, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ids = tmp_path / "ids.csv"
     ids.write_text("A,200\nB,x2\nC\nA,201\nD,200\n,5\n")
@@ -202,6 +220,23 @@ def test_bad_ids_files_name_file_and_line(env: Sandbox, run, tmp_path: Path) -> 
     assert "limit" not in done.err
     missing = run("import", "--org", "1", "--cobuilder-ids", str(tmp_path / "nope.csv"))
     assert missing.code == 1 and "nope.csv: cannot read: No such file or directory" in missing.err
+
+
+def test_an_ids_file_that_is_not_utf8_names_its_line(env: Sandbox, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The decoder's byte position said nothing a user could find; the
+    line does. A byte order mark is still fine, and \r ends a line too."""
+    ids = tmp_path / "ids.csv"
+    ids.write_bytes("\ufeffcode,cobuilder_id\rA,200\r\nCaf\u00e9,201\n".encode("utf-8")
+                    + "Gr\u00f6\u00dfe,202\n".encode("latin-1"))
+    out = tmp_path / "never.yaml"
+    done = run("import", "--org", "1", "--cobuilder-ids", str(ids), "-o", str(out))
+    assert done.code == 1 and not out.exists() and env.requests() == []
+    assert done.err == f"Error: {ids}:4: not UTF-8 (byte 0xf6); the file must be UTF-8\n"
+    env.seed_readycloud(1, [{"code": "A", "kind": "goods"}])
+    env.seed_cobuilder(200, [{"propertyGuid": OWN, "unitGuid": U, "values": [{"value": "x"}]}])
+    ids.write_bytes(ids.read_bytes()[:-len("Gr\u00f6\u00dfe,202\n".encode("latin-1"))])
+    done = run("import", "--org", "1", "--cobuilder-ids", str(ids), "-o", str(out))
+    assert done.code == 0 and "'Caf\u00e9' (line 3)" in done.err, done.err
 
 
 def test_http_errors_and_usage_errors_are_one_message(env: Sandbox, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

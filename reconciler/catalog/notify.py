@@ -178,6 +178,10 @@ def _url(container: Section, key: str, path: str, check: Checker,
         shown = "the value from the environment" if used_env else repr(value)
         check.add(loc, f"{key} must be an http:// or https:// URL with a host, got {shown}")
         return None, used_env, ()
+    too_long = endpoints.url_length_problem(value)
+    if too_long:
+        check.add(loc, f"{key} {too_long}")
+        return None, used_env, ()
     if credentials is not None:
         label, hosts, env_name = credentials
         problem = endpoints.catalog_url_problem(value, label=label, hosts=hosts, env_name=env_name,
@@ -406,19 +410,27 @@ def _customer(section: Section, loc: Location, check: Checker) -> tuple[Mapping[
         ok = False
     if not ok:
         return None, ()
-    customer = {k: _plain(v) for k, v in value.items() if k in nc.VOUCHERIFY_CUSTOMER_KEYS}
+    customer: dict[str, Any] = {}
     unset: UnsetEnv = ()
-    for key, text in customer.items():
-        if isinstance(text, str):
-            customer[key], missing = _text(text, f"{path}.{key}", check.at(value, key, f"{path}.{key}"), check)
-            unset += missing
+    for key in (k for k in value if k in nc.VOUCHERIFY_CUSTOMER_KEYS):
+        customer[key], missing = _plain(value[key], f"{path}.{key}", check.at(value, key, f"{path}.{key}"), check)
+        unset += missing
     return frozen(customer), unset
 
 
-def _plain(value: Any) -> Any:
-    """LocDict/LocList to plain JSON-able containers."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
+def _plain(value: Any, path: str, loc: Location, check: Checker) -> tuple[Any, UnsetEnv]:
+    """LocDict/LocList to plain JSON-able containers, with the ``${VAR}``s
+    of its strings substituted at any depth (:func:`_text`), and the
+    variables they use that are unset."""
+    if isinstance(value, str):
+        return _text(value, path, loc, check)
+    if not isinstance(value, (dict, list)):
+        return value, ()
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    plain: dict[str, Any] = {}
+    unset: UnsetEnv = ()
+    for key, item in items:
+        item_path = f"{path}.{key}" if isinstance(value, dict) else f"{path}[{key}]"
+        plain[str(key)], missing = _plain(item, item_path, check.at(value, key, item_path), check)
+        unset += missing
+    return (plain if isinstance(value, dict) else list(plain.values())), unset

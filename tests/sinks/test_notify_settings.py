@@ -171,3 +171,40 @@ def test_voucherify_event_from_the_environment_is_checked_once_substituted(catal
     unset = load_catalog(path).notify.voucherify
     assert unset is not None and unset.unset_env == (("VC_EVENT", "notify.voucherify.event"),
                                                      ("VC_ID", "notify.voucherify.customer.source_id"))
+
+
+def test_voucherify_customer_metadata_strings_take_the_environment_at_any_depth(catalog_file,  # type: ignore[no-untyped-def]
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """``${VAR}`` works in any string of the notify section (README), nested
+    metadata too; an unset one is reported with its path, like the customer's
+    top-level strings."""
+    path = catalog_file(HEAD + "notify:\n  voucherify:\n    event: changed\n    customer:\n      source_id: bot\n"
+                               "      metadata:\n        team: ${VC_TEAM}\n        deploy: {env: '${VC_ENV:-prod}', n: 3}\n"
+                               "        tags: [a, '${VC_TAG}']\n")
+    monkeypatch.setenv("VC_TEAM", "ops")
+    monkeypatch.setenv("VC_TAG", "blue")
+    settings = load_catalog(path).notify.voucherify
+    assert settings is not None and settings.unset_env == ()
+    assert dict(settings.customer)["metadata"] == {"team": "ops", "deploy": {"env": "prod", "n": 3},
+                                                  "tags": ["a", "blue"]}
+    monkeypatch.delenv("VC_TEAM")
+    monkeypatch.delenv("VC_TAG")
+    unset = load_catalog(path).notify.voucherify
+    assert unset is not None and unset.unset_env == (("VC_TEAM", "notify.voucherify.customer.metadata.team"),
+                                                     ("VC_TAG", "notify.voucherify.customer.metadata.tags[1]"))
+
+
+@pytest.mark.parametrize("section", [
+    "webhooks:\n    - {url: 'https://hooks.example.com/LONG', secret: '${SINKS_WEBHOOK_SECRET}'}\n",
+    "usercom:\n    base_url: https://acme.user.com/LONG\n    event_type: add to cart\n"
+    "    user_id: 1\n    attributes: [description]\n",
+    "voucherify:\n    base_url: https://api.voucherify.io/LONG\n    event: e\n    customer: {source_id: b}\n"])
+def test_a_notify_url_too_long_to_send_is_a_located_problem(catalog_file, webhook_secret: str,  # type: ignore[no-untyped-def]
+                                                            section: str) -> None:
+    """Like the vendors' base_url (2,000 characters at most): httpx refuses
+    a URL over 65,536 characters only when it sends."""
+    path = catalog_file(HEAD + "notify:\n  " + section.replace("LONG", "a" * 70000))
+    (problem,) = problems(path)
+    field = "notify.webhooks[0].url: url" if "webhooks" in section else "base_url: base_url"
+    assert problem.startswith(f"{path}:5: notify.") and field in problem
+    assert "characters long; at most 2000" in problem and "aaaa" not in problem
