@@ -7,7 +7,7 @@ that vendor's remaining changes of that kind the same way."""
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Literal, Mapping
 
 from reconciler.errors import AuthError, EndpointMissing, ReconcilerError, SafetyError
@@ -117,14 +117,16 @@ def apply_plan(plan: Plan, providers: Mapping[str, Provider], *, parallelism: in
             except AuthError as exc:
                 with lock:
                     refused.setdefault((change.vendor, None), change.hide(refusal_message(change.vendor, exc)))
-                result = ChangeResult(change, "failed", change.hide(str(exc)))
+                result = ChangeResult(change, "failed", str(exc))
             except EndpointMissing as exc:
                 with lock:
                     refused.setdefault((change.vendor, exc.action), change.hide(exc.detail))
-                result = (ChangeResult(change, "failed", change.hide(str(exc))) if exc.sent
-                          else ChangeResult(change, "skipped", change.hide(exc.detail), refused=True))
-            except ReconcilerError as exc:  # (a vendor's message may quote a sensitive value sent)
-                result = ChangeResult(change, "failed", change.hide(str(exc)))
+                result = (ChangeResult(change, "failed", str(exc)) if exc.sent
+                          else ChangeResult(change, "skipped", exc.detail, refused=True))
+            except ReconcilerError as exc:
+                result = ChangeResult(change, "failed", str(exc))
+            if result.error is not None:  # (a vendor's message may quote a sensitive value sent)
+                result = replace(result, error=change.hide(result.error))
         with lock:
             results[index] = result
         task.advance()

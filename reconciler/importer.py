@@ -23,7 +23,6 @@ import copy
 import csv
 import os
 import stat
-import tempfile
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -46,40 +45,16 @@ from reconciler.vendors import Vendor
 
 @contextmanager
 def replaced(path: str) -> Iterator[TextIO]:
-    """A file written in full or not at all: a temporary file beside ``path``
-    (through a symbolic link, beside its target), renamed over it when the
-    block ends without an error (removed if not). The file keeps the mode of
+    """A file written in full or not at all (:func:`tempfiles.replaced`,
+    through a symbolic link beside its target). The file keeps the mode of
     the one it replaces (a new one: as the umask says). Only a regular file
     can be replaced so: a device or pipe (``/dev/null``, ``/dev/stdout``) is
     refused, never swapped for a file."""
     target = tempfiles.target(path)
-    with _writing(path):
+    with tempfiles.reported(path):
         mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o666 & ~_umask()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tempfiles.clean_leftovers(target.parent, ".import-")
-        fd, tmp = tempfile.mkstemp(prefix=tempfiles.prefix(".import-"), dir=target.parent)
-    handle = os.fdopen(fd, "w", encoding="utf-8")
-    try:
+    with tempfiles.replaced(target, ".import-", mode=mode, name=path) as handle:
         yield cast(TextIO, _Guarded(handle, path))
-        with _writing(path):
-            handle.close()
-            os.chmod(tmp, mode)
-            os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            handle.close()
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-@contextmanager
-def _writing(path: str) -> Iterator[None]:
-    """An OS error (a full disk, a directory made read-only) as one message naming ``path``."""
-    try:
-        yield
-    except OSError as exc:
-        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 class _Guarded:
@@ -89,7 +64,7 @@ class _Guarded:
         self._handle, self._path = handle, path
 
     def write(self, text: str) -> int:
-        with _writing(self._path):
+        with tempfiles.reported(self._path):
             return self._handle.write(text)
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator, TextIO
 
 from reconciler.errors import ConfigError
 
@@ -22,6 +25,50 @@ def target(path: str | os.PathLike[str]) -> Path:
         raise ConfigError(f"{os.fspath(path)} is not a regular file (a device, pipe or socket), and a whole-file "
                           "write would replace it; leave the option out to write to standard output, or name a file")
     return resolved
+
+
+@contextmanager
+def replaced(path: Path, stem: str, *, mode: int | None = None, durable: bool = True,
+             name: str | None = None) -> Iterator[TextIO]:
+    """``path`` written whole or not at all: a temporary file beside it
+    (``{stem}{pid}-*``; what a killed writer left is removed first), flushed
+    to disk (``durable``) and renamed over ``path`` when the block ends
+    without an error, removed if it does not. ``mode``: the file's
+    permissions (default: ``mkstemp``'s, 0600). ``name``: an OS error of
+    these steps (not of the block) is a :class:`ConfigError` naming it."""
+    with reported(name):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        clean_leftovers(path.parent, stem)
+        fd, tmp = tempfile.mkstemp(prefix=prefix(stem), dir=path.parent)
+    out = os.fdopen(fd, "w", encoding="utf-8")
+    try:
+        yield out
+        with reported(name):
+            if durable:
+                out.flush()
+                os.fsync(out.fileno())
+            out.close()
+            if mode is not None:
+                os.chmod(tmp, mode)
+            os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            out.close()
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+@contextmanager
+def reported(name: str | None) -> Iterator[None]:
+    """An OS error (a full disk, a directory made read-only) as one
+    :class:`ConfigError` naming the file ``name`` (None: left as it is)."""
+    try:
+        yield
+    except OSError as exc:
+        if name is None:
+            raise
+        raise ConfigError(f"cannot write {name}: {exc.strerror or exc}") from None
 
 
 def prefix(stem: str) -> str:

@@ -7,12 +7,10 @@ the changes it sends come from the catalog and the live state.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -115,21 +113,9 @@ def save(plan: Plan, path: str | os.PathLike[str], selection: Selection = Select
     doc = json.loads(json.dumps(to_document(plan, selection, provenance=provenance), default=str))
     if key:
         doc["signature"] = {"algorithm": SIGNATURE_ALGORITHM, "value": signature(doc, key)}
-    target = tempfiles.target(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tempfiles.clean_leftovers(target.parent, ".plan-")  # (what a killed run left)
-    fd, tmp = tempfile.mkstemp(prefix=tempfiles.prefix(".plan-"), dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(doc, out, indent=2, ensure_ascii=False)
-            out.write("\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with tempfiles.replaced(tempfiles.target(path), ".plan-", name=os.fspath(path)) as out:
+        json.dump(doc, out, indent=2, ensure_ascii=False)
+        out.write("\n")
 
 
 def _verify(path: str | os.PathLike[str], doc: Mapping[str, Any], key: str | None) -> bool:

@@ -58,6 +58,7 @@ class Event:
     data: Mapping[str, Any] = field(default_factory=dict)  # the product as it now is (deletes: last known)
     changed: tuple[str, ...] = ()  # names of the fields the change set
     values_only: bool = False  # announces property values alone: ``data`` is only the code
+
     @property
     def kind(self) -> str:
         """``created``, ``updated`` or ``deleted``."""

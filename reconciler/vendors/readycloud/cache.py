@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -135,13 +134,9 @@ def save(path: Path, base_url: str, org: int, watermark: str, products: list[dic
          hidden: Iterable[str] = (), *, key: bytes | None = None) -> None:
     """Write the listing; ``hidden``: the fields some ``products`` hold as
     digests (:meth:`Secrets.hide` made them); ``key``: seal it (:func:`cache_key`)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tempfiles.clean_leftovers(path.parent, ".cache-")  # (what a killed run left)
-    fd, tmp = tempfile.mkstemp(prefix=tempfiles.prefix(".cache-"), dir=path.parent)
     # json.dumps, not json.dump: the whole document at once goes through the C encoder (10× faster)
     document = {"version": VERSION, "base_url": base_url.rstrip("/"), "org": org, "watermark": watermark,
                 "count": len(products), "hidden": list(hidden), "products": products}
     text = json.dumps(integrity.seal(document, key) if key is not None else document, separators=(",", ":"))
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
+    with tempfiles.replaced(path, ".cache-", durable=False) as out:  # (a cache: losing it costs a full listing)
         out.write(text)
-    os.replace(tmp, path)
