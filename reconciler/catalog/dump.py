@@ -19,6 +19,8 @@ from typing import Any, Iterable
 
 import yaml
 
+from reconciler.catalog.check import ENV_VAR
+
 _Base: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _STR = "tag:yaml.org,2002:str"
 #: a plain scalar either parser might read as a number
@@ -65,6 +67,19 @@ def unwritable(value: Any) -> str | None:
     if isinstance(value, list):
         return next((why for item in value if (why := unwritable(item))), None)
     return None
+
+
+def reads_environment(value: Any) -> bool:
+    """Whether a catalog would replace part of ``value`` (any nesting, keys
+    too) from the environment (``${VAR}``): such a live value cannot be
+    written as it is."""
+    if type(value) is str:
+        return "${" in value and ENV_VAR.search(value) is not None
+    if isinstance(value, dict):
+        return any(reads_environment(k) or reads_environment(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(map(reads_environment, value))
+    return False
 
 
 def dump(data: Any, dumper: type = CatalogDumper) -> str:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from reconciler.catalog.check import ENV_VAR, Checker
-from reconciler.catalog.dump import unwritable
+from reconciler.catalog.check import Checker
+from reconciler.catalog.dump import reads_environment, unwritable
 from reconciler.errors import AuthError, Location, ProviderError
 from reconciler.vendors.cobuilder import contract as cb
 from reconciler.vendors.cobuilder.catalog import _property
@@ -45,16 +45,6 @@ def _value(value: Mapping[str, Any]) -> dict[str, Any]:
     return kept
 
 
-def _reads_environment(value: Any) -> bool:
-    if type(value) is str:
-        return "${" in value and ENV_VAR.search(value) is not None
-    if isinstance(value, dict):
-        return any(map(_reads_environment, value.values()))
-    if isinstance(value, list):
-        return any(map(_reads_environment, value))
-    return False
-
-
 def entry(product_id: int, answer: list[dict[str, Any]], code: str, note: Callable[[str], None]) -> dict[str, Any]:
     """The ``cobuilder:`` entry of product ``product_id`` from its GET answer."""
     properties = []
@@ -66,7 +56,7 @@ def entry(product_id: int, answer: list[dict[str, Any]], code: str, note: Callab
         check = Checker("<live>", {})
         _property(written, "property", Location("<live>", None, "property"), check)
         problem = check.problems[0].message if check.problems else (
-            "it holds '${...}', which a catalog reads from the environment" if _reads_environment(written)
+            "it holds '${...}', which a catalog reads from the environment" if reads_environment(written)
             else unwritable(written))
         if problem is not None:
             note(f"{code}: Cobuilder property {written['propertyGuid']} of product {product_id} left out "

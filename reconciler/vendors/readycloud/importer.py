@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from reconciler.catalog.check import ENV_VAR, Checker
-from reconciler.catalog.dump import unwritable
+from reconciler.catalog.check import Checker
+from reconciler.catalog.dump import reads_environment, unwritable
 from reconciler.errors import ProviderError
 from reconciler.progress import Progress
 from reconciler.vendors.readycloud import contract as rc
@@ -27,17 +27,6 @@ _NO_ENVIRONMENT: Mapping[str, str] = {}
 NULLABLE = frozenset(name for name, kind in rc.WRITABLE_FIELDS.items() if kind not in ("kind", "object") and name != "code")
 
 
-def _reads_environment(value: Any) -> bool:
-    """Whether the catalog would replace part of ``value`` from the environment (``${VAR}``)."""
-    if type(value) is str:
-        return "${" in value and ENV_VAR.search(value) is not None
-    if isinstance(value, dict):
-        return any(_reads_environment(k) or _reads_environment(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(map(_reads_environment, value))
-    return False
-
-
 def entry(product: Mapping[str, Any], note: Callable[[str], None]) -> dict[str, Any] | None:
     """``product`` (as the API answers it) as a catalog entry; None if it has no usable code."""
     code = product.get("code")
@@ -45,7 +34,7 @@ def entry(product: Mapping[str, Any], note: Callable[[str], None]) -> dict[str, 
         pk = rc.product_pk_from_url(str(product.get("url", ""))) or "?"
         note(f"live product id {pk} has no code ({code!r}); not imported (an entry needs a code)")
         return None
-    if _reads_environment(code):
+    if reads_environment(code):
         note(f"{code}: the code holds '${{...}}', which a catalog reads from the environment; not imported")
         return None
     if (why := unwritable(code)) is not None:
@@ -56,7 +45,7 @@ def entry(product: Mapping[str, Any], note: Callable[[str], None]) -> dict[str, 
         value = product.get(name)
         if name == "code" or value is None or (value == {} and rc.WRITABLE_FIELDS[name] == "object"):
             continue
-        if _reads_environment(value):
+        if reads_environment(value):
             note(f"{code}: {name} holds '${{...}}', which a catalog reads from the environment; left out "
                  "(not managed)")
             continue
