@@ -9,6 +9,7 @@ import pytest
 
 from reconciler.cli import main
 from reconciler.sandbox import Sandbox
+from reconciler.sandbox.capture import sandbox_notify_environ
 
 TOKEN = "rc-test-token-7f3a9c"
 
@@ -64,6 +65,15 @@ def env(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     monkeypatch.setenv("COBUILDER_TOKEN", TOKEN)
     monkeypatch.setenv("RECONCILER_RETRY_BACKOFF", "0.01")
     return sandbox  # (unpaced: see the autouse fixture ``unpaced``)
+
+
+@pytest.fixture
+def notify_env(env: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    """:func:`env`, with the notification targets' credentials and base URLs
+    pointing at the sandbox too (:func:`sandbox_notify_environ`)."""
+    for name, value in sandbox_notify_environ(env.url).items():
+        monkeypatch.setenv(name, value)
+    return env
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import httpx
 import pytest
 
 from reconciler.sandbox import Sandbox
-from reconciler.sandbox.capture import sandbox_notify_environ
 from reconciler.sinks import verify_signature
 
 SECRET = "whsec-cli-test-4242"
@@ -34,9 +33,8 @@ notify:
 
 
 @pytest.fixture
-def box(env: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
-    for name, value in sandbox_notify_environ(env.url).items():
-        monkeypatch.setenv(name, value)
+def box(notify_env: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    env = notify_env
     monkeypatch.setenv("HOOK_SECRET", SECRET)
     env.seed_readycloud(1, [{"code": "SAME", "kind": "goods", "quantity": 1},
                             {"code": "UPD", "kind": "goods", "quantity": 1},

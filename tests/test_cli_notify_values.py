@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from reconciler.sandbox import Sandbox
-from reconciler.sandbox.capture import sandbox_notify_environ
 
 SECRET = "whsec-values-test-7070"
 U = "NoUnitGuid000000000001"
@@ -48,9 +47,8 @@ notify:
 
 
 @pytest.fixture
-def box(env: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
-    for name, value in sandbox_notify_environ(env.url).items():
-        monkeypatch.setenv(name, value)
+def box(notify_env: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    env = notify_env
     monkeypatch.setenv("HOOK_SECRET", SECRET)
     monkeypatch.setenv("FIRE_CLASS", "A2-s1,d0 (secret)")
     env.seed_readycloud(1, [{"code": c, "kind": "goods", "quantity": 1} for c in ("VAL", "BOTH", "SAME")])

@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 
 from reconciler.sandbox import Sandbox
-from reconciler.sandbox.capture import sandbox_notify_environ
 from reconciler.vendors.readycloud.catalog import settings_of as rc_settings_of
 
 TOKEN = "rc-test-token-7f3a9c"  # what the conftest sandbox accepts
@@ -158,10 +157,9 @@ def test_a_token_that_cannot_be_sent_is_refused_by_name(env: Sandbox, run, write
     assert env.requests() == []
 
 
-def test_notification_credentials_follow_the_same_rule(env: Sandbox, run, write_catalog,  # type: ignore[no-untyped-def]
+def test_notification_credentials_follow_the_same_rule(notify_env: Sandbox, run, write_catalog,  # type: ignore[no-untyped-def]
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in sandbox_notify_environ(env.url).items():
-        monkeypatch.setenv(name, value)
+    env = notify_env
     monkeypatch.delenv("USERCOM_BASE_URL")
     monkeypatch.setenv("HOOK_SECRET", "whsec-anywhere")
     text = (f"readycloud: {{org: 1}}\nproducts: []\nnotify:\n"

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from reconciler.sandbox import Sandbox
-from reconciler.sandbox.capture import sandbox_notify_environ
 
 LAST_WEEK = datetime.now(timezone.utc) - timedelta(days=7)
 TOMB = "tomb-secret-5b1e"        # the live description of a tombstoned product (once from ${VAR})
@@ -33,9 +32,8 @@ notify:
 
 
 @pytest.fixture
-def box(env: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
-    for name, value in sandbox_notify_environ(env.url).items():
-        monkeypatch.setenv(name, value)
+def box(notify_env: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    env = notify_env
     monkeypatch.setenv("HOOK_SECRET", "whsec-sensitive-test")
     monkeypatch.setenv("RECONCILER_RETRY_ATTEMPTS", "1")
     env.seed_readycloud(1, [{"code": "TOMB", "kind": "goods", "description": TOMB},
