@@ -81,3 +81,25 @@ def test_missing_credentials_are_reported_after_the_catalog_problems(seeded: San
     result = run("plan", "-c", write_catalog(catalog_text(5)))
     assert result.code != 0 and "READYCLOUD_TOKEN is not set" in result.err
     assert seeded.requests() == []
+
+
+def test_a_large_catalogs_vendors_start_before_its_whole_text_is_prescanned(seeded: Sandbox, write_catalog,  # type: ignore[no-untyped-def]
+                                                                            monkeypatch) -> None:
+    """Only the settings are parsed before the listing begins; the prescan of
+    the whole text (a tenth of a second at 10,000 products) overlaps it."""
+    from reconciler.catalog import fastyaml
+
+    monkeypatch.setattr(engine, "EARLY_LISTING_FROM", 0)
+    monkeypatch.setattr(fastyaml, "STREAM_FROM", 0)
+    monkeypatch.setattr(fastyaml, "CHUNK_ITEMS", 100)
+    text = catalog_text(360)
+    catalog_path = write_catalog(text)
+    events: list[str] = []
+    scan, start = fastyaml._scan, engine._start
+    monkeypatch.setattr(fastyaml, "_scan", lambda part: events.append("whole" if part == text else "part") or scan(part))
+    monkeypatch.setattr(engine, "_start", lambda *a: events.append("start") or start(*a))
+    with ExitStack() as stack:
+        catalog, providers = engine.load_and_open(catalog_path, stack)
+        plan = engine.refresh_and_plan(catalog, providers)
+    assert events == ["part", "start", "whole"]
+    assert plan.counts["update"] == 50

@@ -4,7 +4,7 @@ import httpx
 import pytest
 
 from reconciler.errors import AuthError, ProviderError, TransientError
-from reconciler.http import AmbiguousWriteError, Requester, RetryPolicy, build_client
+from reconciler.http import AmbiguousWriteError, Requester, RetryPolicy, build_client, tls_context
 
 
 def requester(handler, attempts: int = 4):  # type: ignore[no-untyped-def]
@@ -82,3 +82,12 @@ def test_token_sent_as_header_not_in_url() -> None:
     http.send("GET", "/x", params={"limit": 100})
     assert seen[0].headers["Authorization"] == "Bearer s3cret"
     assert "s3cret" not in str(seen[0].url)
+
+
+def test_every_client_shares_one_verifying_tls_context() -> None:
+    import ssl
+
+    context = tls_context()
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    with build_client("https://a.example", {}) as one, build_client("https://b.example", {}) as two:
+        assert one._transport._pool._ssl_context is two._transport._pool._ssl_context is context  # type: ignore[attr-defined]

@@ -46,6 +46,7 @@ where their token starts are checked one by one.
 """
 from __future__ import annotations
 
+import copy
 import json
 import re
 import threading
@@ -303,13 +304,23 @@ def parse_fast(text: str, stream: bool = False) -> tuple[bool, Any]:
 
     ``stream``: a large top-level ``products:`` list may come back as a
     :class:`Streamed`, parsed a chunk at a time as it is iterated, so that the
-    whole parsed list never exists at once (see :func:`_product_chunks`)."""
+    whole parsed list never exists at once (see :func:`_product_chunks`). The
+    rest of the document (the settings) is then parsed at once, and the whole
+    text's prescan is left to the list's first iteration: what reads live state
+    can begin from those settings first. Until then they are provisional: if
+    the prescan or a chunk finds the fast parse unfit, iterating the list
+    raises :class:`Declined`, and the caller parses the whole text with
+    ``load_yaml`` (settings included)."""
     if not available():
         return False, None
     if text.startswith("\ufeff"):  # PyYAML drops a leading byte order mark; yaml-rs keeps it
         text = text[1:]
     if _deep_indent(text):
         return False, None
+    if stream and len(text) >= STREAM_FROM:
+        streamed = _streamed(text)
+        if streamed is not None:
+            return True, streamed
     scan: list[tuple[bool, bool]] = []
     thread = None
     if len(text) >= PARALLEL_FROM and not ("&" in text and "*" in text):
@@ -321,24 +332,39 @@ def parse_fast(text: str, stream: bool = False) -> tuple[bool, Any]:
         scan.append(_scan(text))
         if scan[0][0]:
             return False, None
-    chunks = _product_chunks(text) if stream and len(text) >= STREAM_FROM else None
     try:
-        data, parsed = _load(chunks[0] if chunks else text), True
+        data, parsed = _load(text), True
     except Exception:  # a syntax error, a duplicate key, ...: let PyYAML report it, with its line
         data, parsed = None, False
     if thread is not None:
         thread.join()
     if not parsed or not scan or scan[0][0]:
         return False, None
-    if chunks and scan[0][1]:  # _checked needs the whole document: parse it in one go
-        return parse_fast(text)
     if scan[0][1] and not _checked(data):
         return False, None
-    if chunks:
-        if not isinstance(data, dict) or data.get("products", False) is not None:
-            return parse_fast(text)
-        data["products"] = Streamed(text, chunks[1])
     return True, data
+
+
+def _streamed(text: str) -> dict[str, Any] | None:
+    """The document with its product list as a :class:`Streamed` and the rest
+    parsed, or None (parse it whole). Only the rest's own text is prescanned
+    here (it is small); yaml-rs sees no other part of the document before the
+    whole text's prescan has passed it."""
+    cut = _product_chunks(text)
+    if cut is None:
+        return None
+    rest, chunks = cut
+    slow, check = _scan(rest)
+    if slow:
+        return None
+    try:
+        data = _load(rest)
+    except Exception:
+        return None
+    if not isinstance(data, dict) or data.get("products", False) is not None or (check and not _checked(data)):
+        return None
+    data["products"] = Streamed(text, chunks, copy.deepcopy(data))  # (the loader types settings in place)
+    return data
 
 
 def _load(text: str) -> Any:
@@ -357,21 +383,41 @@ class Declined(Exception):
 class Streamed:
     """The items of a top-level ``products:`` list, parsed a chunk of
     :data:`CHUNK_ITEMS` at a time as they are iterated (each item is handed
-    over and forgotten). Raises :class:`Declined` if a chunk does not parse
-    into exactly the items it was cut at: the caller then parses the text in
-    the usual way."""
+    over and forgotten), after the whole document's prescan. Raises
+    :class:`Declined` if the prescan sends the document to the slow path, or
+    if a chunk does not parse into exactly the items it was cut at: the caller
+    then parses the text in the usual way."""
 
-    def __init__(self, text: str, chunks: list[tuple[int, int, int]]) -> None:
+    def __init__(self, text: str, chunks: list[tuple[int, int, int]], rest: dict[str, Any]) -> None:
         self._text = text
         self._chunks = chunks  # (start, end, items) in the text
+        self._rest = rest  # the document's other keys, as given out before the prescan
 
     def __iter__(self) -> Iterator[Any]:
         # (Not parsed ahead in a thread: it would race the ReadyCloud listing,
         # which a large catalog's load overlaps, for the machine's cores.)
+        slow, check = _scan(self._text)
+        if slow:
+            raise Declined("the document needs the located parse")
+        if check:  # (a block scalar may end a chunk, and _checked needs the whole document)
+            yield from self._whole()
+            return
         for items in map(self._parse, self._chunks):
             items.reverse()
             while items:
                 yield items.pop()
+
+    def _whole(self) -> list[Any]:
+        """The items, from one parse of the whole text, which must agree with the rest given out."""
+        try:
+            data = _load(self._text)
+        except Exception:
+            raise Declined("the document does not parse in one go") from None
+        if not isinstance(data, dict) or not _checked(data) or not isinstance(data.get("products"), list) \
+                or {k: v for k, v in data.items() if k != "products"} != \
+                {k: v for k, v in self._rest.items() if k != "products"}:
+            raise Declined("the document parsed in one go is not what its parts gave")
+        return data["products"]
 
     def _parse(self, chunk: tuple[int, int, int]) -> list[Any]:
         start, end, count = chunk
@@ -409,7 +455,7 @@ def _product_chunks(text: str) -> tuple[str, list[tuple[int, int, int]]] | None:
 
     Only at lines where an item starts (``- `` at the items' indentation), and
     only where that is certain to be where the whole parse starts one too: the
-    prescan has already ruled out anchors, tags and documents; a document with
+    prescan rules out anchors, tags and documents before any chunk is parsed; a document with
     a block scalar is not cut (one at the end of a chunk would chomp as at the
     end of a file), and a cut inside a multi-line quoted or flow scalar leaves
     a chunk that does not parse into its items, which :class:`Streamed` checks."""

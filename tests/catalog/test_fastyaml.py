@@ -212,3 +212,74 @@ def test_the_products_key_is_found_at_the_start_and_after_any_line_break(small_c
         assert typed(data) == typed(load_yaml(text, "x.yaml"))
     twice = typical_catalog(30) + "products:\n  - {code: Z}\n"  # (a duplicate key: not cut, and refused)
     assert fastyaml._product_chunks(twice) is None
+
+
+def streamed_agrees(text: str) -> tuple[bool, str]:
+    """parse_fast(stream=True) declines (at once, or as its product list is
+    iterated) or gives what load_yaml gives; and how it went."""
+    ok, data = fastyaml.parse_fast(text, stream=True)
+    how = "whole"
+    if ok and isinstance(data, dict) and isinstance(data.get("products"), fastyaml.Streamed):
+        try:
+            data["products"] = list(data["products"])
+            how = "streamed"
+        except fastyaml.Declined:
+            ok, how = False, "declined late"
+    try:
+        expected = load_yaml(text, "x.yaml")
+    except CatalogError:
+        return not ok, how
+    return not ok or typed(data) == typed(expected), how
+
+
+SAFE_ATOMS = ["1", "-1", "1.5", "NO", "yes", "true", "null", "88.00 USD", "a b", "x-1", "'012'", "é", "[]", "{}"]
+
+
+def random_item(rng: random.Random, i: int, atoms: list[str]) -> str:
+    atom = lambda: rng.choice(atoms).replace("\n", "\n      ")  # noqa: E731  (a block scalar, indented)
+    style = rng.random()
+    if style < 0.4:
+        return f"  - code: C{i}\n    x: {atom()}\n"
+    if style < 0.8:
+        return f"  - {{code: C{i}, x: [{atom()}, {atom()}]}}\n"
+    return f"  - code: C{i}\n    x:\n      - {atom()}\n"
+
+
+def test_random_product_lists_stream_or_decline_as_the_whole_would(small_chunks: None) -> None:
+    """The settings are parsed before the whole text's prescan, the products
+    after it: whatever the products hold, the result is load_yaml's or a decline."""
+    rng = random.Random(20261203)
+    seen: dict[str, int] = {}
+    for _ in range(1500):
+        head = rng.choice(["readycloud: {org: 1}\n", "", "# c\n---\nreadycloud:\n  org: 2\n"])
+        atoms = ATOMS if rng.random() < 0.5 else SAFE_ATOMS
+        items = "".join(random_item(rng, i, atoms) for i in range(rng.randint(8, 30)))
+        tail = rng.choice(["", "policy: {prune: false}\n", "x-notes: |\n  kept\n"])
+        text = head + "products:\n" + items + tail
+        agreed, how = streamed_agrees(text)
+        assert agreed, text
+        seen[how] = seen.get(how, 0) + 1
+    assert seen.get("streamed", 0) > 100 and seen.get("declined late", 0) > 100, seen  # both paths exercised
+
+
+def test_a_products_list_that_needs_the_slow_path_is_declined_before_yaml_rs_sees_it(
+        small_chunks: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    deep = "[" * 5000 + "]" * 5000  # (yaml-rs recurses: this deep would overflow its stack)
+    text = "readycloud: {org: 1}\nproducts:\n" + "".join(f"  - {{code: P{i}}}\n" for i in range(20)) + \
+        f"  - {{code: Q, x: {deep}}}\n" + "".join(f"  - {{code: R{i}}}\n" for i in range(20))
+    parsed: list[str] = []
+    load = fastyaml._load
+    monkeypatch.setattr(fastyaml, "_load", lambda part: parsed.append(part) or load(part))
+    ok, data = fastyaml.parse_fast(text, stream=True)
+    assert ok and data["readycloud"] == {"org": 1} and isinstance(data["products"], fastyaml.Streamed)
+    with pytest.raises(fastyaml.Declined):
+        list(data["products"])
+    assert parsed and not any("[[" in part for part in parsed)
+
+
+def test_a_block_scalar_in_a_streamed_list_is_parsed_with_the_whole_document(small_chunks: None) -> None:
+    items = [f"  - {{code: P{i}, kind: goods}}\n" for i in range(20)]
+    block = "  - code: Q\n    description: |+\n      kept\n\n"
+    text = "readycloud: {org: 1}\nproducts:\n" + "".join(items[:7]) + block + "".join(items[7:])
+    agreed, how = streamed_agrees(text)
+    assert agreed and how == "streamed"
