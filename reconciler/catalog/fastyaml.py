@@ -399,10 +399,8 @@ class Streamed:
         slow, check = _scan(self._text)
         if slow:
             raise Declined("the document needs the located parse")
-        if check:  # (a block scalar may end a chunk, and _checked needs the whole document)
-            yield from self._whole()
-            return
-        for items in map(self._parse, self._chunks):
+        # (a block scalar may end a chunk, and _checked needs the whole document)
+        for items in [self._whole()] if check else map(self._parse, self._chunks):
             items.reverse()
             while items:
                 yield items.pop()
