@@ -220,7 +220,8 @@ def whole_process(url: str, catalog_path: Path, env: dict[str, str], cobuilder_i
         bares.append(time.perf_counter() - t)
     return {"ratio": statistics.median(p / b for p, b in zip(plans, bares)), "plan_seconds_all": plans,
             "bare_seconds_all": bares, "plan_seconds": statistics.median(plans),
-            "bare_seconds": statistics.median(bares)}
+            "bare_seconds": statistics.median(bares),
+            "extra_seconds": statistics.median(p - b for p, b in zip(plans, bares))}
 
 
 def timed_plan(catalog: Catalog, providers: dict[str, Any], times: dict[str, float]) -> Plan:
@@ -377,18 +378,20 @@ def process_line(p: dict[str, Any] | None) -> str:
     if p is None:
         return ""
     return (f"  whole process: reconciler plan {p['plan_seconds']:.2f}s vs bare client process "
-            f"{p['bare_seconds']:.2f}s: ratio {p['ratio']:.2f} (medians of {len(p['plan_seconds_all'])} turns; "
+            f"{p['bare_seconds']:.2f}s: ratio {p['ratio']:.2f}, {p['extra_seconds']:.2f}s more "
+            f"(medians of {len(p['plan_seconds_all'])} turns; "
             f"plans {', '.join(f'{x:.2f}' for x in p['plan_seconds_all'])}; bare processes "
             f"{', '.join(f'{x:.2f}' for x in p['bare_seconds_all'])})\n")
 
 
 def process_cell(p: dict[str, Any] | None) -> str:
-    return "–" if p is None else f"{p['ratio']:.2f}× ({p['plan_seconds']:.2f}s / {p['bare_seconds']:.2f}s)"
+    return "–" if p is None else (f"{p['ratio']:.2f}× ({p['plan_seconds']:.2f}s / {p['bare_seconds']:.2f}s, "
+                                  f"+{p['extra_seconds']:.2f}s)")
 
 
 def table(rows: list[dict[str, Any]]) -> str:
     head = ("| products | load | refresh | diff | render | apply | plan / bare listing, median of turns (median seconds) | "
-            "whole process: reconciler plan / bare client process (median seconds) | µs/product | "
+            "whole process: reconciler plan / bare client process (median seconds, median difference) | µs/product | "
             "plan requests (min) | apply requests (min) | re-plan after apply | incremental re-plan | peak RSS of the plan |")
     lines = ["", head, "|" + " ---: |" * 14]
     for r in rows:
