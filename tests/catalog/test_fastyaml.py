@@ -283,3 +283,14 @@ def test_a_block_scalar_in_a_streamed_list_is_parsed_with_the_whole_document(sma
     text = "readycloud: {org: 1}\nproducts:\n" + "".join(items[:7]) + block + "".join(items[7:])
     agreed, how = streamed_agrees(text)
     assert agreed and how == "streamed"
+
+
+@pytest.mark.parametrize("quote", ["'", '"'])
+def test_a_products_line_inside_a_quoted_string_is_not_streamed_as_the_list(small_chunks: None, quote: str) -> None:
+    """In a flow mapping a quoted string may run over lines at column 0: its
+    ``products:`` line and '- ' lines are text, and the real key is elsewhere."""
+    items = "".join(f"- P{i}\n" for i in range(20))
+    text = f"{{note: {quote}start\nproducts:\n{items}end{quote}, products: null}}\n"
+    assert load_yaml(text, "x.yaml")["products"] is None
+    agreed, how = streamed_agrees(text)
+    assert agreed, how
