@@ -361,7 +361,10 @@ def _streamed(text: str) -> dict[str, Any] | None:
         data = _load(rest)
     except Exception:
         return None
-    if not isinstance(data, dict) or data.get("products", False) is not None or (check and not _checked(data)):
+    # (the placeholder item parsed as the list's one item: the cut lines are the
+    # products key's items, not the inside of a string or flow collection that
+    # a ``products:`` line at the start of a line happened to fall in)
+    if not isinstance(data, dict) or data.get("products") != [_PLACEHOLDER] or (check and not _checked(data)):
         return None
     data["products"] = Streamed(text, chunks, copy.deepcopy(data))  # (the loader types settings in place)
     return data
@@ -444,12 +447,17 @@ def _products_keys(text: str) -> Iterator[tuple[int, int]]:
         yield found.start() + 1, found.end()
 
 
+#: What stands for the product list's items in the text parsed without them
+#: (a plain scalar the prescan passes; a text that holds it is not cut).
+_PLACEHOLDER = "reconciler-streamed-products-placeholder"
+
 _SIGNIFICANT = re.compile(r"(?m)^([ ]*)(?!#|\r?$)(\S)")
 
 
 def _product_chunks(text: str) -> tuple[str, list[tuple[int, int, int]]] | None:
     """Cut the items of a block sequence under a top-level ``products:`` key
-    into chunks: (the text without them, [(start, end, items)]), or None.
+    into chunks: (the text with one placeholder item, :data:`_PLACEHOLDER`,
+    in their stead, [(start, end, items)]), or None.
 
     Only at lines where an item starts (``- `` at the items' indentation), and
     only where that is certain to be where the whole parse starts one too: the
@@ -476,6 +484,6 @@ def _product_chunks(text: str) -> tuple[str, list[tuple[int, int, int]]] | None:
     bounds = starts[::CHUNK_ITEMS] + [end]
     chunks = [(bounds[i], bounds[i + 1], min(CHUNK_ITEMS, len(starts) - i * CHUNK_ITEMS))
               for i in range(len(bounds) - 1)]
-    if len(chunks) < 2:
+    if len(chunks) < 2 or _PLACEHOLDER in text:
         return None
-    return text[:first.start()] + text[end:], chunks
+    return text[:first.start()] + f"{indent}- {_PLACEHOLDER}\n" + text[end:], chunks
