@@ -473,10 +473,11 @@ def _product_chunks(text: str) -> tuple[str, list[tuple[int, int, int]]] | None:
         return None
     indent = first.group(1)
     # The list ends at the first line (not blank, not a comment) indented less
-    # than its items, or as much but not an item.
+    # than its items, or as much but not an item ('---', a document marker, and
+    # '-x: 1', a key, end a list at column 0: left in the settings, the prescan sees them).
     # (Each pattern starts with a literal newline rather than ``(?m)^``, which
     # the regular expression engine would try at every character.)
-    ending = re.compile(r"\n(?![ ]|#|\r?\n|\r?$)" if indent else r"\n(?![ ]|-|#|\r?\n|\r?$)")
+    ending = re.compile(r"\n(?![ ]|#|\r?\n|\r?$)" if indent else r"\n(?![ ]|-(?:[ ]|\r?\n|\r?$)|#|\r?\n|\r?$)")
     last = ending.search(text, first.start() - 1)  # (the item line follows a newline)
     end = last.start() + 1 if last is not None else len(text)
     starts = [m.start() + 1 for m in re.compile(r"\n" + indent + r"-(?=[ ]|\r?\n|\r?$)").finditer(
