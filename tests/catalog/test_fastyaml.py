@@ -294,3 +294,12 @@ def test_a_products_line_inside_a_quoted_string_is_not_streamed_as_the_list(smal
     assert load_yaml(text, "x.yaml")["products"] is None
     agreed, how = streamed_agrees(text)
     assert agreed, how
+
+
+@pytest.mark.parametrize("first", ["  ---\n", "  -x\n", "  -1\n", "  --\n"])
+def test_a_first_line_that_starts_with_a_dash_but_is_no_item_is_not_cut_away(small_chunks: None, first: str) -> None:
+    """'products:' then '  -x': a plain scalar that the '- ' lines continue, not a list."""
+    text = "readycloud: {org: 1}\nproducts:\n" + first + "".join(f"  - P{i}\n" for i in range(20))
+    assert isinstance(load_yaml(text, "x.yaml")["products"], str)
+    agreed, how = streamed_agrees(text)
+    assert agreed, how
