@@ -452,6 +452,7 @@ def _products_keys(text: str) -> Iterator[tuple[int, int]]:
 _PLACEHOLDER = "reconciler-streamed-products-placeholder"
 
 _SIGNIFICANT = re.compile(r"(?m)^([ ]*)(?!#|\r?$)(\S)")
+_ITEM = re.compile(r"-(?=[ ]|\r?\n|\Z)")
 
 
 def _product_chunks(text: str) -> tuple[str, list[tuple[int, int, int]]] | None:
@@ -469,7 +470,7 @@ def _product_chunks(text: str) -> tuple[str, list[tuple[int, int, int]]] | None:
     if len(found) != 1:
         return None
     first = _SIGNIFICANT.search(text, found[0][1])
-    if first is None or text[first.start(2)] != "-":
+    if first is None or _ITEM.match(text, first.start(2)) is None:  # ('-x', '---': a scalar, not an item)
         return None
     indent = first.group(1)
     # The list ends at the first line (not blank, not a comment) indented less
