@@ -303,3 +303,17 @@ def test_a_first_line_that_starts_with_a_dash_but_is_no_item_is_not_cut_away(sma
     assert isinstance(load_yaml(text, "x.yaml")["products"], str)
     agreed, how = streamed_agrees(text)
     assert agreed, how
+
+
+def test_a_long_number_is_declined_before_yaml_rs_sees_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """yaml-rs makes a Python int of any length, in time that grows with the
+    square of its digits (3 million: 12 s): a text large enough to be parsed
+    beside its prescan is not given to it with one."""
+    text = typical_catalog(300).replace("products:", "x-n: " + "7" * 5000 + "\nproducts:")
+    assert len(text) >= fastyaml.PARALLEL_FROM
+    parsed: list[str] = []
+    load = fastyaml._load
+    monkeypatch.setattr(fastyaml, "_load", lambda part: parsed.append(part) or load(part))
+    for stream in (False, True):
+        assert fastyaml.parse_fast(text, stream=stream) == (False, None)
+    assert not any("7" * 300 in part for part in parsed)
