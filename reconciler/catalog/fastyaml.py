@@ -323,9 +323,12 @@ def parse_fast(text: str, stream: bool = False) -> tuple[bool, Any]:
             return True, streamed
     scan: list[tuple[bool, bool]] = []
     thread = None
-    if len(text) >= PARALLEL_FROM and not ("&" in text and "*" in text):
+    if len(text) >= PARALLEL_FROM and not ("&" in text and "*" in text) and not _long_number(
+            text.encode("utf-8", "surrogatepass").translate(_CLASSES)):
         # (a document that may hold aliases is never parsed before the scan sends
-        # it to the slow path: yaml-rs copies what each alias repeats, with no limit)
+        # it to the slow path: yaml-rs copies what each alias repeats, with no limit;
+        # nor one with a long number: yaml-rs makes a Python int of it in time that
+        # grows with the square of its digits, 12 s for 3 million)
         thread = threading.Thread(target=lambda: scan.append(_scan(text)), name="yaml-prescan", daemon=True)
         thread.start()
     else:
