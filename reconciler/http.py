@@ -7,6 +7,7 @@ here ever puts a credential into a message.
 from __future__ import annotations
 
 import functools
+import os
 import random
 import ssl
 import time
@@ -86,7 +87,12 @@ def tls_context() -> ssl.SSLContext:
     certificates, or ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``), made once. Loading
     the certificates takes about 45 ms, which each vendor's client and each
     notification sink would otherwise pay again."""
-    return httpx.create_ssl_context()
+    try:
+        return httpx.create_ssl_context()
+    except (OSError, ssl.SSLError) as exc:  # (a name from the environment: no secret in it)
+        named = next((f"{name}={os.environ[name]}" for name in ("SSL_CERT_FILE", "SSL_CERT_DIR")
+                      if os.environ.get(name)), "certifi's bundle")
+        raise ConfigError(f"cannot load the TLS certificates ({named}): {exc.strerror or exc}") from None
 
 
 def json_answer(vendor: str, response: httpx.Response, what: str) -> Any:

@@ -103,3 +103,20 @@ def test_a_large_catalogs_vendors_start_before_its_whole_text_is_prescanned(seed
         plan = engine.refresh_and_plan(catalog, providers)
     assert events == ["part", "start", "whole"]
     assert plan.counts["update"] == 50
+
+
+def test_settings_after_a_document_marker_start_nothing(seeded: Sandbox, run, write_catalog,  # type: ignore[no-untyped-def]
+                                                        monkeypatch) -> None:
+    """A '---' line among the product list's lines ends the document there: the
+    settings after it belong to a second document (which load_yaml refuses),
+    so no vendor may start from them, not even to list."""
+    from reconciler.catalog import fastyaml
+
+    monkeypatch.setattr(engine, "EARLY_LISTING_FROM", 0)
+    monkeypatch.setattr(fastyaml, "STREAM_FROM", 0)
+    monkeypatch.setattr(fastyaml, "CHUNK_ITEMS", 100)
+    products = "".join(f"- {{code: P{i:03}, kind: goods}}\n" for i in range(360))
+    catalog = write_catalog("products:\n" + products + "---\nreadycloud: {org: 2}\n")
+    result = run("plan", "-c", catalog)
+    assert result.code == 1 and "catalog.yaml:362" in result.err and "Traceback" not in result.err
+    assert not [r for r in seeded.requests() if "/orgs/2/" in r["path"]]

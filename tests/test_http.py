@@ -91,3 +91,16 @@ def test_every_client_shares_one_verifying_tls_context() -> None:
     assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
     with build_client("https://a.example", {}) as one, build_client("https://b.example", {}) as two:
         assert one._transport._pool._ssl_context is two._transport._pool._ssl_context is context  # type: ignore[attr-defined]
+
+
+def test_an_unreadable_ssl_cert_file_is_a_configuration_error(env, run, write_catalog,  # type: ignore[no-untyped-def]
+                                                              monkeypatch, tmp_path) -> None:
+    """SSL_CERT_FILE naming no file: a message naming it, not an internal error."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing.pem"))
+    tls_context.cache_clear()  # (made once per process: made again here, and after)
+    try:
+        result = run("plan", "-c", write_catalog("readycloud: {org: 1}\nproducts:\n  - {code: A, kind: goods}\n"))
+    finally:
+        tls_context.cache_clear()
+    assert result.code != 0 and "SSL_CERT_FILE" in result.err and "missing.pem" in result.err
+    assert "internal error" not in result.err and "Traceback" not in result.err

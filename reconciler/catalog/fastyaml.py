@@ -323,9 +323,12 @@ def parse_fast(text: str, stream: bool = False) -> tuple[bool, Any]:
             return True, streamed
     scan: list[tuple[bool, bool]] = []
     thread = None
-    if len(text) >= PARALLEL_FROM and not ("&" in text and "*" in text):
+    if len(text) >= PARALLEL_FROM and not ("&" in text and "*" in text) and not _long_number(
+            text.encode("utf-8", "surrogatepass").translate(_CLASSES)):
         # (a document that may hold aliases is never parsed before the scan sends
-        # it to the slow path: yaml-rs copies what each alias repeats, with no limit)
+        # it to the slow path: yaml-rs copies what each alias repeats, with no limit;
+        # nor one with a long number: yaml-rs makes a Python int of it in time that
+        # grows with the square of its digits, 12 s for 3 million)
         thread = threading.Thread(target=lambda: scan.append(_scan(text)), name="yaml-prescan", daemon=True)
         thread.start()
     else:
@@ -361,7 +364,10 @@ def _streamed(text: str) -> dict[str, Any] | None:
         data = _load(rest)
     except Exception:
         return None
-    if not isinstance(data, dict) or data.get("products", False) is not None or (check and not _checked(data)):
+    # (the placeholder item parsed as the list's one item: the cut lines are the
+    # products key's items, not the inside of a string or flow collection that
+    # a ``products:`` line at the start of a line happened to fall in)
+    if not isinstance(data, dict) or data.get("products") != [_PLACEHOLDER] or (check and not _checked(data)):
         return None
     data["products"] = Streamed(text, chunks, copy.deepcopy(data))  # (the loader types settings in place)
     return data
@@ -444,12 +450,18 @@ def _products_keys(text: str) -> Iterator[tuple[int, int]]:
         yield found.start() + 1, found.end()
 
 
+#: What stands for the product list's items in the text parsed without them
+#: (a plain scalar the prescan passes; a text that holds it is not cut).
+_PLACEHOLDER = "reconciler-streamed-products-placeholder"
+
 _SIGNIFICANT = re.compile(r"(?m)^([ ]*)(?!#|\r?$)(\S)")
+_ITEM = re.compile(r"-(?=[ ]|\r?\n|\Z)")
 
 
 def _product_chunks(text: str) -> tuple[str, list[tuple[int, int, int]]] | None:
     """Cut the items of a block sequence under a top-level ``products:`` key
-    into chunks: (the text without them, [(start, end, items)]), or None.
+    into chunks: (the text with one placeholder item, :data:`_PLACEHOLDER`,
+    in their stead, [(start, end, items)]), or None.
 
     Only at lines where an item starts (``- `` at the items' indentation), and
     only where that is certain to be where the whole parse starts one too: the
@@ -461,14 +473,15 @@ def _product_chunks(text: str) -> tuple[str, list[tuple[int, int, int]]] | None:
     if len(found) != 1:
         return None
     first = _SIGNIFICANT.search(text, found[0][1])
-    if first is None or text[first.start(2)] != "-":
+    if first is None or _ITEM.match(text, first.start(2)) is None:  # ('-x', '---': a scalar, not an item)
         return None
     indent = first.group(1)
     # The list ends at the first line (not blank, not a comment) indented less
-    # than its items, or as much but not an item.
+    # than its items, or as much but not an item ('---', a document marker, and
+    # '-x: 1', a key, end a list at column 0: left in the settings, the prescan sees them).
     # (Each pattern starts with a literal newline rather than ``(?m)^``, which
     # the regular expression engine would try at every character.)
-    ending = re.compile(r"\n(?![ ]|#|\r?\n|\r?$)" if indent else r"\n(?![ ]|-|#|\r?\n|\r?$)")
+    ending = re.compile(r"\n(?![ ]|#|\r?\n|\r?$)" if indent else r"\n(?![ ]|-(?:[ ]|\r?\n|\r?$)|#|\r?\n|\r?$)")
     last = ending.search(text, first.start() - 1)  # (the item line follows a newline)
     end = last.start() + 1 if last is not None else len(text)
     starts = [m.start() + 1 for m in re.compile(r"\n" + indent + r"-(?=[ ]|\r?\n|\r?$)").finditer(
@@ -476,6 +489,6 @@ def _product_chunks(text: str) -> tuple[str, list[tuple[int, int, int]]] | None:
     bounds = starts[::CHUNK_ITEMS] + [end]
     chunks = [(bounds[i], bounds[i + 1], min(CHUNK_ITEMS, len(starts) - i * CHUNK_ITEMS))
               for i in range(len(bounds) - 1)]
-    if len(chunks) < 2:
+    if len(chunks) < 2 or _PLACEHOLDER in text:
         return None
-    return text[:first.start()] + text[end:], chunks
+    return text[:first.start()] + f"{indent}- {_PLACEHOLDER}\n" + text[end:], chunks

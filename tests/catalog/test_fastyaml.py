@@ -283,3 +283,37 @@ def test_a_block_scalar_in_a_streamed_list_is_parsed_with_the_whole_document(sma
     text = "readycloud: {org: 1}\nproducts:\n" + "".join(items[:7]) + block + "".join(items[7:])
     agreed, how = streamed_agrees(text)
     assert agreed and how == "streamed"
+
+
+@pytest.mark.parametrize("quote", ["'", '"'])
+def test_a_products_line_inside_a_quoted_string_is_not_streamed_as_the_list(small_chunks: None, quote: str) -> None:
+    """In a flow mapping a quoted string may run over lines at column 0: its
+    ``products:`` line and '- ' lines are text, and the real key is elsewhere."""
+    items = "".join(f"- P{i}\n" for i in range(20))
+    text = f"{{note: {quote}start\nproducts:\n{items}end{quote}, products: null}}\n"
+    assert load_yaml(text, "x.yaml")["products"] is None
+    agreed, how = streamed_agrees(text)
+    assert agreed, how
+
+
+@pytest.mark.parametrize("first", ["  ---\n", "  -x\n", "  -1\n", "  --\n"])
+def test_a_first_line_that_starts_with_a_dash_but_is_no_item_is_not_cut_away(small_chunks: None, first: str) -> None:
+    """'products:' then '  -x': a plain scalar that the '- ' lines continue, not a list."""
+    text = "readycloud: {org: 1}\nproducts:\n" + first + "".join(f"  - P{i}\n" for i in range(20))
+    assert isinstance(load_yaml(text, "x.yaml")["products"], str)
+    agreed, how = streamed_agrees(text)
+    assert agreed, how
+
+
+def test_a_long_number_is_declined_before_yaml_rs_sees_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """yaml-rs makes a Python int of any length, in time that grows with the
+    square of its digits (3 million: 12 s): a text large enough to be parsed
+    beside its prescan is not given to it with one."""
+    text = typical_catalog(300).replace("products:", "x-n: " + "7" * 5000 + "\nproducts:")
+    assert len(text) >= fastyaml.PARALLEL_FROM
+    parsed: list[str] = []
+    load = fastyaml._load
+    monkeypatch.setattr(fastyaml, "_load", lambda part: parsed.append(part) or load(part))
+    for stream in (False, True):
+        assert fastyaml.parse_fast(text, stream=stream) == (False, None)
+    assert not any("7" * 300 in part for part in parsed)
