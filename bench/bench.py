@@ -208,20 +208,30 @@ def whole_process(url: str, catalog_path: Path, env: dict[str, str], cobuilder_i
     bare_argv = [sys.executable, "-c", BARE_PROCESS, url, TOKEN, str(ids_path)]
     plans: list[float] = []
     bares: list[float] = []
+    cpu: dict[str, list[float]] = {"plan": [], "bare": []}  # each process's user + system seconds
     for _ in range(turns):
-        t = time.perf_counter()
+        t, used = time.perf_counter(), children_cpu()
         done = subprocess.run(plan_argv, env=env, cwd=catalog_path.parent, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True)
         plans.append(time.perf_counter() - t)
+        cpu["plan"].append(children_cpu() - used)
         if done.returncode != 0:
             raise SystemExit(f"reconciler plan failed ({done.returncode}): {done.stderr[-2000:]}")
-        t = time.perf_counter()
+        t, used = time.perf_counter(), children_cpu()
         subprocess.run(bare_argv, check=True, cwd=catalog_path.parent)
         bares.append(time.perf_counter() - t)
+        cpu["bare"].append(children_cpu() - used)
     return {"ratio": statistics.median(p / b for p, b in zip(plans, bares)), "plan_seconds_all": plans,
             "bare_seconds_all": bares, "plan_seconds": statistics.median(plans),
             "bare_seconds": statistics.median(bares),
-            "extra_seconds": statistics.median(p - b for p, b in zip(plans, bares))}
+            "extra_seconds": statistics.median(p - b for p, b in zip(plans, bares)),
+            "plan_cpu_seconds": statistics.median(cpu["plan"]), "bare_cpu_seconds": statistics.median(cpu["bare"])}
+
+
+def children_cpu() -> float:
+    """User and system CPU seconds of this process's children waited for so far."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def timed_plan(catalog: Catalog, providers: dict[str, Any], times: dict[str, float]) -> Plan:
@@ -378,7 +388,8 @@ def process_line(p: dict[str, Any] | None) -> str:
     if p is None:
         return ""
     return (f"  whole process: reconciler plan {p['plan_seconds']:.2f}s vs bare client process "
-            f"{p['bare_seconds']:.2f}s: ratio {p['ratio']:.2f}, {p['extra_seconds']:.2f}s more "
+            f"{p['bare_seconds']:.2f}s: ratio {p['ratio']:.2f}, {p['extra_seconds']:.2f}s more; CPU "
+            f"{p['plan_cpu_seconds']:.2f}s vs {p['bare_cpu_seconds']:.2f}s "
             f"(medians of {len(p['plan_seconds_all'])} turns; "
             f"plans {', '.join(f'{x:.2f}' for x in p['plan_seconds_all'])}; bare processes "
             f"{', '.join(f'{x:.2f}' for x in p['bare_seconds_all'])})\n")
