@@ -14,8 +14,8 @@ from reconciler.vendors.readycloud import contract as rc
 
 #: the keys of one custom field
 CUSTOM_FIELD_KEYS = frozenset(("value", "type"))
-_FIELD_KEYS = {name: name for name in rc.WRITABLE_FIELDS}
-_KINDS: dict[str, str] = dict(rc.WRITABLE_FIELDS)
+#: each field's name (the one shared copy) and kind, by name
+_FIELDS: dict[str, tuple[str, str]] = {name: (name, kind) for name, kind in rc.WRITABLE_FIELDS.items()}
 _PLAIN: dict[str, type] = {"str": str, "int": int, "bool": bool}
 _PARSED: dict[str, Any] = {"money": values.parse_money, "weight": values.parse_weight,
                            "datetime": values.parse_datetime}
@@ -33,11 +33,16 @@ def parse_fields(entry: dict, path: str, check: Checker,  # type: ignore[type-ar
     ``${VAR}``s substituted; and ``sensitive`` with the fields whose value came
     from the environment added."""
     # A new dict with the one shared copy of each field name (the parsed entry
-    # and its keys, one string per product, are then freed).
-    fields = {_FIELD_KEYS[k]: v for k, v in entry.items() if k in _FIELD_KEYS}
+    # and its keys, one string per product, are then freed), made in the same
+    # pass as the checks.
+    fields: dict[str, Any] = {}
     changed: dict[str, Any] | None = None
-    for name, value in fields.items():
-        kind = _KINDS[name]
+    for key, value in entry.items():
+        known = _FIELDS.get(key)
+        if known is None:
+            continue
+        name, kind = known
+        fields[name] = value
         if type(value) is str:
             if kind == "str" and "${" not in value or (kind, value) in _CHECKED:
                 continue  # (the commonest fields, checked inline)
