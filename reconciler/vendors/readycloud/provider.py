@@ -139,6 +139,7 @@ class ReadyCloudProvider(Provider):
         if updated_since is not None and params is not None:
             params["updated_at__gte"] = format_datetime(updated_since)
         url: str | None = self.collection
+        base = endpoints.link_base(self.base_url)  # (parsed once: each page's next link is resolved against it)
         first = True
         while url:
             response = self.http.send("GET", url, params=params)
@@ -150,19 +151,20 @@ class ReadyCloudProvider(Provider):
                     or not all(type(product) is dict for product in page["results"]):
                 raise ProviderError(self.name, f"unexpected list answer from {url}")
             yield page
-            url, params = self._follow(page.get("next")), None
+            url, params = self._follow(page.get("next"), base), None
 
     def _origin(self) -> str:
         url = httpx.URL(self.base_url)
         return f"{url.scheme}://{url.netloc.decode('ascii')}"
 
-    def _follow(self, link: Any) -> str | None:
+    def _follow(self, link: Any, base: httpx.URL) -> str | None:
         """A ``next`` link (absolute or root-relative) resolved against the
-        API's origin; a link to another origin, or down to http, is refused:
-        the token would go along."""
+        API's origin (``base``: :func:`endpoints.link_base` of ``base_url``);
+        a link to another origin, or down to http, is refused: the token
+        would go along."""
         if link is None or link == "":
             return None
-        url = endpoints.same_origin_link(self.base_url, link) if isinstance(link, str) else None
+        url = endpoints.same_origin_link(base, link) if isinstance(link, str) else None
         if url is None:
             raise ProviderError(self.name, f"the listing's next link {str(link)[:200]!r} leaves "
                                 f"{self._origin()}; it was not followed "
