@@ -81,9 +81,11 @@ class Cobuilder(Vendor):
              transport: httpx.BaseTransport | None, parallelism: int, incremental: bool,
              cache_dir: Any) -> Provider | None:
         from reconciler.vendors.cobuilder.catalog import entry_of, settings_of
-        ids = [entry.id for entry in map(entry_of, catalog.products) if entry is not None]
         settings = settings_of(catalog)
-        if settings is None or not ids:
+        if settings is None:
+            return None  # (no product declares Cobuilder values: no need to walk them for ids)
+        ids = [entry.id for entry in map(entry_of, catalog.products) if entry is not None]
+        if not ids:
             return None  # (before its client is imported: a catalog without Cobuilder values never needs it)
         from reconciler.http import RetryPolicy
         from reconciler.vendors.cobuilder.provider import CobuilderProvider
