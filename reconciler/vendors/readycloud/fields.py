@@ -21,8 +21,9 @@ _PARSED: dict[str, Any] = {"money": values.parse_money, "weight": values.parse_w
                            "datetime": values.parse_datetime}
 
 
-#: (kind, string) pairs already found right by :func:`_quick_check`: catalogs
-#: repeat their kinds, prices and weights, and a set look-up is the cheapest check
+#: (kind, string) pairs already found right by :func:`_quick_check` (product
+#: kinds, amounts, weights, date-times): catalogs repeat their kinds, prices and
+#: weights, and a set look-up is the cheapest check
 _CHECKED: set[tuple[str, str]] = set()
 _CHECKED_MAX = 1 << 16
 
@@ -48,6 +49,8 @@ def parse_fields(entry: dict, path: str, check: Checker,  # type: ignore[type-ar
                 continue  # (the commonest fields, checked inline)
         elif type(value) is int and kind == "int":
             continue
+        elif type(value) is dict and kind == "object" and _plain_custom_fields(value):
+            continue  # (custom fields: what _quick_check would say, without the call)
         if _quick_check(kind, value):
             continue
         new, from_env = _field_value(kind, value, entry, name, path, check, hidden=name in sensitive)
@@ -72,14 +75,16 @@ def _quick_check(kind: str, value: Any) -> bool:
         if kind == "str":
             return True
         if kind == "kind":
-            return value in rc.KINDS
-        parse = _PARSED.get(kind)
-        if parse is None:
-            return False
-        try:
-            parse(value)
-        except ValueError:
-            return False
+            if value not in rc.KINDS:
+                return False
+        else:
+            parse = _PARSED.get(kind)
+            if parse is None:
+                return False
+            try:
+                parse(value)
+            except ValueError:
+                return False
         if len(_CHECKED) >= _CHECKED_MAX:
             _CHECKED.clear()
         _CHECKED.add((kind, value))
