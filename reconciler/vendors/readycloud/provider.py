@@ -44,15 +44,6 @@ def _server_time(header: str | None) -> datetime | None:
         return None
 
 
-def _stamp(product: Mapping[str, Any]) -> datetime:
-    """A product's ``updated_at`` (ValueError if missing or not a date-time)."""
-    text = product.get("updated_at")
-    if not isinstance(text, str):
-        raise ValueError("no updated_at")
-    stamp = datetime.fromisoformat(text)  # the server's "...Z" form; others through parse_datetime
-    return stamp if stamp.tzinfo is not None else parse_datetime(text)
-
-
 def _index(index: LiveIndex, products: Sequence[dict[str, Any]]) -> None:
     """Add ``products`` to ``index``, by code (a list: codes are not unique)."""
     for product in products:
@@ -60,11 +51,20 @@ def _index(index: LiveIndex, products: Sequence[dict[str, Any]]) -> None:
 
 
 def _stamps(products: Sequence[Mapping[str, Any]]) -> list[datetime] | None:
-    """The products' ``updated_at`` stamps, or None if one has none."""
-    try:
-        return [_stamp(product) for product in products]
-    except ValueError:
-        return None
+    """The products' ``updated_at`` stamps, or None if one has none (missing
+    or not a date-time)."""
+    stamps = []
+    fromisoformat = datetime.fromisoformat  # (looked up once, not per product)
+    for product in products:
+        text = product.get("updated_at")
+        if not isinstance(text, str):
+            return None
+        try:
+            stamp = fromisoformat(text)  # the server's "...Z" form; others through parse_datetime
+            stamps.append(stamp if stamp.tzinfo is not None else parse_datetime(text))
+        except ValueError:
+            return None
+    return stamps
 
 
 #: How far our idea of the server's clock may be off: a lost-create lookup
