@@ -15,10 +15,13 @@ here too, and no message ever quotes one.
 from __future__ import annotations
 
 import re
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from reconciler.errors import ConfigError
+
+if TYPE_CHECKING:
+    import httpx
 
 TRUSTED_HOSTS_ENV = "RECONCILER_TRUSTED_HOSTS"
 _ENTRY = re.compile(r"^(\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$")
@@ -144,13 +147,22 @@ def require_credential(environ: Mapping[str, str], name: str, what: str) -> str:
     return value
 
 
-def same_origin_link(base_url: str, link: str) -> str | None:
-    """``link`` (absolute, root-relative or relative) resolved against
-    ``base_url``; None if it leaves ``base_url``'s origin (another host or
-    port, or http where the base is https): credentials never follow it there."""
+def link_base(base_url: str) -> httpx.URL:
+    """``base_url`` parsed as :func:`same_origin_link` resolves links against
+    it (as a directory): for a caller following many links from one base."""
     import httpx  # (here, not at the top: the catalog checks its URLs with this module, offline)
 
-    base = httpx.URL(base_url if base_url.endswith("/") else base_url + "/")
+    return httpx.URL(base_url if base_url.endswith("/") else base_url + "/")
+
+
+def same_origin_link(base_url: str | httpx.URL, link: str) -> str | None:
+    """``link`` (absolute, root-relative or relative) resolved against
+    ``base_url`` (a string, or what :func:`link_base` made of one); None if it
+    leaves ``base_url``'s origin (another host or port, or http where the base
+    is https): credentials never follow it there."""
+    import httpx
+
+    base = link_base(base_url) if isinstance(base_url, str) else base_url
     try:
         url = base.join(link)
     except (httpx.InvalidURL, TypeError):

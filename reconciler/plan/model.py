@@ -127,9 +127,14 @@ def properties_touched(change: Change) -> int:
     return len(change.body.get("properties", ())) if isinstance(change.body, dict) else 0
 
 
+#: what ``json.dumps(live, sort_keys=True, default=str)`` makes for a
+#: fingerprint (made once, not once per change)
+_FINGERPRINTED = json.JSONEncoder(sort_keys=True, default=str)
+
+
 def fingerprint(live: Any) -> str:
     """A digest of a live object, to tell whether it changed since a plan."""
-    return hashlib.sha256(json.dumps(live, sort_keys=True, default=str).encode()).hexdigest()
+    return hashlib.sha256(_FINGERPRINTED.encode(live).encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -34,9 +34,14 @@ def clean(text: object, lines: bool = False) -> str:
     return _UNSAFE.sub(_escape, text) if _UNSAFE.search(text) else text
 
 
+#: what ``json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)``
+#: makes for each value (made once, not once per value shown)
+_SHOW = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+
+
 def show(value: Any) -> str:
     """A value as it reads in a plan: JSON for structures and strings."""
-    return clean(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str))
+    return clean(_SHOW.encode(value))
 
 
 def before(f: FieldChange) -> Any:

@@ -32,6 +32,9 @@ def unregister(vendor: Vendor) -> None:
 
 def get(name: str) -> Vendor | None:
     """The vendor called ``name`` (None: no such vendor)."""
-    return next((v for v in registered() if v.name == name), None)
+    for vendor in registered():
+        if vendor.name == name:
+            return vendor
+    return None
 
 __all__ = ["Vendor", "get", "register", "registered", "unregister", "MODULES"]

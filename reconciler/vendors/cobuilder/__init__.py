@@ -44,8 +44,8 @@ class Cobuilder(Vendor):
     def finish_settings(self, settings: Any, data: Mapping[str, Any], products: tuple[ProductSpec, ...],
                         check: Checker) -> Any:
         from reconciler.vendors.cobuilder.catalog import (_unique_cobuilder_ids, client_credentials_problems,
-                                                          parse_settings)
-        used = any(p.sections.get(self.name) for p in products)
+                                                          entry_of, parse_settings)
+        used = any(map(entry_of, products))
         if "cobuilder" in data or used:
             location = check.at(data, "cobuilder", "cobuilder")
             settings = parse_settings(data.get("cobuilder"), location, check)
@@ -75,15 +75,18 @@ class Cobuilder(Vendor):
         return tuple(client_credentials_advice(settings, environ))
 
     def configured(self, catalog: Catalog) -> bool:
-        return any(p.sections.get(self.name) for p in catalog.products)
+        from reconciler.vendors.cobuilder.catalog import entry_of
+        return any(map(entry_of, catalog.products))
 
     def open(self, catalog: Catalog, stack: ExitStack, *, environ: Mapping[str, str],
              transport: httpx.BaseTransport | None, parallelism: int, incremental: bool,
              cache_dir: Any) -> Provider | None:
         from reconciler.vendors.cobuilder.catalog import entry_of, settings_of
-        ids = [entry.id for entry in map(entry_of, catalog.products) if entry is not None]
         settings = settings_of(catalog)
-        if settings is None or not ids:
+        if settings is None:
+            return None  # (no product declares Cobuilder values: no need to walk them for ids)
+        ids = [entry.id for entry in map(entry_of, catalog.products) if entry is not None]
+        if not ids:
             return None  # (before its client is imported: a catalog without Cobuilder values never needs it)
         from reconciler.http import RetryPolicy
         from reconciler.vendors.cobuilder.provider import CobuilderProvider

@@ -61,7 +61,8 @@ def settings_of(catalog: Catalog) -> CobuilderSettings | None:
 
 def entry_of(product: ProductSpec) -> CobuilderProductSpec | None:
     """A product's ``cobuilder:`` entry (None: it declares none)."""
-    return product.sections.get("cobuilder")
+    sections = product.sections  # (a mappingproxy: its get() would make a bound method per product)
+    return sections["cobuilder"] if "cobuilder" in sections else None
 
 
 def parse_settings(section: Any, location: Location, check: Checker) -> CobuilderSettings | None:

@@ -14,15 +14,16 @@ from reconciler.vendors.readycloud import contract as rc
 
 #: the keys of one custom field
 CUSTOM_FIELD_KEYS = frozenset(("value", "type"))
-_FIELD_KEYS = {name: name for name in rc.WRITABLE_FIELDS}
-_KINDS: dict[str, str] = dict(rc.WRITABLE_FIELDS)
+#: each field's name (the one shared copy) and kind, by name
+_FIELDS: dict[str, tuple[str, str]] = {name: (name, kind) for name, kind in rc.WRITABLE_FIELDS.items()}
 _PLAIN: dict[str, type] = {"str": str, "int": int, "bool": bool}
 _PARSED: dict[str, Any] = {"money": values.parse_money, "weight": values.parse_weight,
                            "datetime": values.parse_datetime}
 
 
-#: (kind, string) pairs already found right by :func:`_quick_check`: catalogs
-#: repeat their kinds, prices and weights, and a set look-up is the cheapest check
+#: (kind, string) pairs already found right by :func:`_quick_check` (product
+#: kinds, amounts, weights, date-times): catalogs repeat their kinds, prices and
+#: weights, and a set look-up is the cheapest check
 _CHECKED: set[tuple[str, str]] = set()
 _CHECKED_MAX = 1 << 16
 
@@ -33,16 +34,23 @@ def parse_fields(entry: dict, path: str, check: Checker,  # type: ignore[type-ar
     ``${VAR}``s substituted; and ``sensitive`` with the fields whose value came
     from the environment added."""
     # A new dict with the one shared copy of each field name (the parsed entry
-    # and its keys, one string per product, are then freed).
-    fields = {_FIELD_KEYS[k]: v for k, v in entry.items() if k in _FIELD_KEYS}
+    # and its keys, one string per product, are then freed), made in the same
+    # pass as the checks.
+    fields: dict[str, Any] = {}
     changed: dict[str, Any] | None = None
-    for name, value in fields.items():
-        kind = _KINDS[name]
+    for key, value in entry.items():
+        known = _FIELDS.get(key)
+        if known is None:
+            continue
+        name, kind = known
+        fields[name] = value
         if type(value) is str:
             if kind == "str" and "${" not in value or (kind, value) in _CHECKED:
                 continue  # (the commonest fields, checked inline)
         elif type(value) is int and kind == "int":
             continue
+        elif type(value) is dict and kind == "object" and _plain_custom_fields(value):
+            continue  # (custom fields: what _quick_check would say, without the call)
         if _quick_check(kind, value):
             continue
         new, from_env = _field_value(kind, value, entry, name, path, check, hidden=name in sensitive)
@@ -67,14 +75,16 @@ def _quick_check(kind: str, value: Any) -> bool:
         if kind == "str":
             return True
         if kind == "kind":
-            return value in rc.KINDS
-        parse = _PARSED.get(kind)
-        if parse is None:
-            return False
-        try:
-            parse(value)
-        except ValueError:
-            return False
+            if value not in rc.KINDS:
+                return False
+        else:
+            parse = _PARSED.get(kind)
+            if parse is None:
+                return False
+            try:
+                parse(value)
+            except ValueError:
+                return False
         if len(_CHECKED) >= _CHECKED_MAX:
             _CHECKED.clear()
         _CHECKED.add((kind, value))

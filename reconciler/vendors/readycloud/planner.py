@@ -23,9 +23,8 @@ def changed_fields(live: Mapping[str, Any], spec: ProductSpec) -> list[str]:
     fields that differ, where inside them: see :func:`detail`.)
     """
     differing = []
-    get = live.get
     for name, want in spec.fields.items():
-        have = get(name)
+        have = live.get(name)
         if have == want or name == "code":
             continue  # (equal as they are: equal normalised too)
         if name in NORMALISED and equal_normalised(name, have, want):

@@ -44,15 +44,6 @@ def _server_time(header: str | None) -> datetime | None:
         return None
 
 
-def _stamp(product: Mapping[str, Any]) -> datetime:
-    """A product's ``updated_at`` (ValueError if missing or not a date-time)."""
-    text = product.get("updated_at")
-    if not isinstance(text, str):
-        raise ValueError("no updated_at")
-    stamp = datetime.fromisoformat(text)  # the server's "...Z" form; others through parse_datetime
-    return stamp if stamp.tzinfo is not None else parse_datetime(text)
-
-
 def _index(index: LiveIndex, products: Sequence[dict[str, Any]]) -> None:
     """Add ``products`` to ``index``, by code (a list: codes are not unique)."""
     for product in products:
@@ -60,11 +51,20 @@ def _index(index: LiveIndex, products: Sequence[dict[str, Any]]) -> None:
 
 
 def _stamps(products: Sequence[Mapping[str, Any]]) -> list[datetime] | None:
-    """The products' ``updated_at`` stamps, or None if one has none."""
-    try:
-        return [_stamp(product) for product in products]
-    except ValueError:
-        return None
+    """The products' ``updated_at`` stamps, or None if one has none (missing
+    or not a date-time)."""
+    stamps = []
+    fromisoformat = datetime.fromisoformat  # (looked up once, not per product)
+    for product in products:
+        text = product.get("updated_at")
+        if not isinstance(text, str):
+            return None
+        try:
+            stamp = fromisoformat(text)  # the server's "...Z" form; others through parse_datetime
+            stamps.append(stamp if stamp.tzinfo is not None else parse_datetime(text))
+        except ValueError:
+            return None
+    return stamps
 
 
 #: How far our idea of the server's clock may be off: a lost-create lookup
@@ -139,6 +139,7 @@ class ReadyCloudProvider(Provider):
         if updated_since is not None and params is not None:
             params["updated_at__gte"] = format_datetime(updated_since)
         url: str | None = self.collection
+        base = endpoints.link_base(self.base_url)  # (parsed once: each page's next link is resolved against it)
         first = True
         while url:
             response = self.http.send("GET", url, params=params)
@@ -150,19 +151,20 @@ class ReadyCloudProvider(Provider):
                     or not all(type(product) is dict for product in page["results"]):
                 raise ProviderError(self.name, f"unexpected list answer from {url}")
             yield page
-            url, params = self._follow(page.get("next")), None
+            url, params = self._follow(page.get("next"), base), None
 
     def _origin(self) -> str:
         url = httpx.URL(self.base_url)
         return f"{url.scheme}://{url.netloc.decode('ascii')}"
 
-    def _follow(self, link: Any) -> str | None:
+    def _follow(self, link: Any, base: httpx.URL) -> str | None:
         """A ``next`` link (absolute or root-relative) resolved against the
-        API's origin; a link to another origin, or down to http, is refused:
-        the token would go along."""
+        API's origin (``base``: :func:`endpoints.link_base` of ``base_url``);
+        a link to another origin, or down to http, is refused: the token
+        would go along."""
         if link is None or link == "":
             return None
-        url = endpoints.same_origin_link(self.base_url, link) if isinstance(link, str) else None
+        url = endpoints.same_origin_link(base, link) if isinstance(link, str) else None
         if url is None:
             raise ProviderError(self.name, f"the listing's next link {str(link)[:200]!r} leaves "
                                 f"{self._origin()}; it was not followed "
