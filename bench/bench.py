@@ -243,11 +243,15 @@ def timed_plan(catalog: Catalog, providers: dict[str, Any], times: dict[str, flo
     return plan
 
 
-def measure(n: int, cobuilder: int, parallelism: int, repeat: int, process_repeat: int) -> dict[str, Any]:
+def measure(n: int, cobuilder: int, parallelism: int, repeat: int, process_repeat: int,
+            latency_ms: float = 0) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         process, url = start_sandbox(Path(tmp) / "state.sqlite3")
         try:
             seed(url, n, cobuilder)
+            if latency_ms:  # every vendor read waits this long in the sandbox first, as a distant server would
+                httpx.post(f"{url}/_sandbox/faults", json={"latency_ms": latency_ms, "count": None, "method": "GET"}
+                           ).raise_for_status()
             catalog_path = Path(tmp) / "catalog.yaml"
             expected = write_catalog(catalog_path, n, cobuilder)
             env = {**os.environ, "READYCLOUD_BASE_URL": f"{url}/api/v2", "READYCLOUD_TOKEN": TOKEN,
@@ -295,6 +299,7 @@ def measure(n: int, cobuilder: int, parallelism: int, repeat: int, process_repea
             incremental = incremental_replan(url, n, catalog_path, env)
             return {
                 "size": n, "cobuilder_products": cobuilder, "parallelism": parallelism, "repeat": repeat, "times": times,
+                "latency_ms": latency_ms,
                 "plan_seconds_all": totals, "bare_listing_seconds_all": bares,
                 "plan_seconds": statistics.median(totals), "bare_listing_seconds": statistics.median(bares),
                 "ratio": ratio, "process": whole,
@@ -343,19 +348,22 @@ def main() -> None:
     parser.add_argument("--process-repeat", type=int, default=None,
                         help="whole-process plans and bare client processes, taking turns (default: --repeat; "
                              "0: skip)")
+    parser.add_argument("--latency-ms", type=float, default=0,
+                        help="make the sandbox wait this long before answering each read (a server farther away "
+                             "than this machine's loopback; the ratios depend on it)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help="print one JSON object per size")
     args = parser.parse_args()
     process_repeat = args.repeat if args.process_repeat is None else args.process_repeat
     if args.one:
         print(json.dumps(measure(args.one, min(args.cobuilder, args.one), args.parallelism, args.repeat,
-                                 process_repeat)))
+                                 process_repeat, args.latency_ms)))
         return
     rows = []
     for size in args.sizes:
         out = subprocess.run([sys.executable, __file__, "--one", str(size), "--cobuilder", str(args.cobuilder),
                               "--parallelism", str(args.parallelism), "--repeat", str(args.repeat),
-                              "--process-repeat", str(process_repeat)],
+                              "--process-repeat", str(process_repeat), "--latency-ms", str(args.latency_ms)],
                              check=True, capture_output=True, text=True)
         row = json.loads(out.stdout.strip().splitlines()[-1])
         rows.append(row)
@@ -367,7 +375,8 @@ def main() -> None:
 def report(r: dict[str, Any]) -> str:
     t = r["times"]
     return (f"\n== {r['size']:,} products ({r['cobuilder_products']:,} with Cobuilder values), "
-            f"parallelism {r['parallelism']}\n"
+            f"parallelism {r['parallelism']}"
+            + (f", each read delayed {r['latency_ms']:g} ms by the sandbox" if r.get("latency_ms") else "") + "\n"
             f"  load {t['load']:.2f}s  refresh {t['refresh']:.2f}s (of which comparing pages as they arrive "
             f"{t['prediff']:.2f}s)  diff {t['diff']:.2f}s  render {t['render']:.2f}s  apply {t['apply']:.2f}s\n"
             f"  plan {r['plan_seconds']:.2f}s vs bare listing {r['bare_listing_seconds']:.2f}s: ratio {r['ratio']:.2f} "
