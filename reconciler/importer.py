@@ -99,10 +99,13 @@ def read_ids(path: str, vendor: Vendor) -> Ids:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise IdsFileError(f"{path}: cannot read: {exc.strerror}") from None
+    reader = csv.reader(_utf8_lines(path, data))
+    rows: list[tuple[int, list[str]]] = []
     try:
-        rows = [(reader.line_num, row) for reader in [csv.reader(_utf8_lines(path, data))] for row in reader]
-    except csv.Error as exc:
-        raise IdsFileError(f"{path}: not a UTF-8 CSV file ({exc})") from None
+        for row in reader:
+            rows.append((reader.line_num, row))
+    except csv.Error as exc:  # (a field past csv's size limit, ...: the line it was read from)
+        raise IdsFileError(f"{path}:{reader.line_num}: not a CSV line ({exc})") from None
     problems: list[str] = []
     ids: dict[str, Any] = {}
     lines: dict[str, int] = {}

@@ -467,3 +467,11 @@ def test_a_product_with_nothing_but_nulls_is_imported_managed_not_counted_unmana
     assert planned.code == 0 and "Plan: 0 to create, 0 to update, 0 to delete, 3 unchanged." in planned.out
     again = run("import", "-c", str(path))
     assert again.code == 0 and "note:" not in again.err and "# 0 live products" in again.out
+
+
+def test_an_ids_file_that_csv_cannot_read_names_its_line(env: Sandbox, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ids = tmp_path / "ids.csv"
+    ids.write_text("A,200\nB,201\nC," + "x" * 200_000 + "\nD,203\n")
+    done = run("import", "--org", "1", "--cobuilder-ids", str(ids), "-o", str(tmp_path / "never.yaml"))
+    assert done.code == 1 and env.requests() == []
+    assert done.err == f"Error: {ids}:3: not a CSV line (field larger than field limit (131072))\n"
