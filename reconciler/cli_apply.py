@@ -24,6 +24,7 @@ from reconciler.sinks import default_outbox_path
 if TYPE_CHECKING:
     from reconciler.catalog.model import Catalog
     from reconciler.plan import Plan, planfile
+    from reconciler.plan.model import Change
     from reconciler.plan.select import Selection
     from reconciler.progress import Progress
     from reconciler.providers.base import Provider
@@ -64,6 +65,7 @@ class _Applied:
     selection: Selection
     report: Any  # its notification report (None: nothing to announce)
     received: list[str]
+    done: tuple[Change, ...] = ()  # a saved plan's changes already in effect (not applied again)
 
 
 def apply_saved(saved: planfile.SavedPlan, path: str, options: ApplyOptions) -> None:
@@ -72,11 +74,11 @@ def apply_saved(saved: planfile.SavedPlan, path: str, options: ApplyOptions) -> 
     progress = _progress()
     with _environment(options.sandbox) as run_env, ExitStack() as stack:
         run = _start_apply(run_env, stack, progress, options)
-        the_plan, selection = _rederived(saved, path, run_env, run.catalog, run.providers, progress,
-                                         options.fmt == "text")
+        the_plan, selection, done = _rederived(saved, path, run_env, run.catalog, run.providers, progress,
+                                               options.fmt == "text")
         applied = _apply_plan(run, the_plan, selection, options, force=options.force or saved.provenance.force,
                               confirm=sys.stdin.isatty(),  # (without a terminal: CD applies it as reviewed)
-                              check_creates=False)  # (it was just re-derived from a listing)
+                              check_creates=False, done=done)  # (it was just re-derived from a listing)
     _summary(applied, options.fmt)
 
 
@@ -121,9 +123,10 @@ def _start_apply(run_env: RunEnv, stack: ExitStack, progress: Progress, options:
 
 
 def _apply_plan(run: _Applying, the_plan: Plan, selection: Selection, options: ApplyOptions, *, force: bool,
-                confirm: bool, check_creates: bool) -> _Applied | None:
+                confirm: bool, check_creates: bool, done: tuple[Change, ...] = ()) -> _Applied | None:
     """Show the plan, check and confirm it, apply it and announce what it did
-    (None: it has no changes). ``confirm``: ask (else it was reviewed)."""
+    (None: it has no changes). ``confirm``: ask (else it was reviewed).
+    ``done``: a saved plan's changes already in effect (listed in JSON output)."""
     from reconciler import engine, notifications
     from reconciler.apply import ApplyResult
     from reconciler.render import json as render_json
@@ -135,7 +138,7 @@ def _apply_plan(run: _Applying, the_plan: Plan, selection: Selection, options: A
     _check_applicable(the_plan, force)
     if not the_plan.has_changes:
         if fmt == "json":
-            click.echo(render_json.render_apply(the_plan, ApplyResult(()), selection))
+            click.echo(render_json.render_apply(the_plan, ApplyResult(()), selection, done=done))
         return None
     if confirm:
         _confirm(options.auto_approve)
@@ -147,7 +150,7 @@ def _apply_plan(run: _Applying, the_plan: Plan, selection: Selection, options: A
     report = notifications.announce(catalog, result, environ=env.environ, livemode=env.livemode,
                                     webhook_base_url=env.webhook_base_url, journal=journal)
     received = _sandbox_received(env) if report is not None and text else []
-    return _Applied(the_plan, result, selection, report, received)
+    return _Applied(the_plan, result, selection, report, received, done)
 
 
 def _summary(applied: _Applied | None, fmt: str) -> None:
@@ -159,7 +162,7 @@ def _summary(applied: _Applied | None, fmt: str) -> None:
 
     result, report = applied.result, applied.report
     if fmt == "json":
-        click.echo(render_json.render_apply(applied.plan, result, applied.selection, report))
+        click.echo(render_json.render_apply(applied.plan, result, applied.selection, report, applied.done))
     else:
         click.echo(render_text.render_apply_summary(result))
         if report is not None:
@@ -169,8 +172,10 @@ def _summary(applied: _Applied | None, fmt: str) -> None:
 
 
 def _rederived(saved: planfile.SavedPlan, path: str | None, run_env: RunEnv, catalog: Catalog,
-               providers: Mapping[str, Provider], progress: Progress, text: bool) -> tuple[Plan, Selection]:
-    """The saved plan as the catalog and the live state call for it now, or a refusal."""
+               providers: Mapping[str, Provider], progress: Progress, text: bool
+               ) -> tuple[Plan, Selection, tuple[Change, ...]]:
+    """The saved plan as the catalog and the live state call for it now, and
+    its changes already in effect; or a refusal."""
     from reconciler import engine
 
     rederived = engine.rederive_saved(saved, catalog, providers, progress, _provenance(run_env, providers))
@@ -181,7 +186,7 @@ def _rederived(saved: planfile.SavedPlan, path: str | None, run_env: RunEnv, cat
     if rederived.done and text:
         click.echo(f"{len(rederived.done)} change(s) of {path} already in effect (applied before): "
                    + ", ".join(sorted({c.key for c in rederived.done})))
-    return rederived.plan, saved.selection
+    return rederived.plan, saved.selection, rederived.done
 
 
 def _sandbox_received(run_env: RunEnv) -> list[str]:

@@ -179,6 +179,30 @@ def test_a_partly_applied_plan_is_finished_by_applying_it_again(env: Sandbox, ru
         in stale.err
 
 
+def test_the_json_apply_of_a_partly_applied_plan_lists_what_was_already_done(env: Sandbox, run,  # type: ignore[no-untyped-def]
+                                                                              write_catalog, tmp_path: Path) -> None:
+    import jsonschema
+
+    schema = json.loads((Path(__file__).resolve().parents[1] / "schemas" / "plan.v1.json").read_text())
+    env.seed_readycloud(1, [{"code": c, "kind": "goods", "quantity": 1} for c in ("A", "B")])
+    catalog = write_catalog(BASE + "products:\n  - {code: A, quantity: 2}\n  - {code: B, quantity: 3}\n")
+    plan_path = str(tmp_path / "plan.json")
+    assert run("plan", "-c", catalog, "--out", plan_path).code == 0
+    env.inject({"status": 400, "method": "PATCH", "path_contains": "/products/2/"})  # B's update fails once
+    assert run("apply", plan_path, "-c", catalog).code == 1
+    again = run("apply", plan_path, "-c", catalog, "--format", "json")
+    assert again.code == 0, again.err
+    doc = json.loads(again.out)
+    jsonschema.validate(doc, schema)
+    assert [(r["key"], r["status"]) for r in doc["results"]] == [("B", "succeeded")]
+    assert doc["already_done"] == [{"vendor": "readycloud", "action": "update", "key": "A", "resource_id": "1"}]
+    done = run("apply", plan_path, "-c", catalog, "--format", "json")  # (all of it in effect now)
+    assert done.code == 0, done.err
+    doc = json.loads(done.out)
+    jsonschema.validate(doc, schema)
+    assert doc["results"] == [] and [c["key"] for c in doc["already_done"]] == ["A", "B"]
+
+
 def test_a_threshold_approved_at_plan_time_is_honoured_by_apply(env: Sandbox, run, write_catalog,  # type: ignore[no-untyped-def]
                                                                tmp_path: Path) -> None:
     env.seed_readycloud(1, [{"code": f"SHOP-{i}", "kind": "goods"} for i in range(10)])
