@@ -184,16 +184,29 @@ _BLOCK_SCALARS = (re.compile(_at_node(r"\|").encode()), re.compile(_at_node(">")
 
 def _scan(text: str) -> tuple[bool, bool]:
     """(take the slow path, check the parsed data with :func:`_checked`)."""
+    mapped = _mapped(text)
+    return (True, False) if mapped is None else _verdict(text, mapped)
+
+
+def _mapped(text: str) -> bytes | None:
+    """``text``, after one extra leading newline, encoded and mapped to the
+    classes of :func:`_class_table`; None if its bytes alone already call for
+    the slow path (lone surrogates, a lone carriage return, Unicode that YAML
+    1.1 reads otherwise)."""
     try:
         raw = ("\n" + text).encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates
-        return True, False
+        return None
     if b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n"):
-        return True, False
+        return None
     mapped = raw.translate(_CLASSES)
     if b"u" in mapped and _UNICODE.search(raw):
-        return True, False
-    del raw  # the rest reads the mapped text alone (a large catalog's peak memory)
+        return None
+    return mapped  # (the rest reads the mapped text alone: ``raw`` is freed, a large catalog's peak memory)
+
+
+def _verdict(text: str, mapped: bytes) -> tuple[bool, bool]:
+    """:func:`_scan`'s verdict, from ``text`` and :func:`_mapped` of it."""
     if b"T" in mapped or b"<<" in mapped:
         return True, False
     if any(literal in mapped and pattern.search(mapped) for literal, pattern in _CONTEXT):
@@ -323,13 +336,16 @@ def parse_fast(text: str, stream: bool = False) -> tuple[bool, Any]:
             return True, streamed
     scan: list[tuple[bool, bool]] = []
     thread = None
-    if len(text) >= PARALLEL_FROM and not ("&" in text and "*" in text) and not _long_number(
-            text.encode("utf-8", "surrogatepass").translate(_CLASSES)):
+    if len(text) >= PARALLEL_FROM and not ("&" in text and "*" in text):
         # (a document that may hold aliases is never parsed before the scan sends
         # it to the slow path: yaml-rs copies what each alias repeats, with no limit;
         # nor one with a long number: yaml-rs makes a Python int of it in time that
         # grows with the square of its digits, 12 s for 3 million)
-        thread = threading.Thread(target=lambda: scan.append(_scan(text)), name="yaml-prescan", daemon=True)
+        mapped = _mapped(text)
+        if mapped is None or _long_number(mapped):
+            return False, None
+        thread = threading.Thread(target=lambda: scan.append(_verdict(text, mapped)), name="yaml-prescan",
+                                  daemon=True)
         thread.start()
     else:
         scan.append(_scan(text))

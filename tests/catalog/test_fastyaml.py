@@ -277,12 +277,17 @@ def test_a_products_list_that_needs_the_slow_path_is_declined_before_yaml_rs_see
     assert parsed and not any("[[" in part for part in parsed)
 
 
-def test_a_block_scalar_in_a_streamed_list_is_parsed_with_the_whole_document(small_chunks: None) -> None:
+def test_a_block_scalar_in_a_streamed_list_is_parsed_with_the_whole_document(
+        small_chunks: None, monkeypatch: pytest.MonkeyPatch) -> None:
     items = [f"  - {{code: P{i}, kind: goods}}\n" for i in range(20)]
     block = "  - code: Q\n    description: |+\n      kept\n\n"
     text = "readycloud: {org: 1}\nproducts:\n" + "".join(items[:7]) + block + "".join(items[7:])
+    parsed: list[str] = []
+    load = fastyaml._load
+    monkeypatch.setattr(fastyaml, "_load", lambda part: parsed.append(part) or load(part))
     agreed, how = streamed_agrees(text)
     assert agreed and how == "streamed"
+    assert parsed[1:] == [text]  # (after the settings, one parse of the whole text: no chunk alone)
 
 
 @pytest.mark.parametrize("quote", ["'", '"'])
